@@ -1,0 +1,25 @@
+#ifndef MDP_CCURL_SHIM_H
+#define MDP_CCURL_SHIM_H
+
+#include <curl/curl.h>
+
+// curl_easy_setopt / curl_easy_getinfo are variadic, which Swift cannot call:
+// these typed wrappers are the only way the Sync target reaches them.
+
+static inline CURLcode mdp_curl_setopt_long(CURL *handle, CURLoption option, long value) {
+    return curl_easy_setopt(handle, option, value);
+}
+
+static inline CURLcode mdp_curl_setopt_string(CURL *handle, CURLoption option, const char *value) {
+    return curl_easy_setopt(handle, option, value);
+}
+
+static inline CURLcode mdp_curl_setopt_pointer(CURL *handle, CURLoption option, void *value) {
+    return curl_easy_setopt(handle, option, value);
+}
+
+static inline CURLcode mdp_curl_getinfo_long(CURL *handle, CURLINFO info, long *value) {
+    return curl_easy_getinfo(handle, info, value);
+}
+
+#endif
