@@ -55,8 +55,10 @@ struct BudgetAndWindowTests {
     @Test func aMissionIsPlannedInsideTheWindow() {
         let window = settings.window
         #expect(proposal(schedule: ("2023-02-01", "2024-12-31")).diagnostic.errors(at: "", window: window).isEmpty)
-        #expect(proposal(schedule: ("2023-01-31", "2023-06-01")).diagnostic.errors(at: "", window: window).map(\.code) == ["outside_window"])
-        #expect(proposal(schedule: ("2024-06-01", "2025-01-01")).diagnostic.errors(at: "", window: window).map(\.code) == ["outside_window"])
+        #expect(
+            proposal(schedule: ("2023-01-31", "2023-06-01")).diagnostic.errors(at: "", window: window).map(\.code) == ["outside_window"])
+        #expect(
+            proposal(schedule: ("2024-06-01", "2025-01-01")).diagnostic.errors(at: "", window: window).map(\.code) == ["outside_window"])
     }
 
     @Test func anExpiredQuoteCannotBeAccepted() throws {
@@ -80,7 +82,11 @@ struct BudgetAndWindowTests {
     }
 
     @Test func pooledSharesGivenByTheExpertMustSumToTheTotal() throws {
-        #expect(throws: MissionError.invalid([FieldError("/shares", "shares_do_not_sum", "The shares add up to the quote total, 1000000 cents.")])) {
+        #expect(
+            throws: MissionError.invalid([
+                FieldError("/shares", "shares_do_not_sum", "The shares add up to the quote total, 1000000 cents.")
+            ])
+        ) {
             try proposedMission(laureates: ["L1", "L2"], shares: ["L1": 500_000, "L2": 499_999], proposal: Self.tenThousand)
         }
         let mission = try proposedMission(laureates: ["L1", "L2"], shares: ["L1": 600_000, "L2": 400_000], proposal: Self.tenThousand)

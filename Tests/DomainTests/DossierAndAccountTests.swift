@@ -40,14 +40,22 @@ struct DossierAndAccountTests {
     @Test func anAccountIsNeverBothAnExpertAndALaureateMember() throws {
         #expect(try AccountLink.none.linking(.expert(id: "E1")) == .expert(id: "E1"))
         #expect(try AccountLink.expert(id: "E1").linking(.expert(id: "E1")) == .expert(id: "E1"))
-        #expect(throws: AccountLink.Error.alreadyLinked(.expert(id: "E1"))) { try AccountLink.expert(id: "E1").linking(.laureate(id: "L1")) }
-        #expect(throws: AccountLink.Error.alreadyLinked(.laureate(id: "L1"))) { try AccountLink.laureate(id: "L1").linking(.expert(id: "E1")) }
-        #expect(throws: AccountLink.Error.alreadyLinked(.laureate(id: "L1"))) { try AccountLink.laureate(id: "L1").linking(.laureate(id: "L2")) }
+        #expect(throws: AccountLink.Error.alreadyLinked(.expert(id: "E1"))) {
+            try AccountLink.expert(id: "E1").linking(.laureate(id: "L1"))
+        }
+        #expect(throws: AccountLink.Error.alreadyLinked(.laureate(id: "L1"))) {
+            try AccountLink.laureate(id: "L1").linking(.expert(id: "E1"))
+        }
+        #expect(throws: AccountLink.Error.alreadyLinked(.laureate(id: "L1"))) {
+            try AccountLink.laureate(id: "L1").linking(.laureate(id: "L2"))
+        }
     }
 
     @Test func everyFramingNoteVersionIsKeptAndNumbered() throws {
-        let first = try FramingNoteVersion.revise(nil, laureateID: "L1", needs: [Need(subthemeCode: "1.1", priority: .high, description: "Bail")])
-        let second = try FramingNoteVersion.revise(first, laureateID: "L1", needs: [Need(subthemeCode: "4.2", priority: .medium, description: "")])
+        let first = try FramingNoteVersion.revise(
+            nil, laureateID: "L1", needs: [Need(subthemeCode: "1.1", priority: .high, description: "Bail")])
+        let second = try FramingNoteVersion.revise(
+            first, laureateID: "L1", needs: [Need(subthemeCode: "4.2", priority: .medium, description: "")])
         #expect(first.version == 1 && second.version == 2)
         #expect(throws: ValidationFailure([FieldError("/needs", "required", "A framing note states at least one need.")])) {
             try FramingNoteVersion.revise(second, laureateID: "L1", needs: [])

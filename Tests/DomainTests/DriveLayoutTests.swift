@@ -91,7 +91,8 @@ struct DriveLayoutTests {
             try DriveLayout.path(for: DriveLocation(laureateSlug: "fab", missionRef: nil, kind: .quote, fileName: "a.pdf"))
         }
         #expect(throws: DriveLayoutError.kindDoesNotBelong(.application, inMission: true)) {
-            try DriveLayout.path(for: DriveLocation(laureateSlug: "fab", missionRef: MissionRef("2023-0001"), kind: .application, fileName: "a.pdf"))
+            try DriveLayout.path(
+                for: DriveLocation(laureateSlug: "fab", missionRef: MissionRef("2023-0001"), kind: .application, fileName: "a.pdf"))
         }
     }
 

@@ -19,9 +19,11 @@ let settings = ProgrammeSettings.manufacturesDeProximite
 
 func day(_ iso: String) -> CalendarDate { CalendarDate(iso: iso)! }
 
-func proposal(lines: [QuoteLine] = [QuoteLine(label: "Diagnostic", quantityHundredths: 500, unitPriceCents: 60_000)],
-              vat: Int = 2000, validUntil: String = "2024-06-30",
-              schedule: (String, String) = ("2023-06-01", "2023-09-30")) -> Proposal {
+func proposal(
+    lines: [QuoteLine] = [QuoteLine(label: "Diagnostic", quantityHundredths: 500, unitPriceCents: 60_000)],
+    vat: Int = 2000, validUntil: String = "2024-06-30",
+    schedule: (String, String) = ("2023-06-01", "2023-09-30")
+) -> Proposal {
     Proposal(
         diagnostic: Diagnostic(
             context: "Manufacture textile en zone rurale", needs: "Modèle économique", objectives: "Équilibre en 2025",
@@ -30,8 +32,10 @@ func proposal(lines: [QuoteLine] = [QuoteLine(label: "Diagnostic", quantityHundr
         quote: Quote(lines: lines, vatRateBasisPoints: vat, validUntil: day(validUntil)))
 }
 
-func context(today: String = "2023-05-15", notes: Set<String> = ["L1", "L2", "L3"], conflicts: ConflictRegistry = .init(),
-             budgets: [String: BudgetLedger] = [:]) -> MissionContext {
+func context(
+    today: String = "2023-05-15", notes: Set<String> = ["L1", "L2", "L3"], conflicts: ConflictRegistry = .init(),
+    budgets: [String: BudgetLedger] = [:]
+) -> MissionContext {
     let defaults = ["L1", "L2", "L3"].reduce(into: [String: BudgetLedger]()) {
         $0[$1] = BudgetLedger(ceilingCents: 2_000_000, committedCents: 0)
     }

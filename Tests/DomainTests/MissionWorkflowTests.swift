@@ -49,9 +49,10 @@ struct MissionWorkflowTests {
             #expect(MissionWorkflow.allowedActions(in: state, for: .admin) == [.terminate])
         }
         #expect(MissionState.allCases.filter(\.bindsExpert) == [.accepted, .reported])
-        #expect(MissionState.allCases.filter(\.isFinal).allSatisfy { state in
-            MissionActor.allCases.allSatisfy { MissionWorkflow.allowedActions(in: state, for: $0).isEmpty }
-        })
+        #expect(
+            MissionState.allCases.filter(\.isFinal).allSatisfy { state in
+                MissionActor.allCases.allSatisfy { MissionWorkflow.allowedActions(in: state, for: $0).isEmpty }
+            })
     }
 
     @Test func theWholeMissionFromRequestToClosure() throws {
@@ -114,7 +115,8 @@ struct MissionWorkflowTests {
         #expect(throws: MissionError.reasonRequired) {
             try MissionWorkflow.apply(.sendBack(comment: "  "), by: .laureate(id: "L1"), to: mission, context: context())
         }
-        let sentBack = try MissionWorkflow.apply(.sendBack(comment: "Préciser le calendrier"), by: .laureate(id: "L1"), to: mission, context: context())
+        let sentBack = try MissionWorkflow.apply(
+            .sendBack(comment: "Préciser le calendrier"), by: .laureate(id: "L1"), to: mission, context: context())
         #expect(sentBack.state == .scoping && sentBack.lastComment == "Préciser le calendrier")
         mission = try MissionWorkflow.apply(.accept, by: .laureate(id: "L1"), to: mission, context: context())
         #expect(throws: MissionError.reasonRequired) {

@@ -65,7 +65,9 @@ public enum Slug {
     /// A slug is what `make` can produce: the Drive layout refuses any other folder name.
     public static func isValid(_ text: String) -> Bool {
         !text.isEmpty && text.count <= maxLength && !text.hasPrefix("-") && !text.hasSuffix("-") && !text.contains("--")
-            && text.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.lowercaseLetters.contains($0) || CharacterSet.decimalDigits.contains($0) || $0 == "-") }
+            && text.unicodeScalars.allSatisfy {
+                $0.isASCII && (CharacterSet.lowercaseLetters.contains($0) || CharacterSet.decimalDigits.contains($0) || $0 == "-")
+            }
     }
 }
 
@@ -81,8 +83,9 @@ public enum FileName {
         name = String(
             name.unicodeScalars.map { scalar -> Character in
                 if scalar == "/" || scalar == "\\" { return "-" }
-                if CharacterSet.controlCharacters.contains(scalar) || scalar.properties.generalCategory == .format
-                    && scalar.value < 0x2000
+                if CharacterSet.controlCharacters.contains(scalar)
+                    || scalar.properties.generalCategory == .format
+                        && scalar.value < 0x2000
                 {
                     return "_"
                 }

@@ -59,7 +59,8 @@ extension DossierAccess {
     /// The other experts engaged with `laureateID`, visible to `expertID` only while it is engaged with it too.
     public static func colleagues(of expertID: String, at laureateID: String, engagements: [Engagement]) -> [Colleague] {
         guard of(expertID: expertID, to: laureateID, through: engagements).canRead else { return [] }
-        return engagements
+        return
+            engagements
             .filter { $0.expertID != expertID && $0.laureateIDs.contains(laureateID) && $0.level.canRead }
             .map { Colleague(expertID: $0.expertID, missionID: $0.missionID, missionTitle: $0.title) }
     }

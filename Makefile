@@ -1,0 +1,50 @@
+# The index of what a person can do here. A fresh machine needs only `make run` and `make test`.
+SWIFT      ?= swift
+HOST       ?= 127.0.0.1
+PORT       ?= 8080
+DATA_DIR   ?= ./data
+# Debian packages the build needs (libcurl for the sync engine, SQLite for storage).
+APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev pkg-config
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test deps build build-tests smoke format lint bench clean-data
+
+## Install what is missing, build, and serve the API on an embedded SQLite file under $(DATA_DIR).
+run: deps build
+	$(SWIFT) run --skip-build mdp serve --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR)
+
+## Install what is missing, build with warnings as errors, run every test, then a smoke test of the real binary.
+test: deps build-tests
+	$(SWIFT) test --skip-build --parallel
+	scripts/smoke.sh .build/debug/mdp
+
+## Debian packages, installed only when missing (apt-get update first, as a new machine needs).
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+build:
+	$(SWIFT) build --product mdp
+
+build-tests:
+	$(SWIFT) build --build-tests
+
+smoke: build
+	scripts/smoke.sh .build/debug/mdp
+
+format:
+	$(SWIFT) format --in-place --recursive Package.swift Sources Tests
+
+lint:
+	$(SWIFT) format lint --recursive Package.swift Sources Tests
+
+## Benchmarks (wrk, hyperfine) land with the directory and sync issues; figures go to bench/README.md.
+bench:
+	@echo "no benchmark yet: see bench/README.md"
+
+## Removes the local database and blobs of `make run`.
+clean-data:
+	rm -rf $(DATA_DIR)

@@ -1,0 +1,65 @@
+import Domain
+import Foundation
+import Hummingbird
+import OpenAPIHummingbird
+import Storage
+
+/// What the HTTP layer needs from the composition root.
+public struct APIDependencies: Sendable {
+    public var database: AppDatabase
+    public var settings: ProgrammeSettings
+    public var version: String
+
+    public init(database: AppDatabase, settings: ProgrammeSettings = .manufacturesDeProximite, version: String) {
+        self.database = database
+        self.settings = settings
+        self.version = version
+    }
+}
+
+/// The whole HTTP surface: problem+json errors around everything, the generated operations, the contract and its docs.
+public func buildRouter(_ dependencies: APIDependencies) throws -> Router<BasicRequestContext> {
+    let router = Router()
+    router.add(middleware: ProblemMiddleware())
+    router.add(middleware: LogRequestsMiddleware(.info))
+    router.get("/openapi.yaml") { _, _ -> Response in
+        Response(
+            status: .ok, headers: [.contentType: "application/yaml; charset=utf-8", .cacheControl: "public, max-age=300"],
+            body: .init(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.yaml)))
+    }
+    router.get("/docs") { _, _ -> Response in
+        Response(
+            status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.docsPage)))
+    }
+    let handler = APIHandler(database: dependencies.database, settings: dependencies.settings, version: dependencies.version)
+    try handler.registerHandlers(on: router, middlewares: [HeaderValueMiddleware()])
+    return router
+}
+
+/// The contract this server implements, shipped inside the binary.
+enum OpenAPIDocument {
+    static let yaml: Data = {
+        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"), let data = try? Data(contentsOf: url) else {
+            return Data("openapi.yaml was not bundled with this build\n".utf8)
+        }
+        return data
+    }()
+
+    /// A Redoc page over `/openapi.yaml` (the viewer script comes from its CDN, the contract from this server).
+    static let docsPage = """
+        <!doctype html>
+        <html lang="en">
+        <head>
+          <meta charset="utf-8">
+          <title>Manufactures de proximité API</title>
+          <meta name="viewport" content="width=device-width, initial-scale=1">
+        </head>
+        <body>
+          <noscript>The contract is at <a href="/openapi.yaml">/openapi.yaml</a>.</noscript>
+          <redoc spec-url="/openapi.yaml"></redoc>
+          <script src="https://cdn.redoc.ly/redoc/v2.1.5/bundles/redoc.standalone.js"></script>
+        </body>
+        </html>
+        """
+}

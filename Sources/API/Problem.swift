@@ -1,0 +1,103 @@
+import Domain
+import Foundation
+import HTTPTypes
+import Hummingbird
+import OpenAPIRuntime
+
+/// An RFC 9457 problem: what every error of the API becomes, with a stable machine-readable `code`.
+public struct APIProblem: Error, Sendable, Hashable {
+    public var status: HTTPResponse.Status
+    public var code: String
+    public var title: String
+    public var detail: String?
+    public var errors: [FieldError]
+    public var headers: HTTPFields
+
+    public init(
+        _ status: HTTPResponse.Status, code: String, title: String, detail: String? = nil, errors: [FieldError] = [],
+        headers: HTTPFields = [:]
+    ) {
+        self.status = status
+        self.code = code
+        self.title = title
+        self.detail = detail
+        self.errors = errors
+        self.headers = headers
+    }
+
+    public static func notFound(_ detail: String? = nil) -> APIProblem {
+        APIProblem(.notFound, code: "not_found", title: "Not found", detail: detail)
+    }
+
+    /// The problem document, as the generated `Problem` schema.
+    var schema: Components.Schemas.Problem {
+        Components.Schemas.Problem(
+            _type: "https://manufactures.francetierslieux.fr/problems/\(code)", title: title, status: status.code,
+            detail: detail, instance: nil, code: code,
+            errors: errors.isEmpty ? nil : errors.map { .init(pointer: $0.pointer, code: $0.code, detail: $0.detail) })
+    }
+}
+
+/// Turns every error thrown below it (handlers, the generated decoding layer, the router's 404) into an
+/// `application/problem+json` response; an unexpected error becomes a 500 whose cause is logged, not shown.
+public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+    public init() {}
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            let problem = Self.problem(for: error)
+            if problem.status == .internalServerError {
+                context.logger.error("unexpected error", metadata: ["error": "\(String(reflecting: error))"])
+            }
+            return Self.response(for: problem)
+        }
+    }
+
+    static func problem(for error: any Error) -> APIProblem {
+        switch error {
+        case let problem as APIProblem:
+            return problem
+        case let serverError as ServerError:
+            if let problem = serverError.underlyingError as? APIProblem { return problem }
+            if serverError.httpStatus.kind == .clientError {
+                return APIProblem(
+                    serverError.httpStatus, code: "bad_request", title: "Malformed request",
+                    detail: serverError.causeDescription)
+            }
+            return APIProblem(.internalServerError, code: "internal_error", title: "Internal error")
+        case let httpError as HTTPResponseError:
+            return problem(forStatus: httpError.status, headers: (httpError as? HTTPError)?.headers ?? [:])
+        default:
+            return APIProblem(.internalServerError, code: "internal_error", title: "Internal error")
+        }
+    }
+
+    static func problem(forStatus status: HTTPResponse.Status, headers: HTTPFields) -> APIProblem {
+        let code: String
+        switch status.code {
+        case 400: code = "bad_request"
+        case 401: code = "unauthenticated"
+        case 403: code = "forbidden"
+        case 404: code = "not_found"
+        case 405: code = "method_not_allowed"
+        case 408: code = "request_timeout"
+        case 413: code = "payload_too_large"
+        case 415: code = "unsupported_media_type"
+        case 429: code = "too_many_requests"
+        case 500..<600: code = "internal_error"
+        default: code = "http_\(status.code)"
+        }
+        return APIProblem(status, code: code, title: status.reasonPhrase, headers: headers)
+    }
+
+    static func response(for problem: APIProblem) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let body = (try? encoder.encode(problem.schema)) ?? Data(#"{"code":"internal_error"}"#.utf8)
+        var headers = problem.headers
+        headers[.contentType] = "application/problem+json"
+        return Response(status: problem.status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}

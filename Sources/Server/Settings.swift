@@ -1,0 +1,46 @@
+import ArgumentParser
+import Configuration
+
+/// Where settings come from, first match wins: command-line options > environment > `.env` file > defaults.
+/// Keys are scoped (`http.port` is `HTTP_PORT` in the environment); `.env.example` lists them all.
+struct SettingsSource {
+    let reader: ConfigReader
+
+    /// `options` holds what was given on the command line, by key.
+    static func load(options: [String: String?]) async throws -> SettingsSource {
+        var values: [AbsoluteConfigKey: ConfigValue] = [:]
+        for case (let key, let value?) in options {
+            values[AbsoluteConfigKey(key.split(separator: ".").map(String.init))] = ConfigValue(.string(value), isSecret: false)
+        }
+        let reader = ConfigReader(providers: [
+            InMemoryProvider(name: "command line", values: values),
+            EnvironmentVariablesProvider(),
+            try await EnvironmentVariablesProvider(environmentFilePath: ".env", allowMissing: true),
+        ])
+        return SettingsSource(reader: reader)
+    }
+}
+
+/// The settings of `mdp serve`.
+struct ServeSettings: Sendable {
+    var host: String
+    var port: Int
+    var dataDirectory: String
+
+    init(host: String = "127.0.0.1", port: Int = 8080, dataDirectory: String = "./data") {
+        self.host = host
+        self.port = port
+        self.dataDirectory = dataDirectory
+    }
+
+    init(_ source: SettingsSource) throws {
+        self.init()
+        host = source.reader.string(forKey: "http.host", default: host)
+        let portText = source.reader.string(forKey: "http.port", default: String(port))
+        guard let port = Int(portText), (0...65535).contains(port) else {
+            throw ValidationError("http.port must be a port number (0-65535), not \(portText)")
+        }
+        self.port = port
+        dataDirectory = source.reader.string(forKey: "data.dir", default: dataDirectory)
+    }
+}

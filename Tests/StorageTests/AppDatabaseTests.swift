@@ -1,0 +1,25 @@
+import Foundation
+import Storage
+import Testing
+
+@Suite("Database")
+struct AppDatabaseTests {
+    @Test func aFreshDatabaseIsMigratedAndAnswers() async throws {
+        let database = try AppDatabase.inMemory()
+        #expect(try database.appliedMigrations() == ["2026-11-27 instance"])
+        try await database.ping()
+        #expect(try database.createdAt()?.hasPrefix("20") == true)
+    }
+
+    @Test func aFileDatabaseIsCreatedWithItsFolderAndReopensWithoutMigratingAgain() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mdp-\(UUID().uuidString)/nested").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let first = try AppDatabase.file(inDirectory: folder)
+        let created = try first.createdAt()
+        #expect(FileManager.default.fileExists(atPath: folder + "/mdp.sqlite"))
+        let again = try AppDatabase.file(inDirectory: folder)
+        #expect(try again.createdAt() == created)
+        #expect(try again.appliedMigrations() == ["2026-11-27 instance"])
+        try await again.ping()
+    }
+}

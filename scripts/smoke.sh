@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Starts the real `mdp serve` binary on a free port over a throwaway data folder, polls /health with a deadline,
+# checks the reference endpoints and a problem document, then stops it. Prints "N passed, N failed".
+set -u
+binary=${1:?usage: smoke.sh path/to/mdp}
+data=$(mktemp -d)
+log="$data/serve.log"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+HTTP_PORT=$port "$binary" serve --data-dir "$data/data" >"$log" 2>&1 &
+pid=$!
+cleanup() { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$data"; }
+trap cleanup EXIT
+
+base="http://127.0.0.1:$port"
+deadline=$((SECONDS + 30))
+until curl -sf "$base/health" >/dev/null; do
+    if ! kill -0 "$pid" 2>/dev/null || [ $SECONDS -ge $deadline ]; then
+        echo "smoke: mdp serve did not become healthy"; cat "$log"; echo "0 passed, 1 failed"; exit 1
+    fi
+    sleep 0.1
+done
+
+passed=0 failed=0
+check() {  # check NAME COMMAND...
+    if "${@:2}"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "smoke: FAILED $1"; fi
+}
+count() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+check "taxonomy has 37 subthemes" test "$(curl -sf "$base/v1/taxonomy" | count 'sum(len(t["subthemes"]) for t in d["themes"])')" = 37
+check "territories has 101 départements" test "$(curl -sf "$base/v1/territories" | count 'sum(len(r["departments"]) for r in d["regions"])')" = 101
+check "unknown path is a problem" test "$(curl -s -o /dev/null -w '%{http_code} %{content_type}' "$base/v1/nope")" = "404 application/problem+json"
+check "banner prints the URLs" grep -q "$base/docs" "$log"
+check "database file created" test -f "$data/data/mdp.sqlite"
+echo "smoke: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
