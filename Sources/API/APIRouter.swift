@@ -9,19 +9,31 @@ public struct APIDependencies: Sendable {
     public var database: AppDatabase
     public var settings: ProgrammeSettings
     public var version: String
+    /// Origins whose pages may call the public endpoints ("*" for any).
+    public var corsOrigins: [String]
+    /// The largest request body accepted, in bytes.
+    public var maxBodyBytes: Int
 
-    public init(database: AppDatabase, settings: ProgrammeSettings = .manufacturesDeProximite, version: String) {
+    public init(
+        database: AppDatabase, settings: ProgrammeSettings = .manufacturesDeProximite, version: String, corsOrigins: [String] = ["*"],
+        maxBodyBytes: Int = 1 << 20
+    ) {
         self.database = database
         self.settings = settings
         self.version = version
+        self.corsOrigins = corsOrigins
+        self.maxBodyBytes = maxBodyBytes
     }
 }
 
 /// The whole HTTP surface: problem+json errors around everything, the generated operations, the contract and its docs.
-public func buildRouter(_ dependencies: APIDependencies) throws -> Router<BasicRequestContext> {
-    let router = Router()
+public func buildRouter(_ dependencies: APIDependencies) throws -> Router<APIRequestContext> {
+    let router = Router(context: APIRequestContext.self)
     router.add(middleware: ProblemMiddleware())
     router.add(middleware: LogRequestsMiddleware(.info))
+    router.add(middleware: PublicCORSMiddleware(origins: dependencies.corsOrigins))
+    router.add(middleware: BodyLimitMiddleware(limit: dependencies.maxBodyBytes))
+    router.add(middleware: AuthMiddleware(database: dependencies.database))
     router.get("/openapi.yaml") { _, _ -> Response in
         Response(
             status: .ok, headers: [.contentType: "application/yaml; charset=utf-8", .cacheControl: "public, max-age=300"],

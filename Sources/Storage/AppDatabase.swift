@@ -7,23 +7,43 @@ import GRDB
 public struct AppDatabase: Sendable {
     /// Reads go through the writer's reader pool; writes are serialised by it.
     let writer: any DatabaseWriter
+    let options: Options
+    /// The published experts in memory, rebuilt after a write that touches them.
+    let directory = DirectoryCache()
+
+    /// What a deployment or a test may tune.
+    public struct Options: Sendable {
+        /// The time now; tests move it.
+        public var clock: @Sendable () -> Date
+        /// bcrypt work factor for new password hashes (each step doubles the cost).
+        public var bcryptCost: UInt8
+        /// How long a session token from a password login lives.
+        public var sessionLifetime: TimeInterval
+
+        public init(clock: @escaping @Sendable () -> Date = { Date() }, bcryptCost: UInt8 = 11, sessionLifetime: TimeInterval = 12 * 3600) {
+            self.clock = clock
+            self.bcryptCost = bcryptCost
+            self.sessionLifetime = sessionLifetime
+        }
+    }
 
     /// Wraps `writer` and brings its schema up to date.
-    public init(_ writer: any DatabaseWriter) throws {
+    public init(_ writer: any DatabaseWriter, options: Options = .init()) throws {
         self.writer = writer
-        try Self.migrator.migrate(writer)
+        self.options = options
+        try Migrations.migrator.migrate(writer)
     }
 
     /// The embedded default: `<dataDirectory>/mdp.sqlite`, created with its folder if missing.
-    public static func file(inDirectory dataDirectory: String) throws -> AppDatabase {
+    public static func file(inDirectory dataDirectory: String, options: Options = .init()) throws -> AppDatabase {
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         let path = URL(fileURLWithPath: dataDirectory).appendingPathComponent("mdp.sqlite").path
-        return try AppDatabase(DatabasePool(path: path, configuration: configuration))
+        return try AppDatabase(DatabasePool(path: path, configuration: configuration), options: options)
     }
 
-    /// A fresh, private database for one test.
-    public static func inMemory() throws -> AppDatabase {
-        try AppDatabase(DatabaseQueue(configuration: configuration))
+    /// A fresh, private database for one test (bcrypt at its cheapest unless told otherwise).
+    public static func inMemory(options: Options = .init(bcryptCost: 4)) throws -> AppDatabase {
+        try AppDatabase(DatabaseQueue(configuration: configuration), options: options)
     }
 
     private static var configuration: Configuration {
@@ -36,20 +56,6 @@ public struct AppDatabase: Sendable {
         return configuration
     }
 
-    /// Named migrations, applied in order and never edited once shipped.
-    static var migrator: DatabaseMigrator {
-        var migrator = DatabaseMigrator()
-        migrator.registerMigration("2026-11-27 instance") { db in
-            try db.create(table: "instance") { t in
-                t.primaryKey("key", .text).notNull()
-                t.column("value", .text).notNull()
-            }
-            try db.execute(
-                sql: "INSERT INTO instance (key, value) VALUES ('created_at', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))")
-        }
-        return migrator
-    }
-
     /// Answers when the database can be read; throws otherwise (readiness).
     public func ping() async throws {
         _ = try await writer.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
@@ -57,11 +63,36 @@ public struct AppDatabase: Sendable {
 
     /// The names of the migrations applied so far, oldest first.
     public func appliedMigrations() throws -> [String] {
-        try writer.read { db in try Self.migrator.appliedMigrations(db) }
+        try writer.read { db in try Migrations.migrator.appliedMigrations(db) }
     }
 
     /// When this database was first created (UTC, ISO 8601).
     public func createdAt() throws -> String? {
         try writer.read { db in try String.fetchOne(db, sql: "SELECT value FROM instance WHERE key = 'created_at'") }
     }
+
+    var now: Date { options.clock() }
+
+    /// The next value of the global, monotonic revision counter: every change to a resource takes one.
+    static func nextRevision(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "UPDATE counter SET value = value + 1 WHERE name = 'revision' RETURNING value")!
+    }
+
+    static func newID() -> String { UUID().uuidString.lowercased() }
+}
+
+/// Why a storage operation was refused, in terms the API maps to a status and a stable code.
+public enum StorageError: Error, Sendable, Hashable {
+    case notFound
+    /// The caller knows the resource but its role may not do this.
+    case forbidden
+    /// The `If-Match` revision is older than the stored one.
+    case stale(current: Int64)
+    case emailTaken
+    case invalidCredentials
+    /// Too many failed logins; retry after this many seconds.
+    case throttled(retryAfter: Int)
+    case invalid([FieldError])
+    case card(CardError)
+    case accountLink(AccountLink.Error)
 }

@@ -5,16 +5,6 @@ import HummingbirdTesting
 import Storage
 import Testing
 
-/// Builds the application the way `mdp serve` does, over a private in-memory database.
-func makeApplication() throws -> some ApplicationProtocol {
-    let router = try buildRouter(APIDependencies(database: try AppDatabase.inMemory(), version: "test"))
-    return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
-}
-
-func json(_ buffer: ByteBuffer) throws -> [String: Any] {
-    try #require(try JSONSerialization.jsonObject(with: Data(buffer: buffer)) as? [String: Any])
-}
-
 @Suite("Reference endpoints through the router")
 struct ReferenceEndpointsTests {
     @Test func healthSaysTheInstanceAndItsDatabaseAreUp() async throws {

@@ -4,9 +4,11 @@ import Testing
 
 @Suite("Database")
 struct AppDatabaseTests {
+    static let migrations = ["2026-11-27 instance", "2026-11-27 accounts, laureates and expert cards"]
+
     @Test func aFreshDatabaseIsMigratedAndAnswers() async throws {
         let database = try AppDatabase.inMemory()
-        #expect(try database.appliedMigrations() == ["2026-11-27 instance"])
+        #expect(try database.appliedMigrations() == AppDatabaseTests.migrations)
         try await database.ping()
         #expect(try database.createdAt()?.hasPrefix("20") == true)
     }
@@ -19,7 +21,7 @@ struct AppDatabaseTests {
         #expect(FileManager.default.fileExists(atPath: folder + "/mdp.sqlite"))
         let again = try AppDatabase.file(inDirectory: folder)
         #expect(try again.createdAt() == created)
-        #expect(try again.appliedMigrations() == ["2026-11-27 instance"])
+        #expect(try again.appliedMigrations() == AppDatabaseTests.migrations)
         try await again.ping()
     }
 }

@@ -147,6 +147,34 @@ extension ExpertCardContent {
             errors.append(
                 FieldError("/declaration", "declaration_required", "Sign the declaration of no interest in any labelled manufacture."))
         }
+        return errors + lengthErrors()
+    }
+
+    /// Answers that are wrong rather than missing: what an edit of a draft may not store.
+    public func shapeErrors() -> [FieldError] {
+        submissionErrors().filter { $0.code != "required" && $0.code != "declaration_required" }
+    }
+
+    /// Bounds on sizes, so no answer can bloat the card.
+    func lengthErrors() -> [FieldError] {
+        var errors: [FieldError] = []
+        func limit(_ value: String, _ max: Int, _ pointer: String) {
+            if value.count > max { errors.append(FieldError(pointer, "too_long", "At most \(max) characters.")) }
+        }
+        limit(firstName, 100, "/first_name")
+        limit(lastName, 100, "/last_name")
+        limit(organisation.name, 200, "/organisation/name")
+        limit(contact.email, 254, "/contact/email")
+        limit(contact.website ?? "", 500, "/contact/website")
+        limit(summary, 3000, "/summary")
+        if subthemeCodes.count > 37 { errors.append(FieldError("/subthemes", "too_many", "At most 37 subthemes.")) }
+        if experiences.count > 30 { errors.append(FieldError("/experiences", "too_many", "At most 30 experiences.")) }
+        if sectors.count > 20 { errors.append(FieldError("/sectors", "too_many", "At most 20 sectors.")) }
+        for (index, sector) in sectors.enumerated() { limit(sector, 60, "/sectors/\(index)") }
+        for (index, experience) in experiences.enumerated() {
+            limit(experience.tiersLieu, 200, "/experiences/\(index)/tiers_lieu")
+            limit(experience.description, 3000, "/experiences/\(index)/description")
+        }
         return errors
     }
 }
@@ -229,6 +257,22 @@ public enum CardWorkflow {
         let errors = content.submissionErrors()
         guard errors.isEmpty else { throw .incomplete(errors) }
         return to
+    }
+
+    /// Only the card's expert and the programme team know a card exists outside the public directory.
+    public static func canRead(_ actor: CardActor) -> Bool { actor == .owner || actor == .admin }
+
+    /// Whether `actor` may take `action` in some state: when not, a refusal is about the role (403), not the state (409).
+    public static func mayEver(_ action: CardAction, _ actor: CardActor) -> Bool {
+        transitions.contains { $0.action == action && $0.actor == actor }
+    }
+
+    /// The programme team explains a request for changes to the expert.
+    public static func requiresMessage(_ action: CardAction) -> Bool { action == .requestChanges }
+
+    /// The actions `actor` may take on a card in `state`, for front ends to show the right buttons.
+    public static func allowedActions(in state: CardState, for actor: CardActor) -> [CardAction] {
+        CardAction.allCases.filter { table[Key(from: state, action: $0, actor: actor)] != nil }
     }
 
     /// The expert edits their answers only while the card is a draft or sent back for changes.

@@ -1,0 +1,83 @@
+import Domain
+import Foundation
+import HTTPTypes
+import Storage
+
+extension APIProblem {
+    /// Each storage refusal as a status and a stable code.
+    init(_ error: StorageError) {
+        switch error {
+        case .notFound:
+            self = .notFound()
+        case .forbidden:
+            self.init(.forbidden, code: "forbidden", title: "Your role may not do this")
+        case .stale(let current):
+            self.init(
+                .preconditionFailed, code: "stale", title: "The resource changed since you read it",
+                detail: "Its current ETag is \"r\(current)\": read it again, then retry.")
+        case .emailTaken:
+            self.init(.conflict, code: "email_taken", title: "An account already uses this e-mail")
+        case .invalidCredentials:
+            self.init(
+                .unauthorized, code: "invalid_credentials", title: "Wrong e-mail or password", headers: [.wwwAuthenticate: "Bearer"])
+        case .throttled(let seconds):
+            self.init(
+                .tooManyRequests, code: "too_many_attempts", title: "Too many failed logins",
+                detail: "Try again in \(seconds) seconds.", headers: [.retryAfter: String(seconds)])
+        case .invalid(let errors):
+            self.init(.unprocessableContent, code: "validation_failed", title: "Some fields are invalid", errors: errors)
+        case .card(.incomplete(let errors)):
+            self.init(.unprocessableContent, code: "card_incomplete", title: "The card misses some answers", errors: errors)
+        case .card(.transitionNotAllowed(let from, let action, _)):
+            self.init(
+                .conflict, code: "transition_not_allowed", title: "Not possible in this state",
+                detail: "A card that is \(from.rawValue) cannot take '\(action.rawValue)'.")
+        case .card(.notEditable(let state)):
+            self.init(
+                .conflict, code: "card_not_editable", title: "The card cannot be edited now",
+                detail: "A card that is \(state.rawValue) is edited only after it is sent back for changes or reopened.")
+        case .accountLink:
+            self.init(.conflict, code: "account_already_linked", title: "The account is already tied to an expert card or a laureate")
+        }
+    }
+
+    static func badParameter(_ name: String, _ code: String, _ detail: String) -> APIProblem {
+        APIProblem(.badRequest, code: "invalid_parameter", title: "A parameter is invalid", errors: [FieldError("/\(name)", code, detail)])
+    }
+}
+
+/// Runs a storage call, turning its refusals into problems.
+func storage<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as StorageError {
+        throw APIProblem(error)
+    }
+}
+
+func storage<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let error as StorageError {
+        throw APIProblem(error)
+    }
+}
+
+/// Revisions travel as strong ETags `"r<revision>"`.
+enum RevisionTag {
+    static func etag(_ revision: Int64) -> String { "\"r\(revision)\"" }
+
+    /// The revision an `If-Match` names; nil for `*` (any). Missing is 428, unreadable is 412.
+    static func expected(ifMatch header: String?) throws -> Int64? {
+        guard let header else {
+            throw APIProblem(.preconditionRequired, code: "if_match_required", title: "Send If-Match with the ETag you read")
+        }
+        var tag = header.trimmingCharacters(in: .whitespaces)
+        if tag == "*" { return nil }
+        if tag.hasPrefix("W/") { tag.removeFirst(2) }
+        guard tag.hasPrefix("\"r"), tag.hasSuffix("\""), let revision = Int64(tag.dropFirst(2).dropLast()) else {
+            throw APIProblem(.preconditionFailed, code: "stale", title: "The If-Match header names no version of this resource")
+        }
+        return revision
+    }
+}

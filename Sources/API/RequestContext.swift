@@ -1,0 +1,122 @@
+import Domain
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import Storage
+
+/// The request context of the API: Hummingbird's core storage plus the peer address (login throttling).
+public struct APIRequestContext: RequestContext, RemoteAddressRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let remoteAddress: SocketAddress?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
+    }
+}
+
+/// What the generated handlers need to know about the request they serve, set by `AuthMiddleware` for the task.
+struct RequestInfo: Sendable {
+    var caller: Authenticated?
+    var address: String
+
+    @TaskLocal static var current = RequestInfo(caller: nil, address: "unknown")
+
+    /// The caller's account; 401 without a valid token.
+    static func account() throws -> Account {
+        guard let caller = current.caller else {
+            throw APIProblem(
+                .unauthorized, code: "unauthenticated", title: "A bearer token is required",
+                headers: [.wwwAuthenticate: "Bearer"])
+        }
+        return caller.account
+    }
+
+    /// The caller's account when its role is one of `roles`; 401 without a token, 403 for another role.
+    static func account(in roles: Set<Role>) throws -> Account {
+        let account = try account()
+        guard roles.contains(account.role) else {
+            throw APIProblem(.forbidden, code: "forbidden", title: "Your role may not do this")
+        }
+        return account
+    }
+}
+
+/// Resolves `Authorization: Bearer …` to an account for the rest of the request. A token that is present but
+/// unknown, expired or revoked is refused with 401 at once, so clients learn to log in again.
+struct AuthMiddleware: RouterMiddleware {
+    typealias Context = APIRequestContext
+    let database: AppDatabase
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let address = context.remoteAddress?.ipAddress ?? "unknown"
+        var info = RequestInfo(caller: nil, address: address)
+        if let header = request.headers[.authorization] {
+            let parts = header.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2, parts[0].lowercased() == "bearer",
+                let caller = try await database.authenticate(token: String(parts[1]).trimmingCharacters(in: .whitespaces))
+            else {
+                throw APIProblem(
+                    .unauthorized, code: "invalid_token", title: "The token is unknown, expired or revoked",
+                    headers: [.wwwAuthenticate: "Bearer error=\"invalid_token\""])
+            }
+            info.caller = caller
+        }
+        return try await RequestInfo.$current.withValue(info) {
+            try await next(request, context)
+        }
+    }
+}
+
+/// Bodies over `limit` bytes are refused with 413 before any handler reads them.
+struct BodyLimitMiddleware: RouterMiddleware {
+    typealias Context = APIRequestContext
+    let limit: Int
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            throw APIProblem(.contentTooLarge, code: "payload_too_large", title: "The body is larger than \(limit) bytes")
+        }
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: limit)
+        } catch {
+            throw APIProblem(.contentTooLarge, code: "payload_too_large", title: "The body is larger than \(limit) bytes")
+        }
+        request.body = .init(buffer: buffer)
+        return try await next(request, context)
+    }
+}
+
+/// CORS for the public, read-only endpoints, so website widgets of the configured origins can call them.
+struct PublicCORSMiddleware: RouterMiddleware {
+    typealias Context = APIRequestContext
+    /// Allowed origins; "*" allows any.
+    let origins: [String]
+    static let publicPrefixes = ["/v1/directory/", "/v1/taxonomy", "/v1/territories", "/v1/programme"]
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let path = request.uri.path
+        guard let origin = request.headers[.origin], Self.publicPrefixes.contains(where: { path.hasPrefix($0) }),
+            origins.contains("*") || origins.contains(origin)
+        else {
+            return try await next(request, context)
+        }
+        let allowed = origins.contains("*") ? "*" : origin
+        if request.method == .options {
+            return Response(
+                status: .noContent,
+                headers: [
+                    .accessControlAllowOrigin: allowed, .accessControlAllowMethods: "GET, OPTIONS",
+                    .accessControlAllowHeaders: "If-None-Match, Accept", .accessControlMaxAge: "86400", .vary: "Origin",
+                ])
+        }
+        var response = try await next(request, context)
+        response.headers[.accessControlAllowOrigin] = allowed
+        response.headers[.accessControlExposeHeaders] = "ETag, Cache-Control"
+        response.headers[.vary] = "Origin"
+        return response
+    }
+}

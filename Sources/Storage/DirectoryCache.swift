@@ -1,0 +1,31 @@
+import Domain
+import Synchronization
+
+/// The directory index in memory, kept in step with the database: every write to an expert card invalidates it,
+/// and the next read rebuilds it from committed data. Reads between writes cost no database access.
+final class DirectoryCache: Sendable {
+    private struct State {
+        var generation = 0
+        var builtFor = -1
+        var index: DirectoryIndex?
+    }
+
+    private let state = Mutex(State())
+
+    /// Called after a transaction that changed expert cards has committed.
+    func invalidate() { state.withLock { $0.generation += 1 } }
+
+    /// The current index, rebuilt with `build` when a write happened since it was built.
+    func index(build: () throws -> DirectoryIndex) throws -> DirectoryIndex {
+        let (generation, cached) = state.withLock { ($0.generation, $0.builtFor == $0.generation ? $0.index : nil) }
+        if let cached { return cached }
+        let index = try build()
+        state.withLock {
+            if $0.builtFor < generation {
+                $0.builtFor = generation
+                $0.index = index
+            }
+        }
+        return index
+    }
+}

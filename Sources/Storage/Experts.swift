@@ -1,0 +1,213 @@
+import Domain
+import Foundation
+import GRDB
+
+/// An expert card as stored: its answers, where it stands, and its revision (the base of its ETag).
+public struct ExpertCardRecord: Sendable, Hashable {
+    public let id: String
+    public let slug: String
+    public let state: CardState
+    public let content: ExpertCardContent
+    /// The programme team's last message to the expert.
+    public let message: String?
+    public let revision: Int64
+    public let createdAt: Date
+    public let updatedAt: Date
+    public let publishedAt: Date?
+
+    init(row: Row) throws {
+        id = row["id"]
+        slug = row["slug"]
+        state = CardState(rawValue: row["state"]) ?? .draft
+        content = try JSONDecoder().decode(ExpertCardContent.self, from: Data((row["content"] as String).utf8))
+        message = row["message"]
+        revision = row["revision"]
+        createdAt = row["created_at"]
+        updatedAt = row["updated_at"]
+        publishedAt = row["published_at"]
+    }
+}
+
+/// One step of a card's review, as the programme team sees it.
+public struct ReviewEntry: Sendable, Hashable {
+    public let action: CardAction
+    public let authorID: String
+    public let at: Date
+    public let message: String?
+    public let note: String?
+}
+
+extension AppDatabase {
+    static func encode(_ content: ExpertCardContent) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(content), as: UTF8.self)
+    }
+
+    /// Registration: the expert's account, a draft card with their name and e-mail, and a session, in one transaction.
+    public func signUpExpert(email: String, password: String, firstName: String, lastName: String) throws -> (IssuedToken, ExpertCardRecord)
+    {
+        let email = Credentials.normalisedEmail(email)
+        var errors = Credentials.errors(email: email, password: password)
+        for (pointer, value) in [("/first_name", firstName), ("/last_name", lastName)]
+        where value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            errors.append(FieldError(pointer, "required", "A name is required."))
+        }
+        guard errors.isEmpty else { throw StorageError.invalid(errors) }
+        let hash = Secrets.hashPassword(password, cost: options.bcryptCost)
+        let content = ExpertCardContent(firstName: firstName, lastName: lastName, contact: ContactDetails(email: email))
+        let result = try writer.write { db -> (IssuedToken, ExpertCardRecord) in
+            guard try !Self.emailExists(db, email) else { throw StorageError.emailTaken }
+            let expertID = try insertExpert(db, content: content, state: .draft)
+            let account = Account(
+                id: Self.newID(), email: email, role: .expert, displayName: "\(firstName) \(lastName)", link: .expert(id: expertID))
+            try db.execute(
+                sql:
+                    "INSERT INTO user (id, email, password_hash, role, display_name, expert_id, created_at) VALUES (?, ?, ?, 'expert', ?, ?, ?)",
+                arguments: [account.id, email, hash, account.displayName, expertID, now])
+            let token = try issueToken(db, account: account, kind: "session", name: nil, lifetime: options.sessionLifetime)
+            return (token, try Self.fetchCard(db, id: expertID))
+        }
+        directory.invalidate()
+        return result
+    }
+
+    /// Inserts a card with a slug unique among all cards; returns its id.
+    func insertExpert(_ db: Database, content: ExpertCardContent, state: CardState, publishedAt: Date? = nil) throws -> String {
+        let base = Slug.make("\(content.firstName) \(content.lastName)")
+        let taken = Set(
+            try String.fetchAll(
+                db, sql: "SELECT slug FROM expert WHERE slug = ? OR slug LIKE ? ESCAPE '\\'", arguments: [base, base + "-%"]))
+        let id = Self.newID()
+        let now = self.now
+        try db.execute(
+            sql: """
+                INSERT INTO expert (id, slug, state, content, revision, created_at, updated_at, published_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                id, Slug.unique("\(content.firstName) \(content.lastName)", taken: taken), state.rawValue, try Self.encode(content),
+                try Self.nextRevision(db), now, now, publishedAt ?? (state == .published ? now : nil),
+            ])
+        return id
+    }
+
+    static func fetchCard(_ db: Database, id: String) throws -> ExpertCardRecord {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM expert WHERE id = ?", arguments: [id]) else {
+            throw StorageError.notFound
+        }
+        return try ExpertCardRecord(row: row)
+    }
+
+    /// A card, for its own expert and the programme team only: anyone else is told it does not exist.
+    public func expertCard(id: String, for account: Account) throws -> ExpertCardRecord {
+        guard CardWorkflow.canRead(account.cardActor(for: id)) else { throw StorageError.notFound }
+        return try writer.read { db in try Self.fetchCard(db, id: id) }
+    }
+
+    /// The expert changes their answers, based on the revision they read.
+    public func updateExpertCard(
+        id: String, by account: Account, ifRevision expected: Int64?, change: @Sendable (inout ExpertCardContent) -> Void
+    ) throws -> ExpertCardRecord {
+        let actor = account.cardActor(for: id)
+        guard CardWorkflow.canRead(actor) else { throw StorageError.notFound }
+        guard actor == .owner else { throw StorageError.forbidden }
+        let record = try writer.write { db -> ExpertCardRecord in
+            let card = try Self.fetchCard(db, id: id)
+            if let expected, card.revision != expected { throw StorageError.stale(current: card.revision) }
+            guard CardWorkflow.canEdit(card.state, actor: actor) else { throw StorageError.card(.notEditable(card.state)) }
+            var content = card.content
+            change(&content)
+            let errors = content.shapeErrors()
+            guard errors.isEmpty else { throw StorageError.invalid(errors) }
+            try db.execute(
+                sql: "UPDATE expert SET content = ?, revision = ?, updated_at = ? WHERE id = ?",
+                arguments: [try Self.encode(content), try Self.nextRevision(db), now, id])
+            return try Self.fetchCard(db, id: id)
+        }
+        directory.invalidate()
+        return record
+    }
+
+    /// Moves a card through its lifecycle, as the Domain table allows, based on the revision the caller read.
+    public func transitionExpertCard(
+        id: String, action: CardAction, by account: Account, ifRevision expected: Int64?, message: String?, note: String?
+    ) throws -> ExpertCardRecord {
+        let actor = account.cardActor(for: id)
+        guard CardWorkflow.canRead(actor) else { throw StorageError.notFound }
+        guard CardWorkflow.mayEver(action, actor) else { throw StorageError.forbidden }
+        let message = message?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
+        if CardWorkflow.requiresMessage(action) && message == nil {
+            throw StorageError.invalid([FieldError("/message", "required", "Tell the expert what to change.")])
+        }
+        let record = try writer.write { db -> ExpertCardRecord in
+            let card = try Self.fetchCard(db, id: id)
+            if let expected, card.revision != expected { throw StorageError.stale(current: card.revision) }
+            let next: CardState
+            do throws(CardError) {
+                if action == .submit {
+                    next = try CardWorkflow.submit(card.content, from: card.state, actor: actor)
+                } else {
+                    next = try CardWorkflow.next(from: card.state, action: action, actor: actor)
+                }
+            } catch {
+                throw StorageError.card(error)
+            }
+            let now = self.now
+            let published: Date? = next == .published ? (card.publishedAt ?? now) : card.publishedAt
+            let shownMessage: String? = actor == .admin ? message : (action == .submit ? nil : card.message)
+            try db.execute(
+                sql: "UPDATE expert SET state = ?, message = ?, revision = ?, updated_at = ?, published_at = ? WHERE id = ?",
+                arguments: [next.rawValue, shownMessage, try Self.nextRevision(db), now, published, id])
+            try db.execute(
+                sql: "INSERT INTO expert_review (expert_id, author_id, action, message, note, at) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [id, account.id, action.rawValue, message, note?.nilIfEmpty, now])
+            return try Self.fetchCard(db, id: id)
+        }
+        directory.invalidate()
+        return record
+    }
+
+    /// Every step of a card's review with the programme team's private notes: admins only.
+    public func reviewEntries(expertID: String) throws -> [ReviewEntry] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM expert_review WHERE expert_id = ? ORDER BY id", arguments: [expertID]).map {
+                ReviewEntry(
+                    action: CardAction(rawValue: $0["action"]) ?? .submit, authorID: $0["author_id"], at: $0["at"],
+                    message: $0["message"], note: $0["note"])
+            }
+        }
+    }
+
+    /// Cards for the programme team, least recently changed first; `after` is the last revision of the previous page.
+    public func expertCards(state: CardState?, after: Int64?, limit: Int) throws -> (cards: [ExpertCardRecord], next: Int64?) {
+        try writer.read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM expert WHERE (?1 IS NULL OR state = ?1) AND revision > ?2 ORDER BY revision LIMIT ?3
+                    """, arguments: [state?.rawValue, after ?? 0, limit + 1])
+            let cards = try rows.prefix(limit).map(ExpertCardRecord.init)
+            return (cards, rows.count > limit ? cards.last?.revision : nil)
+        }
+    }
+
+    /// The public directory as of the last committed write.
+    public func directoryIndex() throws -> DirectoryIndex {
+        try directory.index {
+            try writer.read { db in
+                let revision = try Int64.fetchOne(db, sql: "SELECT value FROM counter WHERE name = 'revision'") ?? 0
+                let experts = try Row.fetchAll(db, sql: "SELECT * FROM expert WHERE state = 'published'").map { row in
+                    let card = try ExpertCardRecord(row: row)
+                    return PublicExpert(
+                        id: card.id, slug: card.slug, content: card.content, publishedAt: card.publishedAt ?? card.updatedAt)
+                }
+                return DirectoryIndex(experts: experts, revision: revision)
+            }
+        }
+    }
+}
+
+extension String {
+    var nilIfEmpty: String? { isEmpty ? nil : self }
+}

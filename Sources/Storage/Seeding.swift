@@ -1,0 +1,84 @@
+import Domain
+import Foundation
+import GRDB
+
+extension AppDatabase {
+    /// Adds an expert card in any state with its account (demo data, imports of existing cards, tests): the same
+    /// rows registration and review would have written. An account without a password logs in only with a token.
+    @discardableResult
+    public func importExpert(_ content: ExpertCardContent, state: CardState, password: String? = nil) throws -> (
+        expertID: String, account: Account
+    ) {
+        let email = Credentials.normalisedEmail(content.contact.email)
+        var errors = content.shapeErrors()
+        if state != .draft { errors += content.submissionErrors().filter { !errors.contains($0) } }
+        guard errors.isEmpty else { throw StorageError.invalid(errors) }
+        let hash = password.map { Secrets.hashPassword($0, cost: options.bcryptCost) }
+        let result = try writer.write { db -> (String, Account) in
+            guard try !Self.emailExists(db, email) else { throw StorageError.emailTaken }
+            let expertID = try insertExpert(db, content: content, state: state)
+            let account = Account(
+                id: Self.newID(), email: email, role: .expert, displayName: "\(content.firstName) \(content.lastName)",
+                link: .expert(id: expertID))
+            try db.execute(
+                sql:
+                    "INSERT INTO user (id, email, password_hash, role, display_name, expert_id, created_at) VALUES (?, ?, ?, 'expert', ?, ?, ?)",
+                arguments: [account.id, email, hash, account.displayName, expertID, now])
+            return (expertID, account)
+        }
+        directory.invalidate()
+        return result
+    }
+
+    /// Adds a laureate under the programme's settings; its slug is made unique among laureates.
+    @discardableResult
+    public func createLaureate(
+        name: String, legalEntity: String, siret: String, communeINSEE: String, communeName: String, departmentCode: String,
+        territoryTypes: Set<TerritoryType>, cohort: Int, sectors: [String], supportCeilingCents: Int, settings: ProgrammeSettings
+    ) throws -> Laureate {
+        let taken = try writer.read { db in try Set(String.fetchAll(db, sql: "SELECT slug FROM laureate")) }
+        var laureate = Laureate(
+            id: Self.newID(), name: name, slug: Slug.unique(name, taken: taken), legalEntity: legalEntity, siret: Siret.normalised(siret),
+            communeINSEE: communeINSEE, communeName: communeName, departmentCode: departmentCode, territoryTypes: territoryTypes,
+            cohort: cohort, sectors: sectors, supportCeilingCents: supportCeilingCents)
+        let errors = laureate.errors(settings: settings)
+        guard errors.isEmpty else { throw StorageError.invalid(errors) }
+        try writer.write { db in
+            let taken = try Set(String.fetchAll(db, sql: "SELECT slug FROM laureate"))
+            laureate.slug = Slug.unique(name, taken: taken)
+            let types = String(decoding: try JSONEncoder().encode(territoryTypes.map(\.rawValue).sorted()), as: UTF8.self)
+            let sectorsJSON = String(decoding: try JSONEncoder().encode(sectors), as: UTF8.self)
+            try db.execute(
+                sql: """
+                    INSERT INTO laureate (id, name, slug, legal_entity, siret, commune_insee, commune_name, department_code,
+                        territory_types, cohort, sectors, support_ceiling_cents, revision, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    laureate.id, name, laureate.slug, legalEntity, laureate.siret, communeINSEE, communeName, departmentCode, types,
+                    cohort, sectorsJSON, supportCeilingCents, try Self.nextRevision(db), now,
+                ])
+        }
+        return laureate
+    }
+
+    /// How many laureates there are by priority territory type.
+    public func laureateCountsByTerritoryType() throws -> [TerritoryType: Int] {
+        try writer.read { db in
+            var counts: [TerritoryType: Int] = [:]
+            for row in try Row.fetchAll(
+                db, sql: "SELECT value, count(*) AS n FROM laureate, json_each(laureate.territory_types) GROUP BY value")
+            {
+                if let type = TerritoryType(rawValue: row["value"]) { counts[type] = row["n"] }
+            }
+            return counts
+        }
+    }
+
+    /// True when nothing but the schema is there yet: demo data goes only into an empty database.
+    public func isEmpty() throws -> Bool {
+        try writer.read { db in
+            try Int.fetchOne(db, sql: "SELECT (SELECT count(*) FROM user) + (SELECT count(*) FROM laureate)") == 0
+        }
+    }
+}
