@@ -9,9 +9,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test deps build build-tests smoke format lint bench clean-data
 
-## Install what is missing, build, and serve the API on an embedded SQLite file under $(DATA_DIR).
+## Install what is missing, build, and serve the API with demo data on an embedded SQLite file under $(DATA_DIR).
 run: deps build
-	$(SWIFT) run --skip-build mdp serve --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR)
+	$(SWIFT) run --skip-build mdp serve --demo --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR)
 
 ## Install what is missing, build with warnings as errors, run every test, then a smoke test of the real binary.
 test: deps build-tests

@@ -82,5 +82,6 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "SyncTests", dependencies: ["Sync", "Domain"], swiftSettings: strict),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Storage", "Domain"], swiftSettings: strict),
     ]
 )

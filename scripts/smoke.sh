@@ -6,13 +6,13 @@ binary=${1:?usage: smoke.sh path/to/mdp}
 data=$(mktemp -d)
 log="$data/serve.log"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
-HTTP_PORT=$port "$binary" serve --data-dir "$data/data" >"$log" 2>&1 &
+HTTP_PORT=$port "$binary" serve --demo --data-dir "$data/data" >"$log" 2>&1 &
 pid=$!
 cleanup() { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$data"; }
 trap cleanup EXIT
 
 base="http://127.0.0.1:$port"
-deadline=$((SECONDS + 30))
+deadline=$((SECONDS + 120))
 until curl -sf "$base/health" >/dev/null; do
     if ! kill -0 "$pid" 2>/dev/null || [ $SECONDS -ge $deadline ]; then
         echo "smoke: mdp serve did not become healthy"; cat "$log"; echo "0 passed, 1 failed"; exit 1
@@ -30,5 +30,16 @@ check "territories has 101 départements" test "$(curl -sf "$base/v1/territories
 check "unknown path is a problem" test "$(curl -s -o /dev/null -w '%{http_code} %{content_type}' "$base/v1/nope")" = "404 application/problem+json"
 check "banner prints the URLs" grep -q "$base/docs" "$log"
 check "database file created" test -f "$data/data/mdp.sqlite"
+check "demo directory is filled" test "$(curl -sf "$base/v1/directory/experts?limit=1" | count 'd["total"] > 200')" = True
+check "demo logins kept private" test "$(stat -c %a "$data/data/demo-logins.txt")" = 600
+login() {  # login EMAIL PASSWORD -> HTTP status
+    curl -s -o /dev/null -w '%{http_code}' -X POST "$base/v1/auth/token" -H 'Content-Type: application/json' \
+        -d "{\"email\":\"$1\",\"password\":\"$2\"}"
+}
+read -r _ demo_email demo_password < "$data/data/demo-logins.txt"
+check "demo admin logs in" test "$(login "$demo_email" "$demo_password")" = 201
+printf 'a long smoke password\n' | "$binary" admin create --email ops@example.fr --data-dir "$data/data" >/dev/null
+check "mdp admin create reads the password from stdin" test "$(login ops@example.fr 'a long smoke password')" = 201
+check "a wrong password is 401" test "$(login ops@example.fr 'not the password')" = 401
 echo "smoke: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -2,6 +2,7 @@ import Domain
 import Foundation
 import Hummingbird
 import OpenAPIHummingbird
+import OpenAPIRuntime
 import Storage
 
 /// What the HTTP layer needs from the composition root.
@@ -45,7 +46,9 @@ public func buildRouter(_ dependencies: APIDependencies) throws -> Router<APIReq
             body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.docsPage)))
     }
     let handler = APIHandler(database: dependencies.database, settings: dependencies.settings, version: dependencies.version)
-    try handler.registerHandlers(on: router, middlewares: [HeaderValueMiddleware()])
+    try handler.registerHandlers(
+        on: router, configuration: Configuration(jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]),
+        middlewares: [HeaderValueMiddleware()])
     return router
 }
 

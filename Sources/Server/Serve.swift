@@ -19,20 +19,25 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Folder of the SQLite database and the blobs (DATA_DIR; default ./data).")
     var dataDir: String?
 
+    @Flag(help: "Load realistic demo data into an empty database and print how to log in.")
+    var demo = false
+
     func run() async throws {
         let source = try await SettingsSource.load(options: ["http.host": host, "http.port": port, "data.dir": dataDir])
         let settings = try ServeSettings(source)
-        let app = try buildApplication(settings)
+        let database = try AppDatabase.file(
+            inDirectory: settings.dataDirectory, options: .init(sessionLifetime: TimeInterval(settings.sessionHours) * 3600))
+        let demoNotice = demo ? try Demo.prepare(database, dataDirectory: settings.dataDirectory) : nil
+        let app = try buildApplication(settings, database: database, notice: demoNotice)
         try await app.runService()
     }
 }
 
 /// The composition root: settings in, a runnable application out. Tests build their own from the same parts.
-func buildApplication(_ settings: ServeSettings) throws -> some ApplicationProtocol {
+func buildApplication(_ settings: ServeSettings, database: AppDatabase, notice: (@Sendable (String) -> String)? = nil) throws -> some ApplicationProtocol {
     var logger = Logger(label: "mdp")
     logger.logLevel = .info
-    let database = try AppDatabase.file(inDirectory: settings.dataDirectory)
-    let router = try buildRouter(APIDependencies(database: database, version: MDP.version))
+    let router = try buildRouter(APIDependencies(database: database, version: MDP.version, corsOrigins: settings.corsOrigins))
     let dataDirectory = settings.dataDirectory
     return Application(
         router: router,
@@ -44,13 +49,63 @@ func buildApplication(_ settings: ServeSettings) throws -> some ApplicationProto
                 mdp \(MDP.version) serving on \(base) (data in \(dataDirectory))
                   health       \(base)/health
                   API docs     \(base)/docs   (contract: \(base)/openapi.yaml)
+                  directory    \(base)/v1/directory/experts?q=bois&facets=true
                   taxonomy     \(base)/v1/taxonomy
                   territories  \(base)/v1/territories
                   programme    \(base)/v1/programme
 
-                """
+                """ + (notice?(base) ?? "")
             FileHandle.standardOutput.write(Data(banner.utf8))
         },
         logger: logger
     )
+}
+
+/// Demo data for `make run`: loaded once into an empty database; the demo logins are kept beside it.
+enum Demo {
+    static let loginsFile = "demo-logins.txt"
+
+    /// Loads the demo when the database is empty; returns what to print once the server listens.
+    static func prepare(_ database: AppDatabase, dataDirectory: String) throws -> @Sendable (String) -> String {
+        let path = URL(fileURLWithPath: dataDirectory).appendingPathComponent(loginsFile).path
+        if try database.isEmpty() {
+            FileHandle.standardOutput.write(Data("loading demo data (\(DemoData.expertCount) experts, 100 laureates)…\n".utf8))
+            var demo = DemoData()
+            let logins = try demo.load(
+                into: database, settings: .manufacturesDeProximite,
+                passwords: (admin: newPassword(), expert: newPassword(), laureate: newPassword()))
+            let text = """
+                admin     \(logins.admin.email)  \(logins.admin.password)
+                expert    \(logins.expert.email)  \(logins.expert.password)
+                laureate  \(logins.laureate.email)  \(logins.laureate.password)
+
+                """
+            _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
+        }
+        let logins = (try? String(contentsOfFile: path, encoding: .utf8)) ?? "(demo logins unknown: this database was not made by --demo)\n"
+        return { base in
+            let admin = logins.split(separator: "\n").first?.split(separator: " ", omittingEmptySubsequences: true) ?? []
+            let email = admin.count > 1 ? String(admin[1]) : "EMAIL"
+            let password = admin.count > 2 ? String(admin[2]) : "PASSWORD"
+            return """
+
+                Demo logins (also in \(path)):
+                \(logins.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+
+                Try:
+                  curl -s '\(base)/v1/directory/experts?q=equipement&region=84&limit=3'
+                  TOKEN=$(curl -s -X POST \(base)/v1/auth/token -H 'Content-Type: application/json' \\
+                    -d '{"email":"\(email)","password":"\(password)"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+                  curl -s -H "Authorization: Bearer $TOKEN" '\(base)/v1/experts?state=submitted&limit=5'
+
+                """
+        }
+    }
+
+    /// A readable random password for the demo accounts.
+    static func newPassword() -> String {
+        let words = ["atelier", "bocal", "copeau", "etabli", "fablab", "lin", "metier", "outil", "rabot", "tissage", "tour", "verre"]
+        var generator = SystemRandomNumberGenerator()
+        return (0..<4).map { _ in words.randomElement(using: &generator)! }.joined(separator: "-") + "-\(Int.random(in: 10...99, using: &generator))"
+    }
 }

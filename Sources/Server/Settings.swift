@@ -1,5 +1,6 @@
 import ArgumentParser
 import Configuration
+import Foundation
 
 /// Where settings come from, first match wins: command-line options > environment > `.env` file > defaults.
 /// Keys are scoped (`http.port` is `HTTP_PORT` in the environment); `.env.example` lists them all.
@@ -26,6 +27,10 @@ struct ServeSettings: Sendable {
     var host: String
     var port: Int
     var dataDirectory: String
+    /// Origins whose pages may call the public endpoints; "*" for any.
+    var corsOrigins: [String] = ["*"]
+    /// How long a password login's token lives.
+    var sessionHours: Int = 12
 
     init(host: String = "127.0.0.1", port: Int = 8080, dataDirectory: String = "./data") {
         self.host = host
@@ -42,5 +47,12 @@ struct ServeSettings: Sendable {
         }
         self.port = port
         dataDirectory = source.reader.string(forKey: "data.dir", default: dataDirectory)
+        corsOrigins = source.reader.string(forKey: "http.cors_origins", default: "*")
+            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let hours = source.reader.string(forKey: "auth.session_hours", default: String(sessionHours))
+        guard let sessionHours = Int(hours), (1...24 * 30).contains(sessionHours) else {
+            throw ValidationError("auth.session_hours must be 1 to 720, not \(hours)")
+        }
+        self.sessionHours = sessionHours
     }
 }
