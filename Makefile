@@ -41,9 +41,9 @@ format:
 lint:
 	$(SWIFT) format lint --recursive Package.swift Sources Tests
 
-## Benchmarks (wrk, hyperfine) land with the directory and sync issues; figures go to bench/README.md.
-bench:
-	@echo "no benchmark yet: see bench/README.md"
+## Benchmarks on a release build; figures go to bench/README.md.
+bench: deps
+	bench/directory.sh
 
 ## Removes the local database and blobs of `make run`.
 clean-data:

@@ -25,7 +25,7 @@ extension APIHandler {
         let index = try storage { try database.directoryIndex() }
         let tag = EntityTag(
             of: Data(
-                "\(index.revision)|\(query)|\(params.cursor ?? "")|\(limit)|\(params.facets ?? false)".utf8))
+                "\(index.revision)|\(query.canonical)|\(params.cursor ?? "")|\(limit)|\(params.facets ?? false)".utf8))
         let headers = (eTag: tag.description, cacheControl: Self.directoryCacheControl)
         if tag.matches(ifNoneMatch: input.headers.ifNoneMatch) {
             return .notModified(.init(headers: .init(eTag: headers.eTag, cacheControl: headers.cacheControl)))

@@ -20,8 +20,10 @@ extension DemoData {
         "électronique", "mobilier", "éco-construction",
     ]
     static let tiersLieux = [
-        "La Quincaillerie", "Le Bocal", "La Fabrique de Territoire", "L'Usine Vivante", "Le Moulin Partagé", "La Cordée", "Les Ateliers du Lac",
-        "Le 100e Singe", "La Manufacture Solidaire", "Fab Lab des Vallées", "L'Atelier Paysan", "La Ressourcerie Créative", "Les Grands Voisins",
+        "La Quincaillerie", "Le Bocal", "La Fabrique de Territoire", "L'Usine Vivante", "Le Moulin Partagé", "La Cordée",
+        "Les Ateliers du Lac",
+        "Le 100e Singe", "La Manufacture Solidaire", "Fab Lab des Vallées", "L'Atelier Paysan", "La Ressourcerie Créative",
+        "Les Grands Voisins",
         "La Tréso", "Le Garage Numérique", "Makerspace du Bocage",
     ]
     static let openings = [
@@ -51,25 +53,32 @@ extension DemoData {
     ]
     static let ruralCommunes = [
         Commune(insee: "26113", name: "Die"), Commune(insee: "34142", name: "Lodève"), Commune(insee: "46102", name: "Figeac"),
-        Commune(insee: "12208", name: "Saint-Affrique"), Commune(insee: "87064", name: "Eymoutiers"), Commune(insee: "23079", name: "Felletin"),
-        Commune(insee: "58079", name: "Clamecy"), Commune(insee: "43051", name: "Le Chambon-sur-Lignon"), Commune(insee: "2B096", name: "Corte"),
+        Commune(insee: "12208", name: "Saint-Affrique"), Commune(insee: "87064", name: "Eymoutiers"),
+        Commune(insee: "23079", name: "Felletin"),
+        Commune(insee: "58079", name: "Clamecy"), Commune(insee: "43051", name: "Le Chambon-sur-Lignon"),
+        Commune(insee: "2B096", name: "Corte"),
         Commune(insee: "19272", name: "Tulle"), Commune(insee: "15014", name: "Aurillac"), Commune(insee: "48095", name: "Mende"),
         Commune(insee: "09122", name: "Foix"), Commune(insee: "32013", name: "Auch"),
     ]
     static let qpvCommunes = [
-        Commune(insee: "93071", name: "Sevran"), Commune(insee: "93014", name: "Clichy-sous-Bois"), Commune(insee: "69256", name: "Vaulx-en-Velin"),
+        Commune(insee: "93071", name: "Sevran"), Commune(insee: "93014", name: "Clichy-sous-Bois"),
+        Commune(insee: "69256", name: "Vaulx-en-Velin"),
         Commune(insee: "13055", name: "Marseille"), Commune(insee: "91286", name: "Grigny"), Commune(insee: "59512", name: "Roubaix"),
-        Commune(insee: "42218", name: "Saint-Étienne"), Commune(insee: "68224", name: "Mulhouse"), Commune(insee: "97411", name: "Saint-Denis"),
+        Commune(insee: "42218", name: "Saint-Étienne"), Commune(insee: "68224", name: "Mulhouse"),
+        Commune(insee: "97411", name: "Saint-Denis"),
     ]
     static let townCommunes = [
         Commune(insee: "23096", name: "Guéret"), Commune(insee: "46042", name: "Cahors"), Commune(insee: "12145", name: "Millau"),
         Commune(insee: "71014", name: "Autun"), Commune(insee: "58194", name: "Nevers"), Commune(insee: "18279", name: "Vierzon"),
-        Commune(insee: "36044", name: "Châteauroux"), Commune(insee: "40192", name: "Mont-de-Marsan"), Commune(insee: "24322", name: "Périgueux"),
+        Commune(insee: "36044", name: "Châteauroux"), Commune(insee: "40192", name: "Mont-de-Marsan"),
+        Commune(insee: "24322", name: "Périgueux"),
         Commune(insee: "79191", name: "Niort"), Commune(insee: "61001", name: "Alençon"), Commune(insee: "14366", name: "Lisieux"),
         Commune(insee: "76217", name: "Dieppe"), Commune(insee: "08409", name: "Sedan"), Commune(insee: "52121", name: "Chaumont"),
-        Commune(insee: "39300", name: "Lons-le-Saunier"), Commune(insee: "70550", name: "Vesoul"), Commune(insee: "04070", name: "Digne-les-Bains"),
+        Commune(insee: "39300", name: "Lons-le-Saunier"), Commune(insee: "70550", name: "Vesoul"),
+        Commune(insee: "04070", name: "Digne-les-Bains"),
         Commune(insee: "05061", name: "Gap"), Commune(insee: "88160", name: "Épinal"), Commune(insee: "55029", name: "Bar-le-Duc"),
         Commune(insee: "22113", name: "Lannion"), Commune(insee: "29233", name: "Quimperlé"), Commune(insee: "35236", name: "Redon"),
-        Commune(insee: "97302", name: "Cayenne"), Commune(insee: "97209", name: "Fort-de-France"), Commune(insee: "97120", name: "Pointe-à-Pitre"),
+        Commune(insee: "97302", name: "Cayenne"), Commune(insee: "97209", name: "Fort-de-France"),
+        Commune(insee: "97120", name: "Pointe-à-Pitre"),
     ]
 }

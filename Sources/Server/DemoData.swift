@@ -18,11 +18,14 @@ struct DemoData {
     var random = SeededGenerator(seed: 2023_02_01)
 
     /// Loads everything into an empty database and returns the demo logins.
-    mutating func load(into database: AppDatabase, settings: ProgrammeSettings, passwords: (admin: String, expert: String, laureate: String))
+    mutating func load(
+        into database: AppDatabase, settings: ProgrammeSettings, passwords: (admin: String, expert: String, laureate: String)
+    )
         throws -> Logins
     {
         let admin = try database.createAccount(
-            email: "equipe@demo.francetierslieux.fr", password: passwords.admin, role: .admin, displayName: "Équipe Manufactures de proximité")
+            email: "equipe@demo.francetierslieux.fr", password: passwords.admin, role: .admin,
+            displayName: "Équipe Manufactures de proximité")
         var expertLogin = ""
         for index in 0..<Self.expertCount {
             let content = expertContent(index)
@@ -34,8 +37,10 @@ struct DemoData {
         var laureateLogin = ""
         for (index, place) in Self.laureatePlaces().enumerated() {
             let laureate = try database.createLaureate(
-                name: laureateName(index, commune: place.commune.name), legalEntity: pick(["Association", "SCIC", "SCOP", "SAS", "Association"]),
-                siret: siret(), communeINSEE: place.commune.insee, communeName: place.commune.name, departmentCode: place.commune.department,
+                name: laureateName(index, commune: place.commune.name),
+                legalEntity: pick(["Association", "SCIC", "SCOP", "SAS", "Association"]),
+                siret: siret(), communeINSEE: place.commune.insee, communeName: place.commune.name,
+                departmentCode: place.commune.department,
                 territoryTypes: [place.type], cohort: index % settings.cohorts.count + 1, sectors: sample(Self.sectors, 1...3),
                 supportCeilingCents: settings.supportCeilings[index % settings.supportCeilings.count], settings: settings)
             let email = "contact@\(laureate.slug).demo.fr"
@@ -64,10 +69,13 @@ struct DemoData {
         case 0..<3: coverage = Coverage(national: true, remote: true)
         case 3..<8:
             coverage = Coverage(
-                departmentCodes: sample(Territories.departments(inRegion: region.code).map(\.code), 1...3), remote: random.next(upperBound: 2) == 0)
+                departmentCodes: sample(Territories.departments(inRegion: region.code).map(\.code), 1...3),
+                remote: random.next(upperBound: 2) == 0)
         default:
             let neighbour = pick(Territories.regions).code
-            coverage = Coverage(regionCodes: Array(Set([region.code, random.next(upperBound: 3) == 0 ? neighbour : region.code])).sorted(), remote: random.next(upperBound: 3) == 0)
+            coverage = Coverage(
+                regionCodes: Array(Set([region.code, random.next(upperBound: 3) == 0 ? neighbour : region.code])).sorted(),
+                remote: random.next(upperBound: 3) == 0)
         }
         let organisation = pick(Self.organisationPatterns).replacingOccurrences(of: "{nom}", with: last)
         let orgSlug = Slug.make(organisation)
@@ -77,15 +85,20 @@ struct DemoData {
             firstName: first, lastName: last, organisation: Organisation(name: organisation, siret: siret()),
             contact: ContactDetails(
                 email: "\(Slug.make(first)).\(Slug.make(last)).\(index)@\(orgSlug).example.fr",
-                phone: String(format: "0%d %02d %02d %02d %02d", [6, 7, 1, 2, 3, 4, 5][random.next(upperBound: 7)], random.next(upperBound: 100),
+                phone: String(
+                    format: "0%d %02d %02d %02d %02d", [6, 7, 1, 2, 3, 4, 5][random.next(upperBound: 7)], random.next(upperBound: 100),
                     random.next(upperBound: 100), random.next(upperBound: 100), random.next(upperBound: 100)),
                 website: "https://\(orgSlug).example.fr"),
             summary: "\(pick(Self.openings)) \(Self.themePitch[theme.code] ?? theme.labelFR.lowercased()). \(pick(Self.closings))",
             subthemeCodes: subthemes, coverage: coverage, sectors: sectors,
             experiences: tiersLieux.map {
-                PriorExperience(tiersLieu: $0, description: pick(Self.experienceTemplates).replacingOccurrences(of: "{secteur}", with: pick(sectors)), productive: random.next(upperBound: 4) != 0)
+                PriorExperience(
+                    tiersLieu: $0, description: pick(Self.experienceTemplates).replacingOccurrences(of: "{secteur}", with: pick(sectors)),
+                    productive: random.next(upperBound: 4) != 0)
             },
-            declaration: NoInterestDeclaration(signatory: "\(first) \(last)", signedOn: CalendarDate(2023, 2 + random.next(upperBound: 10), 1 + random.next(upperBound: 28))!),
+            declaration: NoInterestDeclaration(
+                signatory: "\(first) \(last)",
+                signedOn: CalendarDate(2023, 2 + random.next(upperBound: 10), 1 + random.next(upperBound: 28))!),
             publication: PublicationConsent(email: random.next(upperBound: 2) == 0, phone: random.next(upperBound: 4) == 0, website: true))
     }
 

@@ -34,7 +34,9 @@ struct Serve: AsyncParsableCommand {
 }
 
 /// The composition root: settings in, a runnable application out. Tests build their own from the same parts.
-func buildApplication(_ settings: ServeSettings, database: AppDatabase, notice: (@Sendable (String) -> String)? = nil) throws -> some ApplicationProtocol {
+func buildApplication(_ settings: ServeSettings, database: AppDatabase, notice: (@Sendable (String) -> String)? = nil) throws
+    -> some ApplicationProtocol
+{
     var logger = Logger(label: "mdp")
     logger.logLevel = .info
     let router = try buildRouter(APIDependencies(database: database, version: MDP.version, corsOrigins: settings.corsOrigins))
@@ -106,6 +108,7 @@ enum Demo {
     static func newPassword() -> String {
         let words = ["atelier", "bocal", "copeau", "etabli", "fablab", "lin", "metier", "outil", "rabot", "tissage", "tour", "verre"]
         var generator = SystemRandomNumberGenerator()
-        return (0..<4).map { _ in words.randomElement(using: &generator)! }.joined(separator: "-") + "-\(Int.random(in: 10...99, using: &generator))"
+        return (0..<4).map { _ in words.randomElement(using: &generator)! }.joined(separator: "-")
+            + "-\(Int.random(in: 10...99, using: &generator))"
     }
 }

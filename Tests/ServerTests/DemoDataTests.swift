@@ -10,7 +10,8 @@ struct DemoDataTests {
     @Test func theDemoHasAboutThreeHundredExpertsOverEveryThemeAndRegionAndTheRealProgrammesLaureates() async throws {
         let database = try AppDatabase.inMemory()
         var demo = DemoData()
-        let logins = try demo.load(into: database, settings: .manufacturesDeProximite, passwords: ("admin password 1", "expert password 1", "laureate password"))
+        let logins = try demo.load(
+            into: database, settings: .manufacturesDeProximite, passwords: ("admin password 1", "expert password 1", "laureate password"))
         let index = try database.directoryIndex()
         #expect((200..<300).contains(index.count))
         let all = index.search(DirectoryQuery(), limit: 1000, facets: true)

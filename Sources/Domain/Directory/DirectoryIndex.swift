@@ -76,6 +76,14 @@ public struct DirectoryQuery: Sendable, Hashable {
         self.sector = sector
     }
 
+    /// One line naming the query exactly, for cache validators.
+    public var canonical: String {
+        [
+            text ?? "", themeCode ?? "", subthemeCodes.joined(separator: ","), regionCode ?? "", departmentCode ?? "",
+            remote.map { $0 ? "1" : "0" } ?? "", sector ?? "",
+        ].joined(separator: "\u{1F}")
+    }
+
     /// Every filter naming something that does not exist; such a query is refused rather than answered empty.
     public func errors() -> [FieldError] {
         var errors: [FieldError] = []

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Directory benchmark: wrk against a release `mdp serve --demo` on this machine, /health as the reference in the
+# same run. Writes the figures into bench/README.md between the directory markers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+duration=${DURATION:-10s}
+connections=${CONNECTIONS:-64}
+threads=${THREADS:-2}
+
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+swift build -c release --product mdp --scratch-path .build-release >/dev/null
+binary=.build-release/release/mdp
+
+data=$(mktemp -d)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+"$binary" serve --demo --port "$port" --data-dir "$data" >"$data/serve.log" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$data"' EXIT
+deadline=$((SECONDS + 120))
+until curl -sf "http://127.0.0.1:$port/health" >/dev/null; do
+    [ $SECONDS -lt $deadline ] && kill -0 $pid 2>/dev/null || { cat "$data/serve.log"; exit 1; }
+    sleep 0.1
+done
+
+declare -A paths=(
+    [health]="/health"
+    [filtered]="/v1/directory/experts?subtheme=4.2&region=84"
+    [fulltext]="/v1/directory/experts?q=bois"
+)
+declare -A rps p50 p99
+for name in health filtered fulltext; do
+    url="http://127.0.0.1:$port${paths[$name]}"
+    curl -sf "$url" >/dev/null
+    wrk -t"$threads" -c"$connections" -d2s "$url" >/dev/null  # warm up
+    out=$(wrk -t"$threads" -c"$connections" -d"$duration" --latency "$url")
+    rps[$name]=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+    p50[$name]=$(awk '$1 == "50%" {print $2}' <<<"$out")
+    p99[$name]=$(awk '$1 == "99%" {print $2}' <<<"$out")
+    errors=$(awk '/Non-2xx|Socket errors/' <<<"$out")
+    [ -z "$errors" ] || echo "$name: $errors" >&2
+done
+
+ratio() { python3 -c "print(f'{$1 / $2 * 100:.0f} %')"; }
+table=$(
+    echo "| endpoint | requests/s | p50 | p99 | vs /health |"
+    echo "|---|---|---|---|---|"
+    for name in health filtered fulltext; do
+        echo "| \`${paths[$name]}\` | ${rps[$name]} | ${p50[$name]} | ${p99[$name]} | $(ratio "${rps[$name]}" "${rps[health]}") |"
+    done
+)
+experts=$(curl -sf "http://127.0.0.1:$port/v1/directory/experts?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')
+section=$(cat <<SECTION
+<!-- directory:start -->
+## Directory (\`bench/directory.sh\`)
+
+$(date -u +%Y-%m-%d), release build, wrk -t$threads -c$connections -d$duration on the same $(nproc)-core machine as the server,
+demo data ($experts published experts). Target: the filtered query at ≥ 50 % of /health's throughput, p99 < 10 ms.
+
+$table
+<!-- directory:end -->
+SECTION
+)
+python3 - "$section" <<'PY'
+import re, sys
+path = "bench/README.md"
+text = open(path).read()
+section = sys.argv[1]
+if "<!-- directory:start -->" in text:
+    text = re.sub(r"<!-- directory:start -->.*?<!-- directory:end -->", lambda _: section, text, flags=re.S)
+else:
+    text = text.rstrip("\n") + "\n\n" + section + "\n"
+open(path, "w").write(text)
+PY
+echo "$table"
