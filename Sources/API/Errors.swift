@@ -36,8 +36,53 @@ extension APIProblem {
             self.init(
                 .conflict, code: "card_not_editable", title: "The card cannot be edited now",
                 detail: "A card that is \(state.rawValue) is edited only after it is sent back for changes or reopened.")
+        case .mission(let error):
+            self.init(error)
         case .accountLink:
             self.init(.conflict, code: "account_already_linked", title: "The account is already tied to an expert card or a laureate")
+        }
+    }
+
+    /// Each mission rule's refusal in the programme's words.
+    init(_ error: MissionError) {
+        switch error {
+        case .transitionNotAllowed(let from, let action, let actor):
+            if MissionWorkflow.transitions.contains(where: { $0.action == action && $0.actor == actor }) {
+                self.init(
+                    .conflict, code: "transition_not_allowed", title: "Not possible in this state",
+                    detail: "A mission that is \(from.rawValue) cannot take '\(action.rawValue)'.")
+            } else {
+                self.init(.forbidden, code: "forbidden", title: "Your role may not do this to a mission")
+            }
+        case .framingNoteMissing(let laureate):
+            self.init(
+                .conflict, code: "framing_note_missing", title: "The laureate has no framing note yet",
+                detail: "Without a framing note, laureate \(laureate) cannot start custom support.")
+        case .conflictOfInterest(_, let laureate):
+            self.init(
+                .conflict, code: "conflict_of_interest", title: "This expert has a declared interest in the laureate",
+                detail: "Laureate \(laureate) cannot engage this expert.")
+        case .budgetExceeded(let laureate, let requested, let remaining):
+            self.init(
+                .conflict, code: "budget_exceeded", title: "The quote exceeds the laureate's remaining support",
+                detail: "Laureate \(laureate) has \(remaining) cents left (\(Money.formatted(remaining))); this share is \(requested) cents.")
+            remainingCents = remaining
+        case .outsideWindow(let date, let window):
+            self.init(
+                .conflict, code: "outside_window", title: "Outside the programme's support window",
+                detail: "\(date) is not between \(window.start) and \(window.end).")
+        case .quoteExpired(let validUntil):
+            self.init(.conflict, code: "quote_expired", title: "The quote is no longer valid", detail: "It was valid until \(validUntil).")
+        case .invalid(let errors):
+            self.init(.unprocessableContent, code: "validation_failed", title: "Some fields are invalid", errors: errors)
+        case .reasonRequired:
+            self.init(
+                .unprocessableContent, code: "validation_failed", title: "A reason is required",
+                errors: [FieldError("/reason", "required", "Say why.")])
+        case .alreadyDone(_, let action):
+            self.init(.conflict, code: "already_done", title: "Already done", detail: "Your laureate already did '\(action.rawValue)'.")
+        case .notAParticipant:
+            self = .notFound()
         }
     }
 

@@ -12,6 +12,8 @@ public struct APIProblem: Error, Sendable, Hashable {
     public var detail: String?
     public var errors: [FieldError]
     public var headers: HTTPFields
+    /// With `budget_exceeded`: what the laureate has left, in cents.
+    public var remainingCents: Int?
 
     public init(
         _ status: HTTPResponse.Status, code: String, title: String, detail: String? = nil, errors: [FieldError] = [],
@@ -34,7 +36,8 @@ public struct APIProblem: Error, Sendable, Hashable {
         Components.Schemas.Problem(
             _type: "https://manufactures.francetierslieux.fr/problems/\(code)", title: title, status: status.code,
             detail: detail, instance: nil, code: code,
-            errors: errors.isEmpty ? nil : errors.map { .init(pointer: $0.pointer, code: $0.code, detail: $0.detail) })
+            errors: errors.isEmpty ? nil : errors.map { .init(pointer: $0.pointer, code: $0.code, detail: $0.detail) },
+            remainingCents: remainingCents.map(Int64.init))
     }
 }
 

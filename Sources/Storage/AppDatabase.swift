@@ -19,11 +19,17 @@ public struct AppDatabase: Sendable {
         public var bcryptCost: UInt8
         /// How long a session token from a password login lives.
         public var sessionLifetime: TimeInterval
+        /// The programme the rules apply.
+        public var settings: ProgrammeSettings
 
-        public init(clock: @escaping @Sendable () -> Date = { Date() }, bcryptCost: UInt8 = 11, sessionLifetime: TimeInterval = 12 * 3600) {
+        public init(
+            clock: @escaping @Sendable () -> Date = { Date() }, bcryptCost: UInt8 = 11, sessionLifetime: TimeInterval = 12 * 3600,
+            settings: ProgrammeSettings = .manufacturesDeProximite
+        ) {
             self.clock = clock
             self.bcryptCost = bcryptCost
             self.sessionLifetime = sessionLifetime
+            self.settings = settings
         }
     }
 
@@ -72,6 +78,7 @@ public struct AppDatabase: Sendable {
     }
 
     var now: Date { options.clock() }
+    var settings: ProgrammeSettings { options.settings }
 
     /// The next value of the global, monotonic revision counter: every change to a resource takes one.
     static func nextRevision(_ db: Database) throws -> Int64 {
@@ -94,5 +101,6 @@ public enum StorageError: Error, Sendable, Hashable {
     case throttled(retryAfter: Int)
     case invalid([FieldError])
     case card(CardError)
+    case mission(MissionError)
     case accountLink(AccountLink.Error)
 }

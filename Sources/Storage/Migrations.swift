@@ -100,6 +100,86 @@ enum Migrations {
                     CREATE INDEX expert_review_by_expert ON expert_review (expert_id, id);
                     """)
         }
+        migrator.registerMigration("2026-11-27 framing notes, conflicts, missions and the audit log") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE framing_note (
+                        laureate_id TEXT NOT NULL REFERENCES laureate (id),
+                        version INTEGER NOT NULL CHECK (version >= 1),
+                        needs TEXT NOT NULL CHECK (json_valid(needs) AND json_array_length(needs) >= 1),
+                        document_id TEXT,
+                        author_id TEXT NOT NULL REFERENCES user (id),
+                        revision INTEGER NOT NULL,
+                        created_at DATETIME NOT NULL,
+                        PRIMARY KEY (laureate_id, version)
+                    );
+
+                    CREATE TABLE conflict (
+                        expert_id TEXT NOT NULL REFERENCES expert (id),
+                        laureate_id TEXT NOT NULL REFERENCES laureate (id),
+                        reason TEXT NOT NULL,
+                        recorded_by TEXT NOT NULL REFERENCES user (id),
+                        recorded_at DATETIME NOT NULL,
+                        PRIMARY KEY (expert_id, laureate_id)
+                    );
+
+                    CREATE TABLE mission (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        ref TEXT NOT NULL UNIQUE,
+                        title TEXT NOT NULL CHECK (length(trim(title)) > 0),
+                        expert_id TEXT NOT NULL REFERENCES expert (id),
+                        state TEXT NOT NULL CHECK (state IN
+                            ('requested', 'scoping', 'proposed', 'accepted', 'reported', 'closed', 'declined', 'cancelled', 'terminated')),
+                        proposal TEXT CHECK (proposal IS NULL OR json_valid(proposal)),
+                        report TEXT CHECK (report IS NULL OR json_valid(report)),
+                        last_comment TEXT,
+                        requested_by TEXT NOT NULL REFERENCES user (id),
+                        revision INTEGER NOT NULL UNIQUE,
+                        created_at DATETIME NOT NULL,
+                        updated_at DATETIME NOT NULL,
+                        CHECK (state IN ('requested', 'scoping', 'declined', 'cancelled') OR proposal IS NOT NULL),
+                        CHECK (state NOT IN ('reported', 'closed') OR report IS NOT NULL)
+                    );
+                    CREATE INDEX mission_by_expert ON mission (expert_id, revision);
+                    CREATE INDEX mission_by_revision ON mission (revision);
+
+                    CREATE TABLE mission_participant (
+                        mission_id TEXT NOT NULL REFERENCES mission (id),
+                        laureate_id TEXT NOT NULL REFERENCES laureate (id),
+                        position INTEGER NOT NULL,
+                        share_cents INTEGER CHECK (share_cents IS NULL OR share_cents >= 0),
+                        accepted_on TEXT,
+                        reviewed_on TEXT,
+                        review TEXT CHECK (review IS NULL OR json_valid(review)),
+                        PRIMARY KEY (mission_id, laureate_id),
+                        UNIQUE (mission_id, position)
+                    );
+                    CREATE INDEX mission_participant_by_laureate ON mission_participant (laureate_id);
+
+                    CREATE TABLE event (
+                        seq INTEGER PRIMARY KEY,
+                        at TEXT NOT NULL,
+                        actor_id TEXT,
+                        action TEXT NOT NULL,
+                        subject_type TEXT NOT NULL,
+                        subject_id TEXT NOT NULL,
+                        before_digest TEXT,
+                        after_digest TEXT,
+                        prev_hash TEXT NOT NULL,
+                        hash TEXT NOT NULL UNIQUE
+                    );
+                    CREATE INDEX event_by_subject ON event (subject_type, subject_id, seq);
+                    CREATE TRIGGER event_is_append_only_update BEFORE UPDATE ON event
+                    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                    CREATE TRIGGER event_is_append_only_delete BEFORE DELETE ON event
+                    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+
+                    CREATE TRIGGER framing_notes_are_kept_update BEFORE UPDATE ON framing_note
+                    BEGIN SELECT RAISE(ABORT, 'framing note versions are kept as written'); END;
+                    CREATE TRIGGER framing_notes_are_kept_delete BEFORE DELETE ON framing_note
+                    BEGIN SELECT RAISE(ABORT, 'framing note versions are kept as written'); END;
+                    """)
+        }
         return migrator
     }
 }

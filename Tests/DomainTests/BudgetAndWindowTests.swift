@@ -106,12 +106,12 @@ struct BudgetAndWindowTests {
         // L3 has 333 333 cents left and its share is exactly that.
         mission = try MissionWorkflow.apply(.accept, by: .laureate(id: "L3"), to: mission, context: ctx)
         #expect(mission.state == .accepted)
-        mission = try MissionWorkflow.apply(.report, by: .expert(id: "E1"), to: mission, context: ctx)
+        mission = try MissionWorkflow.apply(.report(sampleReport), by: .expert(id: "E1"), to: mission, context: ctx)
         for laureate in ["L1", "L2"] {
-            mission = try MissionWorkflow.apply(.review, by: .laureate(id: laureate), to: mission, context: ctx)
+            mission = try MissionWorkflow.apply(.review(sampleReview()), by: .laureate(id: laureate), to: mission, context: ctx)
             #expect(mission.state == .reported)
         }
-        mission = try MissionWorkflow.apply(.review, by: .laureate(id: "L3"), to: mission, context: ctx)
+        mission = try MissionWorkflow.apply(.review(sampleReview()), by: .laureate(id: "L3"), to: mission, context: ctx)
         #expect(mission.state == .closed)
     }
 

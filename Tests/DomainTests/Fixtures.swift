@@ -49,3 +49,11 @@ func requestedMission(laureates: [String] = ["L1"], expert: String = "E1") -> Mi
         id: "M1", ref: MissionRef(year: 2023, sequence: 1)!, title: "Modèle économique", expertID: expert,
         laureateIDs: laureates, conflicts: .init())
 }
+
+let sampleReport = MissionReport(
+    actions: "Trois ateliers", deliverables: "Plan d'affaires", daysSpentHundredths: 450, results: "Modèle validé", recommendations: "")
+
+func sampleReview(_ rating: Int = 4) -> SatisfactionReview {
+    SatisfactionReview(
+        ratings: Dictionary(uniqueKeysWithValues: SatisfactionCriterion.allCases.map { ($0, rating) }), wouldRecommend: true, comments: "")
+}

@@ -66,8 +66,8 @@ struct MissionWorkflowTests {
         mission = try MissionWorkflow.apply(.accept, by: .laureate(id: "L1"), to: mission, context: ctx)
         #expect(mission.state == .accepted)
         #expect(mission.participants[0].acceptedOn == day("2023-05-15"))
-        mission = try MissionWorkflow.apply(.report, by: .expert(id: "E1"), to: mission, context: ctx)
-        mission = try MissionWorkflow.apply(.review, by: .laureate(id: "L1"), to: mission, context: ctx)
+        mission = try MissionWorkflow.apply(.report(sampleReport), by: .expert(id: "E1"), to: mission, context: ctx)
+        mission = try MissionWorkflow.apply(.review(sampleReview()), by: .laureate(id: "L1"), to: mission, context: ctx)
         #expect(mission.state == .closed)
     }
 
@@ -154,4 +154,40 @@ func proposedMission(laureates: [String] = ["L1"], shares: [String: Int]? = nil,
     var mission = try MissionWorkflow.apply(.scope, by: .expert(id: "E1"), to: requestedMission(laureates: laureates), context: context())
     mission = try MissionWorkflow.apply(.propose(p, shares: shares), by: .expert(id: "E1"), to: mission, context: context())
     return mission
+}
+
+@Suite("Reports and reviews")
+struct ReportsAndReviewsTests {
+    @Test func aReportNeedsItsActionsDeliverablesResultsAndDays() {
+        let empty = MissionReport(actions: " ", deliverables: "", daysSpentHundredths: 0, results: "", recommendations: "")
+        #expect(
+            empty.errors().map(\.description) == [
+                "/actions: required", "/deliverables: required", "/results: required", "/days_spent_hundredths: out_of_range",
+            ])
+        #expect(sampleReport.errors().isEmpty)
+    }
+
+    @Test func aReviewRatesEveryCriterionFromOneToFive() {
+        var review = sampleReview(5)
+        #expect(review.errors().isEmpty && review.averageHundredths == 500)
+        review.ratings[.deadlines] = 6
+        review.ratings[.listening] = nil
+        #expect(review.errors().map(\.description) == ["/ratings/listening: required", "/ratings/deadlines: out_of_range"])
+        review.ratings = [.expertise: 5, .listening: 4, .deliverables: 4, .deadlines: 3, .usefulness: 5]
+        #expect(review.averageHundredths == 420)
+    }
+
+    @Test func anInvalidReportOrReviewChangesNothing() throws {
+        var mission = try proposedMission()
+        mission = try MissionWorkflow.apply(.accept, by: .laureate(id: "L1"), to: mission, context: context())
+        let bad = MissionReport(actions: "", deliverables: "", daysSpentHundredths: 1, results: "", recommendations: "")
+        #expect(throws: MissionError.self) { try MissionWorkflow.apply(.report(bad), by: .expert(id: "E1"), to: mission, context: context()) }
+        mission = try MissionWorkflow.apply(.report(sampleReport), by: .expert(id: "E1"), to: mission, context: context())
+        #expect(mission.report == sampleReport)
+        #expect(throws: MissionError.self) {
+            try MissionWorkflow.apply(.review(sampleReview(0)), by: .laureate(id: "L1"), to: mission, context: context())
+        }
+        mission = try MissionWorkflow.apply(.review(sampleReview(4)), by: .laureate(id: "L1"), to: mission, context: context())
+        #expect(mission.participants[0].review == sampleReview(4) && mission.state == .closed)
+    }
 }

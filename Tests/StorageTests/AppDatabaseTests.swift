@@ -4,7 +4,10 @@ import Testing
 
 @Suite("Database")
 struct AppDatabaseTests {
-    static let migrations = ["2026-11-27 instance", "2026-11-27 accounts, laureates and expert cards"]
+    static let migrations = [
+        "2026-11-27 instance", "2026-11-27 accounts, laureates and expert cards",
+        "2026-11-27 framing notes, conflicts, missions and the audit log",
+    ]
 
     @Test func aFreshDatabaseIsMigratedAndAnswers() async throws {
         let database = try AppDatabase.inMemory()

@@ -126,12 +126,17 @@ public struct Participant: Sendable, Hashable, Codable {
     public var shareCents: Int?
     public var acceptedOn: CalendarDate?
     public var reviewedOn: CalendarDate?
+    public var review: SatisfactionReview?
 
-    public init(laureateID: String, shareCents: Int? = nil, acceptedOn: CalendarDate? = nil, reviewedOn: CalendarDate? = nil) {
+    public init(
+        laureateID: String, shareCents: Int? = nil, acceptedOn: CalendarDate? = nil, reviewedOn: CalendarDate? = nil,
+        review: SatisfactionReview? = nil
+    ) {
         self.laureateID = laureateID
         self.shareCents = shareCents
         self.acceptedOn = acceptedOn
         self.reviewedOn = reviewedOn
+        self.review = review
     }
 }
 
@@ -144,13 +149,15 @@ public struct Mission: Sendable, Hashable, Codable {
     public var participants: [Participant]
     public var state: MissionState
     public var proposal: Proposal?
+    public var report: MissionReport?
     /// Comments of the last send-back, or the reason of a decline, cancellation or termination.
     public var lastComment: String?
 
     public init(
         id: String, ref: MissionRef, title: String, expertID: String, participants: [Participant],
-        state: MissionState = .requested, proposal: Proposal? = nil, lastComment: String? = nil
+        state: MissionState = .requested, proposal: Proposal? = nil, report: MissionReport? = nil, lastComment: String? = nil
     ) {
+        self.report = report
         self.id = id
         self.ref = ref
         self.title = title
@@ -219,8 +226,8 @@ public enum MissionCommand: Sendable, Hashable {
     case propose(Proposal, shares: [String: Int]?)
     case sendBack(comment: String)
     case accept
-    case report
-    case review
+    case report(MissionReport)
+    case review(SatisfactionReview)
     case decline(reason: String?)
     case cancel(reason: String?)
     case terminate(reason: String)
@@ -333,10 +340,14 @@ extension MissionWorkflow {
             mission.participants[index].acceptedOn = context.today
             if mission.participants.contains(where: { $0.acceptedOn == nil }) { target = mission.state }
 
-        case .report:
-            break
+        case .report(let report):
+            let errors = report.errors()
+            guard errors.isEmpty else { throw .invalid(errors) }
+            mission.report = report
 
-        case .review:
+        case .review(let review):
+            let errors = review.errors()
+            guard errors.isEmpty else { throw .invalid(errors) }
             guard case .laureate(let laureateID) = caller,
                 let index = mission.participants.firstIndex(where: { $0.laureateID == laureateID })
             else { throw .transitionNotAllowed(from: mission.state, action: .review, actor: actor) }
@@ -344,6 +355,7 @@ extension MissionWorkflow {
                 throw .alreadyDone(laureateID: laureateID, action: .review)
             }
             mission.participants[index].reviewedOn = context.today
+            mission.participants[index].review = review
             if mission.participants.contains(where: { $0.reviewedOn == nil }) { target = mission.state }
 
         case .decline(let reason), .cancel(let reason):

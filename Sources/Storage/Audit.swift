@@ -1,0 +1,136 @@
+import Crypto
+import Foundation
+import GRDB
+
+/// One entry of the append-only audit log: who did what to which subject, when, with digests of the subject before
+/// and after. Each entry's hash covers the previous entry's hash, so any edit or deletion breaks the chain.
+public struct AuditEvent: Sendable, Hashable {
+    public let seq: Int64
+    public let at: String
+    public let actorID: String?
+    public let action: String
+    public let subjectType: String
+    public let subjectID: String
+    public let beforeDigest: String?
+    public let afterDigest: String?
+    public let previousHash: String
+    public let hash: String
+
+    init(row: Row) {
+        seq = row["seq"]
+        at = row["at"]
+        actorID = row["actor_id"]
+        action = row["action"]
+        subjectType = row["subject_type"]
+        subjectID = row["subject_id"]
+        beforeDigest = row["before_digest"]
+        afterDigest = row["after_digest"]
+        previousHash = row["prev_hash"]
+        hash = row["hash"]
+    }
+
+    /// The hash an entry must carry: SHA-256 over its fields and the previous hash, one per line.
+    static func expectedHash(
+        seq: Int64, at: String, actorID: String?, action: String, subjectType: String, subjectID: String, before: String?, after: String?,
+        previous: String
+    ) -> String {
+        let line = [String(seq), at, actorID ?? "", action, subjectType, subjectID, before ?? "", after ?? "", previous].joined(separator: "\n")
+        return Audit.hex(SHA256.hash(data: Data(line.utf8)))
+    }
+
+    var recomputedHash: String {
+        Self.expectedHash(
+            seq: seq, at: at, actorID: actorID, action: action, subjectType: subjectType, subjectID: subjectID, before: beforeDigest,
+            after: afterDigest, previous: previousHash)
+    }
+}
+
+/// What `mdp audit verify` finds.
+public enum AuditVerification: Sendable, Hashable {
+    case intact(events: Int)
+    /// The first entry whose hash or link does not hold.
+    case broken(seq: Int64, reason: String)
+}
+
+enum Audit {
+    static let genesis = String(repeating: "0", count: 64)
+
+    static func hex(_ digest: some Sequence<UInt8>) -> String { digest.map { String(format: "%02x", $0) }.joined() }
+
+    /// The digest of a subject's state, from its canonical JSON.
+    static func digest(_ value: (some Encodable)?) throws -> String? {
+        guard let value else { return nil }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return hex(SHA256.hash(data: try encoder.encode(value)))
+    }
+
+    /// UTC, milliseconds: the text that enters the hash, so it never depends on a locale.
+    static let timestamp = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+}
+
+extension AppDatabase {
+    /// Appends an event in the caller's transaction: the change and its record commit together or not at all.
+    static func appendEvent(
+        _ db: Database, at date: Date, actorID: String?, action: String, subjectType: String, subjectID: String,
+        before: (some Encodable)?, after: (some Encodable)?
+    ) throws {
+        let last = try Row.fetchOne(db, sql: "SELECT seq, hash FROM event ORDER BY seq DESC LIMIT 1")
+        let seq: Int64 = (last?["seq"] ?? 0) + 1
+        let previous: String = last?["hash"] ?? Audit.genesis
+        let at = Audit.timestamp.format(date)
+        let beforeDigest = try Audit.digest(before)
+        let afterDigest = try Audit.digest(after)
+        let hash = AuditEvent.expectedHash(
+            seq: seq, at: at, actorID: actorID, action: action, subjectType: subjectType, subjectID: subjectID, before: beforeDigest,
+            after: afterDigest, previous: previous)
+        try db.execute(
+            sql: """
+                INSERT INTO event (seq, at, actor_id, action, subject_type, subject_id, before_digest, after_digest, prev_hash, hash)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [seq, at, actorID, action, subjectType, subjectID, beforeDigest, afterDigest, previous, hash])
+    }
+
+    /// Walks the whole chain and names the first entry that does not hold.
+    public func verifyAuditChain() throws -> AuditVerification {
+        try writer.read { db in
+            var previous = Audit.genesis
+            var expectedSeq: Int64 = 1
+            let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM event ORDER BY seq")
+            var count = 0
+            while let row = try cursor.next() {
+                let event = AuditEvent(row: row)
+                if event.seq != expectedSeq {
+                    return .broken(seq: expectedSeq, reason: "entry \(expectedSeq) is missing")
+                }
+                if event.previousHash != previous {
+                    return .broken(seq: event.seq, reason: "it does not follow the entry before it")
+                }
+                if event.recomputedHash != event.hash {
+                    return .broken(seq: event.seq, reason: "its content does not match its hash")
+                }
+                previous = event.hash
+                expectedSeq += 1
+                count += 1
+            }
+            return .intact(events: count)
+        }
+    }
+
+    /// Events after `seq`, oldest first, for the programme team.
+    public func events(after seq: Int64, limit: Int) throws -> [AuditEvent] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM event WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [seq, limit]).map(AuditEvent.init)
+        }
+    }
+
+    /// The events of one subject, oldest first (a mission's timeline).
+    public func events(subjectType: String, subjectID: String) throws -> [AuditEvent] {
+        try writer.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM event WHERE subject_type = ? AND subject_id = ? ORDER BY seq", arguments: [subjectType, subjectID]
+            ).map(AuditEvent.init)
+        }
+    }
+}

@@ -1,0 +1,152 @@
+import Domain
+import Foundation
+import GRDB
+
+extension AppDatabase {
+    static func laureate(from row: Row) throws -> Laureate {
+        let types = try JSONDecoder().decode([String].self, from: Data((row["territory_types"] as String).utf8))
+        let sectors = try JSONDecoder().decode([String].self, from: Data((row["sectors"] as String).utf8))
+        return Laureate(
+            id: row["id"], name: row["name"], slug: row["slug"], legalEntity: row["legal_entity"], siret: row["siret"],
+            communeINSEE: row["commune_insee"], communeName: row["commune_name"], departmentCode: row["department_code"],
+            territoryTypes: Set(types.compactMap(TerritoryType.init)), cohort: row["cohort"], sectors: sectors,
+            supportCeilingCents: row["support_ceiling_cents"])
+    }
+
+    /// A laureate by id.
+    public func laureate(id: String) throws -> Laureate {
+        try writer.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM laureate WHERE id = ?", arguments: [id]) else {
+                throw StorageError.notFound
+            }
+            return try Self.laureate(from: row)
+        }
+    }
+
+    /// Every laureate, by name.
+    public func laureates() throws -> [Laureate] {
+        try writer.read { db in try Row.fetchAll(db, sql: "SELECT * FROM laureate ORDER BY name, id").map(Self.laureate) }
+    }
+
+    /// Whether `account` may see `laureateID` at all: the team, its members, and experts engaged with it.
+    func canSeeLaureate(_ db: Database, _ account: Account, _ laureateID: String) throws -> Bool {
+        switch account.role {
+        case .admin, .sync: return true
+        case .laureate: return account.laureateID == laureateID
+        case .expert:
+            guard let expertID = account.expertID else { return false }
+            return DossierAccess.of(expertID: expertID, to: laureateID, through: try Self.engagements(db, laureateID: laureateID)).canRead
+        }
+    }
+
+    static func engagements(_ db: Database, laureateID: String) throws -> [Engagement] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT mission.id, mission.title, mission.expert_id, mission.state,
+                       (SELECT json_group_array(laureate_id) FROM mission_participant p WHERE p.mission_id = mission.id) AS laureates
+                FROM mission JOIN mission_participant ON mission_participant.mission_id = mission.id
+                WHERE mission_participant.laureate_id = ?
+                """, arguments: [laureateID]
+        ).map { row in
+            Engagement(
+                missionID: row["id"], title: row["title"], expertID: row["expert_id"],
+                laureateIDs: try JSONDecoder().decode([String].self, from: Data((row["laureates"] as String).utf8)),
+                state: MissionState(rawValue: row["state"]) ?? .requested)
+        }
+    }
+
+    // MARK: Framing notes
+
+    /// A new version of a laureate's framing note, by one of its members or the programme team.
+    public func reviseFramingNote(laureateID: String, needs: [Need], documentID: String? = nil, by account: Account) throws -> FramingNoteVersion {
+        guard account.role == .admin || account.laureateID == laureateID else {
+            throw account.role == .laureate || account.role == .expert ? StorageError.notFound : StorageError.forbidden
+        }
+        return try writer.write { db in
+            guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM laureate WHERE id = ?)", arguments: [laureateID]) == true else {
+                throw StorageError.notFound
+            }
+            let latest = try Self.framingNotes(db, laureateID: laureateID).last?.note
+            let note: FramingNoteVersion
+            do throws(ValidationFailure) {
+                note = try FramingNoteVersion.revise(latest, laureateID: laureateID, needs: needs, documentID: documentID)
+            } catch {
+                throw StorageError.invalid(error.errors)
+            }
+            let now = self.now
+            try db.execute(
+                sql: """
+                    INSERT INTO framing_note (laureate_id, version, needs, document_id, author_id, revision, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    laureateID, note.version, String(decoding: try JSONEncoder().encode(needs), as: UTF8.self), documentID, account.id,
+                    try Self.nextRevision(db), now,
+                ])
+            try Self.appendEvent(
+                db, at: now, actorID: account.id, action: "framing_note.revised", subjectType: "laureate", subjectID: laureateID,
+                before: latest, after: note)
+            return note
+        }
+    }
+
+    static func framingNotes(_ db: Database, laureateID: String) throws -> [(note: FramingNoteVersion, createdAt: Date, authorID: String)] {
+        try Row.fetchAll(db, sql: "SELECT * FROM framing_note WHERE laureate_id = ? ORDER BY version", arguments: [laureateID]).map { row in
+            let needs = try JSONDecoder().decode([Need].self, from: Data((row["needs"] as String).utf8))
+            return (
+                FramingNoteVersion(laureateID: laureateID, version: row["version"], needs: needs, documentID: row["document_id"]),
+                row["created_at"], row["author_id"]
+            )
+        }
+    }
+
+    /// Every version of a laureate's framing note, oldest first, for whoever may see the laureate's dossier.
+    public func framingNotes(laureateID: String, for account: Account) throws -> [(note: FramingNoteVersion, createdAt: Date, authorID: String)] {
+        try writer.read { db in
+            guard try canSeeLaureate(db, account, laureateID) else { throw StorageError.notFound }
+            return try Self.framingNotes(db, laureateID: laureateID)
+        }
+    }
+
+    // MARK: Conflicts
+
+    /// The programme team records that an expert has an interest in a laureate: the pair can never work together.
+    public func recordConflict(expertID: String, laureateID: String, reason: String, by account: Account) throws {
+        guard account.role == .admin else { throw StorageError.forbidden }
+        guard !reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw StorageError.invalid([FieldError("/reason", "required", "Say what the interest is.")])
+        }
+        try writer.write { db in
+            for (table, id, pointer) in [("expert", expertID, "/expert_id"), ("laureate", laureateID, "/laureate_id")] {
+                guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM \(table) WHERE id = ?)", arguments: [id]) == true else {
+                    throw StorageError.invalid([FieldError(pointer, "unknown", "No \(table) has this id.")])
+                }
+            }
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO conflict (expert_id, laureate_id, reason, recorded_by, recorded_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [expertID, laureateID, reason, account.id, now])
+            if db.changesCount == 1 {
+                try Self.appendEvent(
+                    db, at: now, actorID: account.id, action: "conflict.recorded", subjectType: "expert", subjectID: expertID,
+                    before: String?.none, after: ["laureate_id": laureateID, "reason": reason])
+            }
+        }
+    }
+
+    static func conflicts(_ db: Database, expertID: String) throws -> ConflictRegistry {
+        ConflictRegistry(
+            try String.fetchAll(db, sql: "SELECT laureate_id FROM conflict WHERE expert_id = ?", arguments: [expertID]).map {
+                ConflictRegistry.Pair(expertID: expertID, laureateID: $0)
+            })
+    }
+
+    /// Every recorded conflict, for the programme team.
+    public func conflicts() throws -> [(expertID: String, laureateID: String, reason: String, recordedAt: Date)] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM conflict ORDER BY recorded_at, expert_id, laureate_id").map {
+                ($0["expert_id"], $0["laureate_id"], $0["reason"], $0["recorded_at"])
+            }
+        }
+    }
+}

@@ -1,0 +1,254 @@
+import Domain
+import Foundation
+import GRDB
+
+/// A mission as stored, with its revision (the base of its ETag).
+public struct MissionRecord: Sendable, Hashable {
+    public let mission: Mission
+    public let revision: Int64
+    public let createdAt: Date
+    public let updatedAt: Date
+}
+
+/// A laureate's envelope: its ceiling, what accepted missions commit, what closed ones spent.
+public struct BudgetView: Sendable, Hashable {
+    public struct Line: Sendable, Hashable {
+        public let missionID: String
+        public let ref: String
+        public let title: String
+        public let state: MissionState
+        public let shareCents: Int
+    }
+
+    public let laureateID: String
+    public let ceilingCents: Int
+    public let committedCents: Int
+    public let spentCents: Int
+    public var remainingCents: Int { ceilingCents - committedCents }
+    public let lines: [Line]
+}
+
+extension Caller {
+    /// How an account calls, before its relation to a mission is known.
+    init(_ account: Account) {
+        switch account.role {
+        case .admin: self = .admin
+        case .expert: self = account.expertID.map { .expert(id: $0) } ?? .anonymous
+        case .laureate: self = account.laureateID.map { .laureate(id: $0) } ?? .anonymous
+        case .sync: self = .sync
+        }
+    }
+}
+
+extension AppDatabase {
+    static func missionRecord(_ db: Database, id: String) throws -> MissionRecord {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM mission WHERE id = ?", arguments: [id]) else { throw StorageError.notFound }
+        let decoder = JSONDecoder()
+        let participants = try Row.fetchAll(
+            db, sql: "SELECT * FROM mission_participant WHERE mission_id = ? ORDER BY position", arguments: [id]
+        ).map { row in
+            Participant(
+                laureateID: row["laureate_id"], shareCents: row["share_cents"],
+                acceptedOn: (row["accepted_on"] as String?).flatMap(CalendarDate.init(iso:)),
+                reviewedOn: (row["reviewed_on"] as String?).flatMap(CalendarDate.init(iso:)),
+                review: try (row["review"] as String?).map { try decoder.decode(SatisfactionReview.self, from: Data($0.utf8)) })
+        }
+        let mission = Mission(
+            id: row["id"], ref: MissionRef(row["ref"] as String)!, title: row["title"], expertID: row["expert_id"],
+            participants: participants, state: MissionState(rawValue: row["state"]) ?? .requested,
+            proposal: try (row["proposal"] as String?).map { try decoder.decode(Proposal.self, from: Data($0.utf8)) },
+            report: try (row["report"] as String?).map { try decoder.decode(MissionReport.self, from: Data($0.utf8)) },
+            lastComment: row["last_comment"])
+        return MissionRecord(mission: mission, revision: row["revision"], createdAt: row["created_at"], updatedAt: row["updated_at"])
+    }
+
+    static func json(_ value: (some Encodable)?) throws -> String? {
+        guard let value else { return nil }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    /// Who may know a mission exists: the programme team, the sync service, its expert and its laureates' members.
+    static func canSee(_ mission: Mission, _ account: Account) -> Bool {
+        switch Caller(account).actor(on: mission) {
+        case .admin, .expert, .laureate, .sync: true
+        case .otherExpert, .otherLaureate, .anonymous: false
+        }
+    }
+
+    /// A laureate member solicits an expert (with other laureates for a pooled mission).
+    public func requestMission(title: String, expertID: String, laureateIDs: [String], by account: Account) throws -> MissionRecord {
+        guard account.role == .laureate || account.role == .admin else { throw StorageError.forbidden }
+        if account.role == .laureate, let own = account.laureateID, !laureateIDs.contains(own) {
+            throw StorageError.invalid([FieldError("/laureate_ids", "must_include_yours", "A request includes your own laureate.")])
+        }
+        let today = calendarToday
+        return try writer.write { db in
+            guard try Bool.fetchOne(db, sql: "SELECT state = 'published' FROM expert WHERE id = ?", arguments: [expertID]) == true else {
+                throw StorageError.invalid([FieldError("/expert_id", "unknown_expert", "No published expert has this id.")])
+            }
+            for (index, laureate) in laureateIDs.enumerated()
+            where try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM laureate WHERE id = ?)", arguments: [laureate]) != true {
+                throw StorageError.invalid([FieldError("/laureate_ids/\(index)", "unknown_laureate", "No laureate has this id.")])
+            }
+            let counter = "mission-\(today.year)"
+            try db.execute(sql: "INSERT OR IGNORE INTO counter (name, value) VALUES (?, 0)", arguments: [counter])
+            let sequence = try Int.fetchOne(db, sql: "UPDATE counter SET value = value + 1 WHERE name = ? RETURNING value", arguments: [counter])!
+            let mission: Mission
+            let conflicts = try Self.conflicts(db, expertID: expertID)
+            let ref = MissionRef(year: today.year, sequence: sequence)!
+            let id = Self.newID()
+            do throws(MissionError) {
+                mission = try MissionWorkflow.request(
+                    id: id, ref: ref, title: title, expertID: expertID, laureateIDs: laureateIDs, conflicts: conflicts)
+            } catch {
+                throw StorageError.mission(error)
+            }
+            let now = self.now
+            try db.execute(
+                sql: """
+                    INSERT INTO mission (id, ref, title, expert_id, state, requested_by, revision, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    mission.id, mission.ref.description, mission.title, expertID, mission.state.rawValue, account.id,
+                    try Self.nextRevision(db), now, now,
+                ])
+            for (position, participant) in mission.participants.enumerated() {
+                try db.execute(
+                    sql: "INSERT INTO mission_participant (mission_id, laureate_id, position) VALUES (?, ?, ?)",
+                    arguments: [mission.id, participant.laureateID, position])
+            }
+            try Self.appendEvent(
+                db, at: now, actorID: account.id, action: "mission.requested", subjectType: "mission", subjectID: mission.id,
+                before: Mission?.none, after: mission)
+            return try Self.missionRecord(db, id: mission.id)
+        }
+    }
+
+    /// A mission, for those who may know it exists.
+    public func mission(id: String, for account: Account) throws -> MissionRecord {
+        try writer.read { db in
+            let record = try Self.missionRecord(db, id: id)
+            guard Self.canSee(record.mission, account) else { throw StorageError.notFound }
+            return record
+        }
+    }
+
+    /// Applies a command to a mission in one transaction: the Domain decides with the facts read in the same
+    /// transaction (framing notes, conflicts, budgets), so two acceptances racing for the last euros cannot both win.
+    public func transitionMission(id: String, command: MissionCommand, by account: Account, ifRevision expected: Int64?) throws -> MissionRecord {
+        let today = calendarToday
+        return try writer.write { db in
+            let record = try Self.missionRecord(db, id: id)
+            guard Self.canSee(record.mission, account) else { throw StorageError.notFound }
+            if let expected, record.revision != expected { throw StorageError.stale(current: record.revision) }
+            let laureates = record.mission.laureateIDs
+            var budgets: [String: BudgetLedger] = [:]
+            for laureate in laureates {
+                let ceiling = try Int.fetchOne(db, sql: "SELECT support_ceiling_cents FROM laureate WHERE id = ?", arguments: [laureate]) ?? 0
+                budgets[laureate] = BudgetLedger(ceilingCents: ceiling, committedCents: try Self.committed(db, laureateID: laureate, excluding: id))
+            }
+            let withNotes = Set(
+                try String.fetchAll(
+                    db, sql: "SELECT DISTINCT laureate_id FROM framing_note WHERE laureate_id IN (SELECT value FROM json_each(?))",
+                    arguments: [try Self.json(laureates)]))
+            let context = MissionContext(
+                settings: settings, today: today, laureatesWithFramingNote: withNotes,
+                conflicts: try Self.conflicts(db, expertID: record.mission.expertID), budgets: budgets)
+            let after: Mission
+            do throws(MissionError) {
+                after = try MissionWorkflow.apply(command, by: Caller(account), to: record.mission, context: context)
+            } catch {
+                throw StorageError.mission(error)
+            }
+            let now = self.now
+            try db.execute(
+                sql: "UPDATE mission SET state = ?, proposal = ?, report = ?, last_comment = ?, revision = ?, updated_at = ? WHERE id = ?",
+                arguments: [
+                    after.state.rawValue, try Self.json(after.proposal), try Self.json(after.report), after.lastComment,
+                    try Self.nextRevision(db), now, id,
+                ])
+            for participant in after.participants {
+                try db.execute(
+                    sql: """
+                        UPDATE mission_participant SET share_cents = ?, accepted_on = ?, reviewed_on = ?, review = ?
+                        WHERE mission_id = ? AND laureate_id = ?
+                        """,
+                    arguments: [
+                        participant.shareCents, participant.acceptedOn?.iso, participant.reviewedOn?.iso, try Self.json(participant.review), id,
+                        participant.laureateID,
+                    ])
+            }
+            try Self.appendEvent(
+                db, at: now, actorID: account.id, action: "mission.\(command.action.rawValue)", subjectType: "mission", subjectID: id,
+                before: record.mission, after: after)
+            return try Self.missionRecord(db, id: id)
+        }
+    }
+
+    /// What a laureate's missions commit against its ceiling, leaving one mission out.
+    static func committed(_ db: Database, laureateID: String, excluding missionID: String? = nil) throws -> Int {
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT mission.state, coalesce(p.share_cents, 0) AS share FROM mission_participant p JOIN mission ON mission.id = p.mission_id
+                WHERE p.laureate_id = ? AND mission.id IS NOT ?
+                """, arguments: [laureateID, missionID])
+        return BudgetLedger.committed(rows.map { (MissionState(rawValue: $0["state"]) ?? .requested, $0["share"]) })
+    }
+
+    /// A laureate's budget, for its members and the programme team.
+    public func budget(laureateID: String, for account: Account) throws -> BudgetView {
+        guard account.role == .admin || account.laureateID == laureateID else {
+            throw account.role == .sync ? StorageError.forbidden : StorageError.notFound
+        }
+        return try writer.read { db in
+            guard let ceiling = try Int.fetchOne(db, sql: "SELECT support_ceiling_cents FROM laureate WHERE id = ?", arguments: [laureateID]) else {
+                throw StorageError.notFound
+            }
+            let lines = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT mission.id, mission.ref, mission.title, mission.state, coalesce(p.share_cents, 0) AS share
+                    FROM mission_participant p JOIN mission ON mission.id = p.mission_id
+                    WHERE p.laureate_id = ? ORDER BY mission.ref
+                    """, arguments: [laureateID]
+            ).map {
+                BudgetView.Line(
+                    missionID: $0["id"], ref: $0["ref"], title: $0["title"], state: MissionState(rawValue: $0["state"]) ?? .requested,
+                    shareCents: $0["share"])
+            }
+            let committed = BudgetLedger.committed(lines.map { ($0.state, $0.shareCents) })
+            let spent = lines.filter { $0.state == .closed }.map(\.shareCents).reduce(0, +)
+            return BudgetView(laureateID: laureateID, ceilingCents: ceiling, committedCents: committed, spentCents: spent, lines: lines)
+        }
+    }
+
+    /// The caller's missions changed after `revision`, oldest change first: the delta an offline client applies.
+    public func missions(for account: Account, updatedAfter revision: Int64, limit: Int) throws -> (missions: [MissionRecord], next: Int64?) {
+        try writer.read { db in
+            let filter: String
+            let argument: String?
+            switch account.role {
+            case .admin, .sync:
+                (filter, argument) = ("1 = 1 OR ? IS NULL", nil)
+            case .expert:
+                (filter, argument) = ("expert_id = ?", account.expertID)
+            case .laureate:
+                (filter, argument) = ("id IN (SELECT mission_id FROM mission_participant WHERE laureate_id = ?)", account.laureateID)
+            }
+            let ids = try String.fetchAll(
+                db, sql: "SELECT id FROM mission WHERE (\(filter)) AND revision > ? ORDER BY revision LIMIT ?",
+                arguments: [argument, revision, limit + 1])
+            let records = try ids.prefix(limit).map { try Self.missionRecord(db, id: $0) }
+            return (records, ids.count > limit ? records.last?.revision : nil)
+        }
+    }
+
+    var calendarToday: CalendarDate {
+        let parts = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "Europe/Paris")!, from: now)
+        return CalendarDate(parts.year!, parts.month!, parts.day!)!
+    }
+}
