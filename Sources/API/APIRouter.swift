@@ -14,11 +14,14 @@ public struct APIDependencies: Sendable {
     public var corsOrigins: [String]
     /// The largest request body accepted, in bytes.
     public var maxBodyBytes: Int
+    /// Keep encoded directory responses until the next card write.
+    public var cacheDirectoryResponses: Bool
 
     public init(
         database: AppDatabase, settings: ProgrammeSettings = .manufacturesDeProximite, version: String, corsOrigins: [String] = ["*"],
-        maxBodyBytes: Int = 1 << 20
+        maxBodyBytes: Int = 1 << 20, cacheDirectoryResponses: Bool = true
     ) {
+        self.cacheDirectoryResponses = cacheDirectoryResponses
         self.database = database
         self.settings = settings
         self.version = version
@@ -35,6 +38,9 @@ public func buildRouter(_ dependencies: APIDependencies) throws -> Router<APIReq
     router.add(middleware: PublicCORSMiddleware(origins: dependencies.corsOrigins))
     router.add(middleware: BodyLimitMiddleware(limit: dependencies.maxBodyBytes))
     router.add(middleware: AuthMiddleware(database: dependencies.database))
+    if dependencies.cacheDirectoryResponses {
+        router.add(middleware: DirectoryResponseCache(database: dependencies.database))
+    }
     router.get("/openapi.yaml") { _, _ -> Response in
         Response(
             status: .ok, headers: [.contentType: "application/yaml; charset=utf-8", .cacheControl: "public, max-age=300"],

@@ -29,11 +29,16 @@ public struct EntityTag: Sendable, Hashable, CustomStringConvertible {
     /// Whether an `If-None-Match` header value matches this tag (weak comparison; `*` matches anything).
     public func matches(ifNoneMatch header: String?) -> Bool {
         guard let header else { return false }
-        return header.split(separator: ",").contains { candidate in
+        return Self.matches(ifNoneMatch: header, etag: description)
+    }
+
+    /// Whether an `If-None-Match` header value matches the quoted tag `etag`.
+    public static func matches(ifNoneMatch header: String, etag: String) -> Bool {
+        header.split(separator: ",").contains { candidate in
             var tag = candidate.trimmingCharacters(in: .whitespaces)
             if tag == "*" { return true }
             if tag.hasPrefix("W/") { tag.removeFirst(2) }
-            return tag == description
+            return tag == etag
         }
     }
 }

@@ -65,7 +65,8 @@ extension APIProblem {
         case .budgetExceeded(let laureate, let requested, let remaining):
             self.init(
                 .conflict, code: "budget_exceeded", title: "The quote exceeds the laureate's remaining support",
-                detail: "Laureate \(laureate) has \(remaining) cents left (\(Money.formatted(remaining))); this share is \(requested) cents.")
+                detail:
+                    "Laureate \(laureate) has \(remaining) cents left (\(Money.formatted(remaining))); this share is \(requested) cents.")
             remainingCents = remaining
         case .outsideWindow(let date, let window):
             self.init(

@@ -39,7 +39,9 @@ func buildApplication(_ settings: ServeSettings, database: AppDatabase, notice: 
 {
     var logger = Logger(label: "mdp")
     logger.logLevel = .info
-    let router = try buildRouter(APIDependencies(database: database, version: MDP.version, corsOrigins: settings.corsOrigins))
+    let router = try buildRouter(
+        APIDependencies(
+            database: database, version: MDP.version, corsOrigins: settings.corsOrigins, cacheDirectoryResponses: settings.directoryCache))
     let dataDirectory = settings.dataDirectory
     return Application(
         router: router,

@@ -31,6 +31,8 @@ struct ServeSettings: Sendable {
     var corsOrigins: [String] = ["*"]
     /// How long a password login's token lives.
     var sessionHours: Int = 12
+    /// Keep encoded directory answers in memory until the next card write.
+    var directoryCache = true
 
     init(host: String = "127.0.0.1", port: Int = 8080, dataDirectory: String = "./data") {
         self.host = host
@@ -54,5 +56,6 @@ struct ServeSettings: Sendable {
             throw ValidationError("auth.session_hours must be 1 to 720, not \(hours)")
         }
         self.sessionHours = sessionHours
+        directoryCache = source.reader.bool(forKey: "http.directory_cache", default: true)
     }
 }

@@ -34,7 +34,8 @@ public struct AuditEvent: Sendable, Hashable {
         seq: Int64, at: String, actorID: String?, action: String, subjectType: String, subjectID: String, before: String?, after: String?,
         previous: String
     ) -> String {
-        let line = [String(seq), at, actorID ?? "", action, subjectType, subjectID, before ?? "", after ?? "", previous].joined(separator: "\n")
+        let line = [String(seq), at, actorID ?? "", action, subjectType, subjectID, before ?? "", after ?? "", previous].joined(
+            separator: "\n")
         return Audit.hex(SHA256.hash(data: Data(line.utf8)))
     }
 
@@ -121,7 +122,8 @@ extension AppDatabase {
     /// Events after `seq`, oldest first, for the programme team.
     public func events(after seq: Int64, limit: Int) throws -> [AuditEvent] {
         try writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM event WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [seq, limit]).map(AuditEvent.init)
+            try Row.fetchAll(db, sql: "SELECT * FROM event WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [seq, limit]).map(
+                AuditEvent.init)
         }
     }
 

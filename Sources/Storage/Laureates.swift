@@ -59,7 +59,9 @@ extension AppDatabase {
     // MARK: Framing notes
 
     /// A new version of a laureate's framing note, by one of its members or the programme team.
-    public func reviseFramingNote(laureateID: String, needs: [Need], documentID: String? = nil, by account: Account) throws -> FramingNoteVersion {
+    public func reviseFramingNote(laureateID: String, needs: [Need], documentID: String? = nil, by account: Account) throws
+        -> FramingNoteVersion
+    {
         guard account.role == .admin || account.laureateID == laureateID else {
             throw account.role == .laureate || account.role == .expert ? StorageError.notFound : StorageError.forbidden
         }
@@ -102,7 +104,9 @@ extension AppDatabase {
     }
 
     /// Every version of a laureate's framing note, oldest first, for whoever may see the laureate's dossier.
-    public func framingNotes(laureateID: String, for account: Account) throws -> [(note: FramingNoteVersion, createdAt: Date, authorID: String)] {
+    public func framingNotes(laureateID: String, for account: Account) throws -> [(
+        note: FramingNoteVersion, createdAt: Date, authorID: String
+    )] {
         try writer.read { db in
             guard try canSeeLaureate(db, account, laureateID) else { throw StorageError.notFound }
             return try Self.framingNotes(db, laureateID: laureateID)

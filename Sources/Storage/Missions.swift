@@ -42,7 +42,9 @@ extension Caller {
 
 extension AppDatabase {
     static func missionRecord(_ db: Database, id: String) throws -> MissionRecord {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM mission WHERE id = ?", arguments: [id]) else { throw StorageError.notFound }
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM mission WHERE id = ?", arguments: [id]) else {
+            throw StorageError.notFound
+        }
         let decoder = JSONDecoder()
         let participants = try Row.fetchAll(
             db, sql: "SELECT * FROM mission_participant WHERE mission_id = ? ORDER BY position", arguments: [id]
@@ -94,7 +96,8 @@ extension AppDatabase {
             }
             let counter = "mission-\(today.year)"
             try db.execute(sql: "INSERT OR IGNORE INTO counter (name, value) VALUES (?, 0)", arguments: [counter])
-            let sequence = try Int.fetchOne(db, sql: "UPDATE counter SET value = value + 1 WHERE name = ? RETURNING value", arguments: [counter])!
+            let sequence = try Int.fetchOne(
+                db, sql: "UPDATE counter SET value = value + 1 WHERE name = ? RETURNING value", arguments: [counter])!
             let mission: Mission
             let conflicts = try Self.conflicts(db, expertID: expertID)
             let ref = MissionRef(year: today.year, sequence: sequence)!
@@ -138,7 +141,9 @@ extension AppDatabase {
 
     /// Applies a command to a mission in one transaction: the Domain decides with the facts read in the same
     /// transaction (framing notes, conflicts, budgets), so two acceptances racing for the last euros cannot both win.
-    public func transitionMission(id: String, command: MissionCommand, by account: Account, ifRevision expected: Int64?) throws -> MissionRecord {
+    public func transitionMission(id: String, command: MissionCommand, by account: Account, ifRevision expected: Int64?) throws
+        -> MissionRecord
+    {
         let today = calendarToday
         return try writer.write { db in
             let record = try Self.missionRecord(db, id: id)
@@ -147,8 +152,10 @@ extension AppDatabase {
             let laureates = record.mission.laureateIDs
             var budgets: [String: BudgetLedger] = [:]
             for laureate in laureates {
-                let ceiling = try Int.fetchOne(db, sql: "SELECT support_ceiling_cents FROM laureate WHERE id = ?", arguments: [laureate]) ?? 0
-                budgets[laureate] = BudgetLedger(ceilingCents: ceiling, committedCents: try Self.committed(db, laureateID: laureate, excluding: id))
+                let ceiling =
+                    try Int.fetchOne(db, sql: "SELECT support_ceiling_cents FROM laureate WHERE id = ?", arguments: [laureate]) ?? 0
+                budgets[laureate] = BudgetLedger(
+                    ceilingCents: ceiling, committedCents: try Self.committed(db, laureateID: laureate, excluding: id))
             }
             let withNotes = Set(
                 try String.fetchAll(
@@ -177,7 +184,8 @@ extension AppDatabase {
                         WHERE mission_id = ? AND laureate_id = ?
                         """,
                     arguments: [
-                        participant.shareCents, participant.acceptedOn?.iso, participant.reviewedOn?.iso, try Self.json(participant.review), id,
+                        participant.shareCents, participant.acceptedOn?.iso, participant.reviewedOn?.iso, try Self.json(participant.review),
+                        id,
                         participant.laureateID,
                     ])
             }
@@ -205,7 +213,9 @@ extension AppDatabase {
             throw account.role == .sync ? StorageError.forbidden : StorageError.notFound
         }
         return try writer.read { db in
-            guard let ceiling = try Int.fetchOne(db, sql: "SELECT support_ceiling_cents FROM laureate WHERE id = ?", arguments: [laureateID]) else {
+            guard
+                let ceiling = try Int.fetchOne(db, sql: "SELECT support_ceiling_cents FROM laureate WHERE id = ?", arguments: [laureateID])
+            else {
                 throw StorageError.notFound
             }
             let lines = try Row.fetchAll(
@@ -227,7 +237,8 @@ extension AppDatabase {
     }
 
     /// The caller's missions changed after `revision`, oldest change first: the delta an offline client applies.
-    public func missions(for account: Account, updatedAfter revision: Int64, limit: Int) throws -> (missions: [MissionRecord], next: Int64?) {
+    public func missions(for account: Account, updatedAfter revision: Int64, limit: Int) throws -> (missions: [MissionRecord], next: Int64?)
+    {
         try writer.read { db in
             let filter: String
             let argument: String?

@@ -181,7 +181,9 @@ struct ReportsAndReviewsTests {
         var mission = try proposedMission()
         mission = try MissionWorkflow.apply(.accept, by: .laureate(id: "L1"), to: mission, context: context())
         let bad = MissionReport(actions: "", deliverables: "", daysSpentHundredths: 1, results: "", recommendations: "")
-        #expect(throws: MissionError.self) { try MissionWorkflow.apply(.report(bad), by: .expert(id: "E1"), to: mission, context: context()) }
+        #expect(throws: MissionError.self) {
+            try MissionWorkflow.apply(.report(bad), by: .expert(id: "E1"), to: mission, context: context())
+        }
         mission = try MissionWorkflow.apply(.report(sampleReport), by: .expert(id: "E1"), to: mission, context: context())
         #expect(mission.report == sampleReport)
         #expect(throws: MissionError.self) {

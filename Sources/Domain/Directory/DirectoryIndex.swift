@@ -170,90 +170,167 @@ public struct DirectoryFacets: Sendable, Hashable {
     }
 }
 
-/// The published experts held in memory, folded for search. The directory is small (hundreds of cards), so a
-/// scan with precomputed words answers a query in microseconds; the index is rebuilt when a card changes.
+/// The published experts held in memory, folded for search. Entries are kept in name order and every folded word
+/// points to the entries using it (an inverted index over sorted byte strings), so a query costs a few binary searches
+/// and integer comparisons, never a scan with string comparisons. The index is rebuilt when a card changes.
 public struct DirectoryIndex: Sendable {
     struct Entry: Sendable {
         let expert: PublicExpert
         let nameKey: String
-        let nameWords: [String]
-        let organisationWords: [String]
-        let textWords: [String]
         let sectorKeys: Set<String>
         let subthemes: Set<String>
+        let regions: Set<String>
+    }
+
+    /// A folded word and, for each entry using it, the weight of the best field it appears in.
+    struct Posting: Sendable {
+        let word: [UInt8]
+        let entries: [(entry: Int, weight: Int)]
     }
 
     /// The database revision this index was built at: part of every ETag it serves.
     public let revision: Int64
+    /// In name order (folded last name, first name, then id): a list without text needs no sort.
     let entries: [Entry]
+    /// Sorted by word bytes.
+    let vocabulary: [Posting]
+    let bySlug: [String: Int]
+
+    static let nameWeight = 8
+    static let organisationWeight = 4
+    static let textWeight = 1
 
     public init(experts: [PublicExpert], revision: Int64) {
         self.revision = revision
-        entries = experts.map { expert in
+        let unsorted = experts.map { expert in
             Entry(
                 expert: expert,
                 nameKey: TextFold.words("\(expert.lastName) \(expert.firstName)").joined(separator: " "),
-                nameWords: TextFold.words("\(expert.firstName) \(expert.lastName)"),
-                organisationWords: TextFold.words(expert.organisationName),
-                textWords: Array(
-                    Set(
-                        TextFold.words(
-                            ([expert.summary] + expert.experiences.flatMap { [$0.tiersLieu, $0.description] }).joined(separator: " ")))),
                 sectorKeys: Set(expert.sectors.map { TextFold.words($0).joined(separator: " ") }),
-                subthemes: Set(expert.subthemeCodes))
+                subthemes: Set(expert.subthemeCodes),
+                regions: Set(Territories.regions.map(\.code).filter { expert.coverage.covers(regionCode: $0) }))
         }
+        entries = unsorted.sorted { ($0.nameKey, $0.expert.id) < ($1.nameKey, $1.expert.id) }
+        var weights: [String: [Int: Int]] = [:]
+        for (position, entry) in entries.enumerated() {
+            let expert = entry.expert
+            let fields: [(String, Int)] = [
+                ("\(expert.firstName) \(expert.lastName)", Self.nameWeight), (expert.organisationName, Self.organisationWeight),
+                (
+                    ([expert.summary] + expert.experiences.flatMap { [$0.tiersLieu, $0.description] }).joined(separator: " "),
+                    Self.textWeight
+                ),
+            ]
+            for (text, weight) in fields {
+                for word in TextFold.words(text) { weights[word, default: [:]][position] = max(weights[word]?[position] ?? 0, weight) }
+            }
+        }
+        vocabulary = weights.map { word, entries in
+            Posting(word: Array(word.utf8), entries: entries.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+        }.sorted { $0.word.lexicographicallyPrecedes($1.word) }
+        bySlug = Dictionary(entries.enumerated().map { ($1.expert.slug, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     public var count: Int { entries.count }
 
     /// The expert published under `slug`.
-    public func expert(slug: String) -> PublicExpert? { entries.first { $0.expert.slug == slug }?.expert }
+    public func expert(slug: String) -> PublicExpert? { bySlug[slug].map { entries[$0].expert } }
 
     /// The page of `query` after `position`, `limit` long.
     public func search(_ query: DirectoryQuery, after position: DirectoryPosition? = nil, limit: Int, facets: Bool = false)
         -> DirectoryResult
     {
         let terms = TextFold.words(query.text ?? "")
+        var scores: [Int]?
+        if !terms.isEmpty {
+            guard let relevance = relevance(terms) else {
+                return DirectoryResult(items: [], total: 0, next: nil, facets: facets ? Self.facets(of: []) : nil)
+            }
+            scores = relevance
+        }
         let sector = query.sector.map { TextFold.words($0).joined(separator: " ") }
-        var matches: [(DirectoryPosition, Entry)] = []
-        for entry in entries {
+        var matches: [(score: Int, rank: Int)] = []
+        for (rank, entry) in entries.enumerated() {
+            let score = scores?[rank] ?? 0
+            if scores != nil && score == 0 { continue }
             if let theme = query.themeCode, !entry.expert.themeCodes.contains(theme) { continue }
             if !query.subthemeCodes.isEmpty, entry.subthemes.isDisjoint(with: query.subthemeCodes) { continue }
             if let department = query.departmentCode, !entry.expert.coverage.covers(departmentCode: department) { continue }
-            if let region = query.regionCode, !entry.expert.coverage.covers(regionCode: region) { continue }
+            if let region = query.regionCode, !entry.regions.contains(region) { continue }
             if let remote = query.remote, entry.expert.coverage.remote != remote { continue }
             if let sector, !entry.sectorKeys.contains(sector) { continue }
-            var score = 0
-            if !terms.isEmpty {
-                guard let relevance = Self.relevance(of: entry, terms: terms) else { continue }
-                score = relevance
-            }
-            matches.append((DirectoryPosition(score: score, nameKey: entry.nameKey, id: entry.expert.id), entry))
+            matches.append((score, rank))
         }
-        matches.sort { $0.0 < $1.0 }
-        let start = position.map { cursor in matches.firstIndex { cursor < $0.0 } ?? matches.count } ?? 0
+        if scores != nil {
+            matches.sort { $0.score != $1.score ? $0.score > $1.score : $0.rank < $1.rank }
+        }
+        var start = 0
+        if let position {
+            // Entries up to `boundary` sort at or before the cursor's name; the page starts after the cursor.
+            let boundary = firstRank(after: position)
+            start = matches.firstIndex { $0.score < position.score || ($0.score == position.score && $0.rank >= boundary) } ?? matches.count
+        }
         let page = matches[start...].prefix(limit)
-        let next = start + page.count < matches.count ? page.last?.0 : nil
+        let next = start + page.count < matches.count ? page.last.map { self.position(of: $0.rank, score: $0.score) } : nil
         return DirectoryResult(
-            items: page.map(\.1.expert), total: matches.count, next: next,
-            facets: facets ? Self.facets(of: matches.map(\.1.expert)) : nil)
+            items: page.map { entries[$0.rank].expert }, total: matches.count, next: next,
+            facets: facets ? Self.facets(of: matches.map { entries[$0.rank].expert }) : nil)
     }
 
-    /// The sum over the query's words of the best field each word prefixes (name 8, organisation 4, text 1; twice
-    /// that for a whole word), or nil when a word matches nowhere: every word must match.
-    static func relevance(of entry: Entry, terms: [String]) -> Int? {
-        var total = 0
-        for term in terms {
-            var best = 0
-            for (words, weight) in [(entry.nameWords, 8), (entry.organisationWords, 4), (entry.textWords, 1)] {
-                for word in words where word.hasPrefix(term) {
-                    best = max(best, word == term ? weight * 2 : weight)
-                }
+    func position(of rank: Int, score: Int) -> DirectoryPosition {
+        DirectoryPosition(score: score, nameKey: entries[rank].nameKey, id: entries[rank].expert.id)
+    }
+
+    /// The rank of the first entry whose (name, id) sorts after the cursor's, by binary search.
+    func firstRank(after position: DirectoryPosition) -> Int {
+        var low = 0
+        var high = entries.count
+        while low < high {
+            let middle = (low + high) / 2
+            if (entries[middle].nameKey, entries[middle].expert.id) <= (position.nameKey, position.id) {
+                low = middle + 1
+            } else {
+                high = middle
             }
-            guard best > 0 else { return nil }
-            total += best
         }
-        return total
+        return low
+    }
+
+    /// For each entry (by rank), the sum over the query's words of the best field each word prefixes (name 8,
+    /// organisation 4, text 1; twice that for a whole word), 0 when a word matches nowhere in it: every word must
+    /// match. Nil when some word matches no entry at all.
+    func relevance(_ terms: [String]) -> [Int]? {
+        var total = [Int](repeating: 0, count: entries.count)
+        var matchedAll = [Bool](repeating: true, count: entries.count)
+        for term in terms {
+            let bytes = Array(term.utf8)
+            var best = [Int](repeating: 0, count: entries.count)
+            var index = lowerBound(bytes)
+            var any = false
+            while index < vocabulary.count, vocabulary[index].word.starts(with: bytes) {
+                let exact = vocabulary[index].word.count == bytes.count
+                for (entry, weight) in vocabulary[index].entries {
+                    best[entry] = max(best[entry], exact ? weight * 2 : weight)
+                    any = true
+                }
+                index += 1
+            }
+            guard any else { return nil }
+            for entry in 0..<entries.count {
+                if best[entry] == 0 { matchedAll[entry] = false } else { total[entry] += best[entry] }
+            }
+        }
+        return zip(total, matchedAll).map { $1 ? $0 : 0 }
+    }
+
+    func lowerBound(_ bytes: [UInt8]) -> Int {
+        var low = 0
+        var high = vocabulary.count
+        while low < high {
+            let middle = (low + high) / 2
+            if vocabulary[middle].word.lexicographicallyPrecedes(bytes) { low = middle + 1 } else { high = middle }
+        }
+        return low
     }
 
     static func facets(of experts: [PublicExpert]) -> DirectoryFacets {

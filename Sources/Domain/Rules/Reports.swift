@@ -23,7 +23,9 @@ public struct MissionReport: Sendable, Hashable, Codable {
         where text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             errors.append(FieldError("\(prefix)/\(name)", "required", "The report states its \(name)."))
         }
-        for (name, text) in [("actions", actions), ("deliverables", deliverables), ("results", results), ("recommendations", recommendations)]
+        for (name, text) in [
+            ("actions", actions), ("deliverables", deliverables), ("results", results), ("recommendations", recommendations),
+        ]
         where text.count > 20_000 {
             errors.append(FieldError("\(prefix)/\(name)", "too_long", "At most 20 000 characters."))
         }
