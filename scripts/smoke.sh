@@ -41,5 +41,6 @@ check "demo admin logs in" test "$(login "$demo_email" "$demo_password")" = 201
 printf 'a long smoke password\n' | "$binary" admin create --email ops@example.fr --data-dir "$data/data" >/dev/null
 check "mdp admin create reads the password from stdin" test "$(login ops@example.fr 'a long smoke password')" = 201
 check "a wrong password is 401" test "$(login ops@example.fr 'not the password')" = 401
+check "mdp audit verify accepts the demo's chain" "$binary" audit verify --data-dir "$data/data"
 echo "smoke: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

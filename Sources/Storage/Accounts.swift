@@ -77,6 +77,9 @@ extension AppDatabase {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [id, email, hash, role.rawValue, displayName, Self.expertID(link), Self.laureateID(link), now])
+            try Self.appendEvent(
+                db, at: now, actorID: nil, action: "account.created", subjectType: "user", subjectID: id, before: String?.none,
+                after: ["email": email, "role": role.rawValue, "display_name": displayName])
         }
         return Account(id: id, email: email, role: role, displayName: displayName, link: link)
     }
@@ -139,6 +142,11 @@ extension AppDatabase {
             sql: "INSERT INTO token (id, user_id, hash, kind, name, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             arguments: [id, account.id, Secrets.tokenHash(secret), kind, name, now, now.addingTimeInterval(lifetime)])
         let row = try Row.fetchOne(db, sql: "SELECT * FROM token WHERE id = ?", arguments: [id])!
+        if kind != "session" {
+            try Self.appendEvent(
+                db, at: now, actorID: account.id, action: "token.issued", subjectType: "user", subjectID: account.id, before: String?.none,
+                after: ["token_id": id, "kind": kind, "name": name ?? ""])
+        }
         return IssuedToken(secret: secret, record: TokenRecord(row: row), account: account)
     }
 
@@ -173,6 +181,9 @@ extension AppDatabase {
                 sql: "UPDATE token SET revoked_at = coalesce(revoked_at, ?) WHERE id = ? AND user_id = ?",
                 arguments: [now, id, userID])
             guard db.changesCount == 1 else { throw StorageError.notFound }
+            try Self.appendEvent(
+                db, at: now, actorID: userID, action: "token.revoked", subjectType: "user", subjectID: userID, before: String?.none,
+                after: ["token_id": id])
         }
     }
 

@@ -66,7 +66,11 @@ extension AppDatabase {
                     "INSERT INTO user (id, email, password_hash, role, display_name, expert_id, created_at) VALUES (?, ?, ?, 'expert', ?, ?, ?)",
                 arguments: [account.id, email, hash, account.displayName, expertID, now])
             let token = try issueToken(db, account: account, kind: "session", name: nil, lifetime: options.sessionLifetime)
-            return (token, try Self.fetchCard(db, id: expertID))
+            let card = try Self.fetchCard(db, id: expertID)
+            try Self.appendEvent(
+                db, at: now, actorID: account.id, action: "expert.signed_up", subjectType: "expert", subjectID: expertID,
+                before: ExpertCardContent?.none, after: card.content)
+            return (token, card)
         }
         directory.invalidate()
         return result
@@ -123,6 +127,9 @@ extension AppDatabase {
             try db.execute(
                 sql: "UPDATE expert SET content = ?, revision = ?, updated_at = ? WHERE id = ?",
                 arguments: [try Self.encode(content), try Self.nextRevision(db), now, id])
+            try Self.appendEvent(
+                db, at: now, actorID: account.id, action: "expert.edited", subjectType: "expert", subjectID: id, before: card.content,
+                after: content)
             return try Self.fetchCard(db, id: id)
         }
         directory.invalidate()
@@ -162,6 +169,9 @@ extension AppDatabase {
             try db.execute(
                 sql: "INSERT INTO expert_review (expert_id, author_id, action, message, note, at) VALUES (?, ?, ?, ?, ?, ?)",
                 arguments: [id, account.id, action.rawValue, message, note?.nilIfEmpty, now])
+            try Self.appendEvent(
+                db, at: now, actorID: account.id, action: "expert.\(action.rawValue)", subjectType: "expert", subjectID: id,
+                before: card.state.rawValue, after: next.rawValue)
             return try Self.fetchCard(db, id: id)
         }
         directory.invalidate()

@@ -154,3 +154,27 @@ extension AppDatabase {
         }
     }
 }
+
+extension AppDatabase {
+    /// The laureates `account` may see, by name, each with whether it has handed in a framing note.
+    public func laureates(for account: Account) throws -> [(laureate: Laureate, hasFramingNote: Bool)] {
+        try writer.read { db in
+            let withNotes = Set(try String.fetchAll(db, sql: "SELECT DISTINCT laureate_id FROM framing_note"))
+            return try Row.fetchAll(db, sql: "SELECT * FROM laureate ORDER BY name, id").map(Self.laureate)
+                .filter { try canSeeLaureate(db, account, $0.id) }
+                .map { ($0, withNotes.contains($0.id)) }
+        }
+    }
+
+    /// One laureate, for whoever may see it.
+    public func laureate(id: String, for account: Account) throws -> (laureate: Laureate, hasFramingNote: Bool) {
+        try writer.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM laureate WHERE id = ?", arguments: [id]),
+                try canSeeLaureate(db, account, id)
+            else { throw StorageError.notFound }
+            let hasNote =
+                try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM framing_note WHERE laureate_id = ?)", arguments: [id]) ?? false
+            return (try Self.laureate(from: row), hasNote)
+        }
+    }
+}

@@ -29,6 +29,9 @@ public struct BudgetView: Sendable, Hashable {
 }
 
 extension Caller {
+    /// How an account calls (public: the API maps accounts the same way).
+    public init(account: Account) { self.init(account) }
+
     /// How an account calls, before its relation to a mission is known.
     init(_ account: Account) {
         switch account.role {

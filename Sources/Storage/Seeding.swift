@@ -24,6 +24,9 @@ extension AppDatabase {
                 sql:
                     "INSERT INTO user (id, email, password_hash, role, display_name, expert_id, created_at) VALUES (?, ?, ?, 'expert', ?, ?, ?)",
                 arguments: [account.id, email, hash, account.displayName, expertID, now])
+            try Self.appendEvent(
+                db, at: now, actorID: nil, action: "expert.imported", subjectType: "expert", subjectID: expertID,
+                before: ExpertCardContent?.none, after: content)
             return (expertID, account)
         }
         directory.invalidate()
@@ -34,7 +37,8 @@ extension AppDatabase {
     @discardableResult
     public func createLaureate(
         name: String, legalEntity: String, siret: String, communeINSEE: String, communeName: String, departmentCode: String,
-        territoryTypes: Set<TerritoryType>, cohort: Int, sectors: [String], supportCeilingCents: Int, settings: ProgrammeSettings
+        territoryTypes: Set<TerritoryType>, cohort: Int, sectors: [String], supportCeilingCents: Int, settings: ProgrammeSettings,
+        by account: Account? = nil
     ) throws -> Laureate {
         let taken = try writer.read { db in try Set(String.fetchAll(db, sql: "SELECT slug FROM laureate")) }
         var laureate = Laureate(
@@ -58,6 +62,9 @@ extension AppDatabase {
                     laureate.id, name, laureate.slug, legalEntity, laureate.siret, communeINSEE, communeName, departmentCode, types,
                     cohort, sectorsJSON, supportCeilingCents, try Self.nextRevision(db), now,
                 ])
+            try Self.appendEvent(
+                db, at: now, actorID: account?.id, action: "laureate.created", subjectType: "laureate", subjectID: laureate.id,
+                before: Laureate?.none, after: laureate)
         }
         return laureate
     }

@@ -1,0 +1,119 @@
+import Domain
+import Foundation
+import Storage
+
+extension APIHandler {
+    func listLaureates(_ input: Operations.ListLaureates.Input) async throws -> Operations.ListLaureates.Output {
+        let account = try RequestInfo.account()
+        let laureates = try storage { try database.laureates(for: account) }
+        return .ok(.init(body: .json(.init(items: laureates.map { .init($0.laureate, hasFramingNote: $0.hasFramingNote) }))))
+    }
+
+    func createLaureate(_ input: Operations.CreateLaureate.Input) async throws -> Operations.CreateLaureate.Output {
+        let account = try RequestInfo.account(in: [.admin])
+        guard case .json(let body) = input.body else { throw APIProblem.unsupportedBody }
+        let laureate = try storage {
+            try database.createLaureate(
+                name: body.name, legalEntity: body.legalEntity, siret: body.siret, communeINSEE: body.communeInsee,
+                communeName: body.communeName, departmentCode: body.department,
+                territoryTypes: Set(body.territoryTypes.compactMap { TerritoryType(rawValue: $0.rawValue) }), cohort: body.cohort,
+                sectors: body.sectors ?? [], supportCeilingCents: Int(body.supportCeilingCents), settings: settings, by: account)
+        }
+        return .created(.init(body: .json(.init(laureate, hasFramingNote: false))))
+    }
+
+    func getLaureate(_ input: Operations.GetLaureate.Input) async throws -> Operations.GetLaureate.Output {
+        let account = try RequestInfo.account()
+        let found = try storage { try database.laureate(id: input.path.laureateId, for: account) }
+        return .ok(.init(body: .json(.init(found.laureate, hasFramingNote: found.hasFramingNote))))
+    }
+
+    func createLaureateMember(_ input: Operations.CreateLaureateMember.Input) async throws -> Operations.CreateLaureateMember.Output {
+        _ = try RequestInfo.account(in: [.admin])
+        guard case .json(let body) = input.body else { throw APIProblem.unsupportedBody }
+        _ = try storage { try database.laureate(id: input.path.laureateId) }
+        let member = try storage {
+            try database.createAccount(
+                email: body.email, password: body.password, role: .laureate, displayName: body.displayName,
+                link: .laureate(id: input.path.laureateId))
+        }
+        return .created(.init(body: .json(.init(member))))
+    }
+
+    func listFramingNotes(_ input: Operations.ListFramingNotes.Input) async throws -> Operations.ListFramingNotes.Output {
+        let account = try RequestInfo.account()
+        let notes = try storage { try database.framingNotes(laureateID: input.path.laureateId, for: account) }
+        return .ok(.init(body: .json(.init(items: notes.map { .init($0.note, createdAt: $0.createdAt, authorID: $0.authorID) }))))
+    }
+
+    func reviseFramingNote(_ input: Operations.ReviseFramingNote.Input) async throws -> Operations.ReviseFramingNote.Output {
+        let account = try RequestInfo.account()
+        guard case .json(let body) = input.body else { throw APIProblem.unsupportedBody }
+        let needs = body.needs.map {
+            Need(subthemeCode: $0.subtheme, priority: NeedPriority(rawValue: $0.priority.rawValue)!, description: $0.description)
+        }
+        let note = try storage {
+            try database.reviseFramingNote(laureateID: input.path.laureateId, needs: needs, documentID: body.documentId, by: account)
+        }
+        return .created(.init(body: .json(.init(note, createdAt: Date(), authorID: account.id))))
+    }
+
+    func getLaureateBudget(_ input: Operations.GetLaureateBudget.Input) async throws -> Operations.GetLaureateBudget.Output {
+        let account = try RequestInfo.account()
+        let budget = try storage { try database.budget(laureateID: input.path.laureateId, for: account) }
+        return .ok(
+            .init(
+                body: .json(
+                    .init(
+                        laureateId: budget.laureateID, ceilingCents: Int64(budget.ceilingCents),
+                        committedCents: Int64(budget.committedCents),
+                        spentCents: Int64(budget.spentCents), remainingCents: Int64(budget.remainingCents), currency: .eur,
+                        missions: budget.lines.map {
+                            .init(
+                                missionId: $0.missionID, ref: $0.ref, title: $0.title, state: .init(rawValue: $0.state.rawValue)!,
+                                shareCents: Int64($0.shareCents))
+                        }))))
+    }
+
+    func listConflicts(_ input: Operations.ListConflicts.Input) async throws -> Operations.ListConflicts.Output {
+        _ = try RequestInfo.account(in: [.admin])
+        let conflicts = try storage { try database.conflicts() }
+        return .ok(
+            .init(
+                body: .json(
+                    .init(
+                        items: conflicts.map {
+                            .init(expertId: $0.expertID, laureateId: $0.laureateID, reason: $0.reason, recordedAt: $0.recordedAt)
+                        }))))
+    }
+
+    func recordConflict(_ input: Operations.RecordConflict.Input) async throws -> Operations.RecordConflict.Output {
+        let account = try RequestInfo.account(in: [.admin])
+        guard case .json(let body) = input.body else { throw APIProblem.unsupportedBody }
+        try storage { try database.recordConflict(expertID: body.expertId, laureateID: body.laureateId, reason: body.reason, by: account) }
+        return .noContent(.init())
+    }
+}
+
+extension Components.Schemas.Laureate {
+    init(_ laureate: Laureate, hasFramingNote: Bool) {
+        self.init(
+            id: laureate.id, name: laureate.name, slug: laureate.slug, legalEntity: laureate.legalEntity, siret: laureate.siret,
+            communeInsee: laureate.communeINSEE, communeName: laureate.communeName, department: laureate.departmentCode,
+            region: laureate.regionCode ?? "",
+            territoryTypes: laureate.territoryTypes.map(\.rawValue).sorted().compactMap { .init(rawValue: $0) },
+            cohort: laureate.cohort, sectors: laureate.sectors, supportCeilingCents: Int64(laureate.supportCeilingCents), currency: .eur,
+            hasFramingNote: hasFramingNote)
+    }
+}
+
+extension Components.Schemas.FramingNote {
+    init(_ note: FramingNoteVersion, createdAt: Date, authorID: String) {
+        self.init(
+            laureateId: note.laureateID, version: note.version,
+            needs: note.needs.map {
+                .init(subtheme: $0.subthemeCode, priority: .init(rawValue: $0.priority.rawValue)!, description: $0.description)
+            },
+            documentId: note.documentID, createdAt: createdAt, authorId: authorID)
+    }
+}

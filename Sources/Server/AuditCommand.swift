@@ -1,0 +1,30 @@
+import ArgumentParser
+import Foundation
+import Storage
+
+/// `mdp audit …`: checks on the append-only audit log.
+struct AuditCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit", abstract: "Checks on the audit log.", subcommands: [Verify.self])
+
+    /// `mdp audit verify`: walks the hash chain; exits 0 when intact, 3 naming the first broken entry otherwise.
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Verify the audit log's hash chain.")
+
+        @Option(help: "Folder of the SQLite database (DATA_DIR; default ./data).")
+        var dataDir: String?
+
+        func run() async throws {
+            let source = try await SettingsSource.load(options: ["data.dir": dataDir])
+            let settings = try ServeSettings(source)
+            let database = try AppDatabase.file(inDirectory: settings.dataDirectory)
+            switch try database.verifyAuditChain() {
+            case .intact(let events):
+                print("audit log intact: \(events) events")
+            case .broken(let seq, let reason):
+                FileHandle.standardError.write(Data("audit log broken at event \(seq): \(reason)\n".utf8))
+                throw ExitCode(3)
+            }
+        }
+    }
+}
