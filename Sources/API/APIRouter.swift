@@ -38,6 +38,7 @@ public func buildRouter(_ dependencies: APIDependencies) throws -> Router<APIReq
     router.add(middleware: PublicCORSMiddleware(origins: dependencies.corsOrigins))
     router.add(middleware: BodyLimitMiddleware(limit: dependencies.maxBodyBytes))
     router.add(middleware: AuthMiddleware(database: dependencies.database))
+    router.add(middleware: IdempotencyMiddleware(database: dependencies.database))
     if dependencies.cacheDirectoryResponses {
         router.add(middleware: DirectoryResponseCache(database: dependencies.database))
     }

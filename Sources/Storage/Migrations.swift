@@ -180,6 +180,22 @@ enum Migrations {
                     BEGIN SELECT RAISE(ABORT, 'framing note versions are kept as written'); END;
                     """)
         }
+        migrator.registerMigration("2026-11-27 idempotency keys") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE idempotency (
+                        scope TEXT NOT NULL,
+                        key TEXT NOT NULL,
+                        fingerprint TEXT NOT NULL,
+                        status INTEGER,
+                        headers TEXT CHECK (headers IS NULL OR json_valid(headers)),
+                        body BLOB,
+                        created_at DATETIME NOT NULL,
+                        PRIMARY KEY (scope, key)
+                    );
+                    CREATE INDEX idempotency_by_age ON idempotency (created_at);
+                    """)
+        }
         return migrator
     }
 }

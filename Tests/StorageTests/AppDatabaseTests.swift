@@ -6,7 +6,7 @@ import Testing
 struct AppDatabaseTests {
     static let migrations = [
         "2026-11-27 instance", "2026-11-27 accounts, laureates and expert cards",
-        "2026-11-27 framing notes, conflicts, missions and the audit log",
+        "2026-11-27 framing notes, conflicts, missions and the audit log", "2026-11-27 idempotency keys",
     ]
 
     @Test func aFreshDatabaseIsMigratedAndAnswers() async throws {

@@ -1,0 +1,85 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import Storage
+
+/// `Idempotency-Key` on POST: the first response (success or refusal) is kept 24 h and replayed to retries of the same
+/// request by the same caller, so a mobile app retrying after a lost answer never doubles anything. The same key
+/// with another request is 422; a retry while the first is still running is 409. Server failures are not kept.
+struct IdempotencyMiddleware: RouterMiddleware {
+    typealias Context = APIRequestContext
+    let database: AppDatabase
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard request.method == .post, let key = request.headers[.idempotencyKey] else { return try await next(request, context) }
+        guard (1...200).contains(key.count) else {
+            throw APIProblem.badParameter("Idempotency-Key", "invalid", "An idempotency key has 1 to 200 characters.")
+        }
+        let scope = RequestInfo.current.caller.map { "user:\($0.account.id)" } ?? "anonymous:\(RequestInfo.current.address)"
+        var request = request
+        let body = try await request.body.collect(upTo: .max)
+        request.body = .init(buffer: body)
+        var hasher = SHA256()
+        hasher.update(data: Data("\(request.method.rawValue) \(request.uri.description)\n".utf8))
+        hasher.update(data: Self.canonical(Data(buffer: body)))
+        let fingerprint = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+
+        switch try database.beginIdempotent(scope: scope, key: key, fingerprint: fingerprint) {
+        case .replay(let stored):
+            var headers = HTTPFields()
+            for pair in stored.headers where pair.count == 2 {
+                if let name = HTTPField.Name(pair[0]) { headers.append(HTTPField(name: name, value: pair[1])) }
+            }
+            headers[.idempotentReplayed] = "true"
+            return Response(
+                status: HTTPResponse.Status(code: stored.status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: stored.body)))
+        case .mismatch:
+            throw APIProblem(
+                .unprocessableContent, code: "idempotency_key_reused", title: "This Idempotency-Key was used for another request")
+        case .inProgress:
+            throw APIProblem(.conflict, code: "idempotency_in_progress", title: "The first request with this key is still running")
+        case .proceed:
+            break
+        }
+
+        let response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            let problem = ProblemMiddleware<Context>.problem(for: error)
+            guard problem.status.kind != .serverError else {
+                try? database.abandonIdempotent(scope: scope, key: key)
+                throw error
+            }
+            response = ProblemMiddleware<Context>.response(for: problem)
+        }
+        guard response.status.kind != .serverError else {
+            try? database.abandonIdempotent(scope: scope, key: key)
+            return response
+        }
+        let collector = DirectoryResponseCache.Collector()
+        try await response.body.write(collector)
+        let headers = response.headers.map { [$0.name.rawName, $0.value] }
+        try database.finishIdempotent(
+            scope: scope, key: key,
+            response: StoredResponse(status: response.status.code, headers: headers, body: Data(buffer: collector.buffer)))
+        return Response(status: response.status, headers: response.headers, body: .init(byteBuffer: collector.buffer))
+    }
+}
+
+extension IdempotencyMiddleware {
+    /// A JSON body with its keys sorted, so the same request sent again with keys in another order is recognised.
+    static func canonical(_ body: Data) -> Data {
+        guard let object = try? JSONSerialization.jsonObject(with: body, options: [.fragmentsAllowed]),
+            let sorted = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .fragmentsAllowed])
+        else { return body }
+        return sorted
+    }
+}
+
+extension HTTPField.Name {
+    static let idempotencyKey = Self("Idempotency-Key")!
+    static let idempotentReplayed = Self("Idempotent-Replayed")!
+}

@@ -1,0 +1,79 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Storage
+import Testing
+
+@Suite("Idempotency-Key on POST")
+struct IdempotencyTests {
+    @Test func aRetryWithTheSameKeyGetsTheFirstAnswerAndCreatesNothingMore() async throws {
+        let p = try Programme.make()
+        let laureate = p.laureates[0]
+        try await makeApplication(database: p.database).test(.router) { client in
+            let body: [String: Any] = ["title": "Foncier", "expert_id": p.expertID, "laureate_ids": [laureate.id]]
+            let key: HTTPFields = [.idempotencyKey: "5b0f7f5e-request-1"]
+            let first = try await client.send(.post, "/v1/missions", token: laureate.token, json: body, headers: key)
+            let retry = try await client.send(.post, "/v1/missions", token: laureate.token, json: body, headers: key)
+            #expect(first.status == .created && retry.status == .created)
+            #expect(retry.body["id"] as? String == first.body["id"] as? String && retry.etag == first.etag)
+            #expect(retry.headers[.idempotentReplayed] == "true" && first.headers[.idempotentReplayed] == nil)
+            let listed = try await client.send(.get, "/v1/missions", token: laureate.token)
+            #expect((listed.body["items"] as? [Any])?.count == 1)
+
+            let other = try await client.send(
+                .post, "/v1/missions", token: laureate.token, json: body.merging(["title": "Autre"]) { $1 }, headers: key)
+            #expect(other.status == .unprocessableContent && other.code == "idempotency_key_reused")
+
+            // Keys are per caller: another laureate's same key is its own.
+            let theirs = try await client.send(
+                .post, "/v1/missions", token: p.laureates[1].token,
+                json: ["title": "Foncier", "expert_id": p.expertID, "laureate_ids": [p.laureates[1].id]], headers: key)
+            #expect(theirs.status == .created && theirs.body["id"] as? String != first.body["id"] as? String)
+        }
+    }
+
+    @Test func aRefusalIsReplayedTooAndATransitionIsNotAppliedTwice() async throws {
+        let p = try Programme.make()
+        let laureate = p.laureates[0]
+        try await makeApplication(database: p.database).test(.router) { client in
+            try await client.note(laureate)
+            let id = try #require(
+                try await client.send(
+                    .post, "/v1/missions", token: laureate.token,
+                    json: ["title": "t", "expert_id": p.expertID, "laureate_ids": [laureate.id]]
+                ).body["id"] as? String)
+            let etag = try #require(try await client.send(.get, "/v1/missions/\(id)", token: p.expert).etag)
+            let headers: HTTPFields = [.ifMatch: etag, .idempotencyKey: "scope-once"]
+            let first = try await client.send(
+                .post, "/v1/missions/\(id)/transitions", token: p.expert, json: ["action": "scope"], headers: headers)
+            let retry = try await client.send(
+                .post, "/v1/missions/\(id)/transitions", token: p.expert, json: ["action": "scope"], headers: headers)
+            #expect(first.status == .ok && retry.status == .ok && retry.body["revision"] as? Int == first.body["revision"] as? Int)
+            let timeline = try await client.send(.get, "/v1/missions/\(id)/events", token: p.expert)
+            #expect((timeline.body["items"] as? [[String: Any]])?.filter { $0["action"] as? String == "mission.scope" }.count == 1)
+
+            let refusedKey: HTTPFields = [.ifMatch: etag, .idempotencyKey: "stale-once"]
+            let refused = try await client.send(
+                .post, "/v1/missions/\(id)/transitions", token: p.expert, json: ["action": "decline"], headers: refusedKey)
+            let again = try await client.send(
+                .post, "/v1/missions/\(id)/transitions", token: p.expert, json: ["action": "decline"], headers: refusedKey)
+            #expect(refused.status == .preconditionFailed && again.status == .preconditionFailed)
+            #expect(again.headers[.contentType] == "application/problem+json" && again.headers[.idempotentReplayed] == "true")
+        }
+    }
+
+    @Test func anOverlongKeyIsRefused() async throws {
+        try await makeApplication().test(.router) { client in
+            let reply = try await client.send(
+                .post, "/v1/auth/token", json: ["email": "a@b.fr", "password": "x"],
+                headers: [.idempotencyKey: String(repeating: "k", count: 201)])
+            #expect(reply.status == .badRequest)
+        }
+    }
+}
+
+extension HTTPField.Name {
+    static let idempotencyKey = Self("Idempotency-Key")!
+    static let idempotentReplayed = Self("Idempotent-Replayed")!
+}
