@@ -9,8 +9,11 @@ struct APIHandler: APIProtocol {
     let settings: ProgrammeSettings
     let version: String
     let reference: ReferenceRepresentations
+    /// The largest document accepted, in bytes.
+    let maxDocumentBytes: Int
 
-    init(database: AppDatabase, settings: ProgrammeSettings, version: String) {
+    init(database: AppDatabase, settings: ProgrammeSettings, version: String, maxDocumentBytes: Int = 50 << 20) {
+        self.maxDocumentBytes = maxDocumentBytes
         self.database = database
         self.settings = settings
         self.version = version

@@ -16,11 +16,14 @@ public struct APIDependencies: Sendable {
     public var maxBodyBytes: Int
     /// Keep encoded directory responses until the next card write.
     public var cacheDirectoryResponses: Bool
+    /// The largest document accepted, in bytes (streamed, never held in memory).
+    public var maxDocumentBytes: Int
 
     public init(
         database: AppDatabase, settings: ProgrammeSettings = .manufacturesDeProximite, version: String, corsOrigins: [String] = ["*"],
-        maxBodyBytes: Int = 1 << 20, cacheDirectoryResponses: Bool = true
+        maxBodyBytes: Int = 1 << 20, cacheDirectoryResponses: Bool = true, maxDocumentBytes: Int = 50 << 20
     ) {
+        self.maxDocumentBytes = maxDocumentBytes
         self.cacheDirectoryResponses = cacheDirectoryResponses
         self.database = database
         self.settings = settings
@@ -52,7 +55,9 @@ public func buildRouter(_ dependencies: APIDependencies) throws -> Router<APIReq
             status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.docsPage)))
     }
-    let handler = APIHandler(database: dependencies.database, settings: dependencies.settings, version: dependencies.version)
+    let handler = APIHandler(
+        database: dependencies.database, settings: dependencies.settings, version: dependencies.version,
+        maxDocumentBytes: dependencies.maxDocumentBytes)
     try handler.registerHandlers(
         on: router, configuration: Configuration(jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]),
         middlewares: [HeaderValueMiddleware()])

@@ -19,11 +19,17 @@ struct IdempotencyMiddleware: RouterMiddleware {
         }
         let scope = RequestInfo.current.caller.map { "user:\($0.account.id)" } ?? "anonymous:\(RequestInfo.current.address)"
         var request = request
-        let body = try await request.body.collect(upTo: .max)
-        request.body = .init(buffer: body)
         var hasher = SHA256()
         hasher.update(data: Data("\(request.method.rawValue) \(request.uri.description)\n".utf8))
-        hasher.update(data: Self.canonical(Data(buffer: body)))
+        if request.headers[.contentType]?.lowercased().hasPrefix("application/octet-stream") == true {
+            // A file is never buffered: its retry is recognised by its length and, when sent, its digest.
+            let digest = request.headers[.contentSHA256] ?? ""
+            hasher.update(data: Data("\(request.headers[.contentLength] ?? "?") \(digest)".utf8))
+        } else {
+            let body = try await request.body.collect(upTo: .max)
+            request.body = .init(buffer: body)
+            hasher.update(data: Self.canonical(Data(buffer: body)))
+        }
         let fingerprint = hasher.finalize().map { String(format: "%02x", $0) }.joined()
 
         switch try database.beginIdempotent(scope: scope, key: key, fingerprint: fingerprint) {
@@ -82,4 +88,6 @@ extension IdempotencyMiddleware {
 extension HTTPField.Name {
     static let idempotencyKey = Self("Idempotency-Key")!
     static let idempotentReplayed = Self("Idempotent-Replayed")!
+    /// The SHA-256 of an uploaded file, hex, when the client sends it.
+    static let contentSHA256 = Self("X-Content-SHA256")!
 }

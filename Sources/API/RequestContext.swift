@@ -75,6 +75,10 @@ struct BodyLimitMiddleware: RouterMiddleware {
     let limit: Int
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        // File uploads stream to the blob store under their own limit.
+        if request.headers[.contentType]?.lowercased().hasPrefix("application/octet-stream") == true {
+            return try await next(request, context)
+        }
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
             throw APIProblem(.contentTooLarge, code: "payload_too_large", title: "The body is larger than \(limit) bytes")
         }

@@ -41,7 +41,8 @@ func buildApplication(_ settings: ServeSettings, database: AppDatabase, notice: 
     logger.logLevel = .info
     let router = try buildRouter(
         APIDependencies(
-            database: database, version: MDP.version, corsOrigins: settings.corsOrigins, cacheDirectoryResponses: settings.directoryCache))
+            database: database, version: MDP.version, corsOrigins: settings.corsOrigins, cacheDirectoryResponses: settings.directoryCache,
+            maxDocumentBytes: settings.maxDocumentBytes))
     let dataDirectory = settings.dataDirectory
     return Application(
         router: router,

@@ -33,6 +33,8 @@ struct ServeSettings: Sendable {
     var sessionHours: Int = 12
     /// Keep encoded directory answers in memory until the next card write.
     var directoryCache = true
+    /// The largest document accepted, in bytes.
+    var maxDocumentBytes = 50 << 20
 
     init(host: String = "127.0.0.1", port: Int = 8080, dataDirectory: String = "./data") {
         self.host = host
@@ -57,5 +59,10 @@ struct ServeSettings: Sendable {
         }
         self.sessionHours = sessionHours
         directoryCache = source.reader.bool(forKey: "http.directory_cache", default: true)
+        let maxBytes = source.reader.string(forKey: "documents.max_bytes", default: String(maxDocumentBytes))
+        guard let maxDocumentBytes = Int(maxBytes), maxDocumentBytes > 0 else {
+            throw ValidationError("documents.max_bytes must be a positive number of bytes, not \(maxBytes)")
+        }
+        self.maxDocumentBytes = maxDocumentBytes
     }
 }

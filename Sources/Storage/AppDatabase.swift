@@ -8,6 +8,8 @@ public struct AppDatabase: Sendable {
     /// Reads go through the writer's reader pool; writes are serialised by it.
     let writer: any DatabaseWriter
     let options: Options
+    /// The files behind documents, by SHA-256.
+    public let blobs: BlobStore
     /// The published experts in memory, rebuilt after a write that touches them.
     let directory = DirectoryCache()
 
@@ -33,10 +35,12 @@ public struct AppDatabase: Sendable {
         }
     }
 
-    /// Wraps `writer` and brings its schema up to date.
-    public init(_ writer: any DatabaseWriter, options: Options = .init()) throws {
+    /// Wraps `writer` and brings its schema up to date; blobs go to `blobDirectory` (a fresh temporary folder when nil).
+    public init(_ writer: any DatabaseWriter, options: Options = .init(), blobDirectory: URL? = nil) throws {
         self.writer = writer
         self.options = options
+        self.blobs = try BlobStore(
+            root: blobDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("mdp-blobs-\(UUID().uuidString)"))
         try Migrations.migrator.migrate(writer)
     }
 
@@ -44,7 +48,9 @@ public struct AppDatabase: Sendable {
     public static func file(inDirectory dataDirectory: String, options: Options = .init()) throws -> AppDatabase {
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         let path = URL(fileURLWithPath: dataDirectory).appendingPathComponent("mdp.sqlite").path
-        return try AppDatabase(DatabasePool(path: path, configuration: configuration), options: options)
+        return try AppDatabase(
+            DatabasePool(path: path, configuration: configuration), options: options,
+            blobDirectory: URL(fileURLWithPath: dataDirectory).appendingPathComponent("blobs"))
     }
 
     /// A fresh, private database for one test (bcrypt at its cheapest unless told otherwise).

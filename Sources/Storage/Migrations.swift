@@ -196,6 +196,43 @@ enum Migrations {
                     CREATE INDEX idempotency_by_age ON idempotency (created_at);
                     """)
         }
+        migrator.registerMigration("2026-11-27 documents") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE document (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        laureate_id TEXT NOT NULL REFERENCES laureate (id),
+                        mission_id TEXT REFERENCES mission (id),
+                        kind TEXT NOT NULL CHECK (kind IN ('application', 'post_incubation', 'framing_note', 'diagnostic', 'quote',
+                            'mission_report', 'satisfaction_review', 'deliverable', 'other')),
+                        current_version INTEGER NOT NULL CHECK (current_version >= 1),
+                        revision INTEGER NOT NULL UNIQUE,
+                        created_at DATETIME NOT NULL,
+                        updated_at DATETIME NOT NULL,
+                        withdrawn_at DATETIME,
+                        CHECK ((mission_id IS NULL) = (kind IN ('application', 'post_incubation', 'framing_note')))
+                    );
+                    CREATE INDEX document_by_revision ON document (revision);
+                    CREATE INDEX document_by_laureate ON document (laureate_id);
+                    CREATE INDEX document_by_mission ON document (mission_id);
+
+                    CREATE TABLE document_version (
+                        document_id TEXT NOT NULL REFERENCES document (id),
+                        version INTEGER NOT NULL CHECK (version >= 1),
+                        file_name TEXT NOT NULL CHECK (length(file_name) BETWEEN 1 AND 255),
+                        media_type TEXT NOT NULL,
+                        size INTEGER NOT NULL CHECK (size > 0),
+                        sha256 TEXT NOT NULL CHECK (length(sha256) = 64),
+                        source TEXT NOT NULL CHECK (source IN ('api', 'drive')),
+                        conflict INTEGER NOT NULL DEFAULT 0 CHECK (conflict IN (0, 1)),
+                        uploader_id TEXT NOT NULL REFERENCES user (id),
+                        created_at DATETIME NOT NULL,
+                        PRIMARY KEY (document_id, version)
+                    );
+                    CREATE TRIGGER document_versions_are_kept BEFORE UPDATE ON document_version
+                    BEGIN SELECT RAISE(ABORT, 'document versions are kept as uploaded'); END;
+                    """)
+        }
         return migrator
     }
 }

@@ -9,9 +9,13 @@ import Synchronization
 import Testing
 
 /// Builds the application the way `mdp serve` does, over `database` (a private in-memory one by default).
-func makeApplication(database: AppDatabase? = nil, corsOrigins: [String] = ["*"]) throws -> some ApplicationProtocol {
+func makeApplication(database: AppDatabase? = nil, corsOrigins: [String] = ["*"], maxDocumentBytes: Int = 50 << 20) throws
+    -> some ApplicationProtocol
+{
     let router = try buildRouter(
-        APIDependencies(database: try database ?? AppDatabase.inMemory(), version: "test", corsOrigins: corsOrigins))
+        APIDependencies(
+            database: try database ?? AppDatabase.inMemory(), version: "test", corsOrigins: corsOrigins, maxDocumentBytes: maxDocumentBytes)
+    )
     return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
 }
 
@@ -39,6 +43,16 @@ struct Reply: Sendable {
 }
 
 extension TestClientProtocol {
+    /// Uploads raw bytes as application/octet-stream.
+    func upload(_ uri: String, token: String?, bytes: [UInt8], headers: HTTPFields = [:]) async throws -> Reply {
+        var headers = headers
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        headers[.contentType] = "application/octet-stream"
+        return try await execute(uri: uri, method: .post, headers: headers, body: ByteBuffer(bytes: bytes)) { response in
+            Reply(status: response.status, headers: response.headers, data: Data(buffer: response.body))
+        }
+    }
+
     /// Sends a request with an optional bearer token and JSON body.
     func send(
         _ method: HTTPRequest.Method, _ uri: String, token: String? = nil, json: Any? = nil, headers: HTTPFields = [:]

@@ -7,6 +7,7 @@ struct AppDatabaseTests {
     static let migrations = [
         "2026-11-27 instance", "2026-11-27 accounts, laureates and expert cards",
         "2026-11-27 framing notes, conflicts, missions and the audit log", "2026-11-27 idempotency keys",
+        "2026-11-27 documents",
     ]
 
     @Test func aFreshDatabaseIsMigratedAndAnswers() async throws {
