@@ -21,7 +21,8 @@ extension APIHandler {
         let account = try RequestInfo.account(in: [.laureate, .admin])
         guard case .json(let body) = input.body else { throw APIProblem.unsupportedBody }
         let record = try storage {
-            try database.requestMission(title: body.title, expertID: body.expertId, laureateIDs: body.laureateIds, by: account)
+            try database.requestMission(
+                title: body.title, subthemeCodes: body.subthemes ?? [], expertID: body.expertId, laureateIDs: body.laureateIds, by: account)
         }
         return .created(.init(headers: .init(eTag: RevisionTag.etag(record.revision)), body: .json(.init(record, for: account))))
     }
@@ -135,7 +136,8 @@ extension Components.Schemas.Mission {
         let proposal = mission.proposal
         let actor = Caller(account: account).actor(on: mission)
         self.init(
-            id: mission.id, ref: mission.ref.description, title: mission.title, expertId: mission.expertID,
+            id: mission.id, ref: mission.ref.description, title: mission.title, subthemes: mission.subthemeCodes,
+            expertId: mission.expertID,
             state: .init(rawValue: mission.state.rawValue)!,
             participants: mission.participants.map {
                 .init(
@@ -185,5 +187,27 @@ extension Components.Schemas.Event {
             seq: event.seq, at: event.at, actorId: event.actorID, action: event.action, subjectType: event.subjectType,
             subjectId: event.subjectID, beforeDigest: event.beforeDigest, afterDigest: event.afterDigest, prevHash: event.previousHash,
             hash: event.hash)
+    }
+}
+
+extension APIHandler {
+    func getProgrammeSummary(_ input: Operations.GetProgrammeSummary.Input) async throws -> Operations.GetProgrammeSummary.Output {
+        _ = try RequestInfo.account(in: [.admin])
+        let summary = try storage { try database.programmeSummary() }
+        return .ok(
+            .init(
+                body: .json(
+                    .init(
+                        laureates: summary.laureates, publishedExperts: summary.publishedExperts,
+                        missionsByState: summary.missionsByState.map { .init(code: $0.state.rawValue, count: $0.count) },
+                        missionsByTheme: summary.missionsByTheme.map { .init(code: $0.code, count: $0.count) },
+                        missionsByRegion: summary.missionsByRegion.map { .init(code: $0.code, count: $0.count) },
+                        budget: .init(
+                            ceilingsCents: Int64(summary.ceilingsCents), committedCents: Int64(summary.committedCents),
+                            spentCents: Int64(summary.spentCents), remainingCents: Int64(summary.ceilingsCents - summary.committedCents),
+                            currency: .eur),
+                        satisfactionByTheme: summary.satisfactionByTheme.map {
+                            .init(theme: $0.themeCode, reviews: $0.reviews, averageHundredths: $0.averageHundredths)
+                        }))))
     }
 }

@@ -127,6 +127,7 @@ enum Migrations {
                         id TEXT PRIMARY KEY NOT NULL,
                         ref TEXT NOT NULL UNIQUE,
                         title TEXT NOT NULL CHECK (length(trim(title)) > 0),
+                        subthemes TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(subthemes)),
                         expert_id TEXT NOT NULL REFERENCES expert (id),
                         state TEXT NOT NULL CHECK (state IN
                             ('requested', 'scoping', 'proposed', 'accepted', 'reported', 'closed', 'declined', 'cancelled', 'terminated')),

@@ -59,7 +59,8 @@ extension AppDatabase {
                 review: try (row["review"] as String?).map { try decoder.decode(SatisfactionReview.self, from: Data($0.utf8)) })
         }
         let mission = Mission(
-            id: row["id"], ref: MissionRef(row["ref"] as String)!, title: row["title"], expertID: row["expert_id"],
+            id: row["id"], ref: MissionRef(row["ref"] as String)!, title: row["title"],
+            subthemeCodes: try decoder.decode([String].self, from: Data((row["subthemes"] as String).utf8)), expertID: row["expert_id"],
             participants: participants, state: MissionState(rawValue: row["state"]) ?? .requested,
             proposal: try (row["proposal"] as String?).map { try decoder.decode(Proposal.self, from: Data($0.utf8)) },
             report: try (row["report"] as String?).map { try decoder.decode(MissionReport.self, from: Data($0.utf8)) },
@@ -83,7 +84,9 @@ extension AppDatabase {
     }
 
     /// A laureate member solicits an expert (with other laureates for a pooled mission).
-    public func requestMission(title: String, expertID: String, laureateIDs: [String], by account: Account) throws -> MissionRecord {
+    public func requestMission(
+        title: String, subthemeCodes: [String] = [], expertID: String, laureateIDs: [String], by account: Account
+    ) throws -> MissionRecord {
         guard account.role == .laureate || account.role == .admin else { throw StorageError.forbidden }
         if account.role == .laureate, let own = account.laureateID, !laureateIDs.contains(own) {
             throw StorageError.invalid([FieldError("/laureate_ids", "must_include_yours", "A request includes your own laureate.")])
@@ -107,18 +110,20 @@ extension AppDatabase {
             let id = Self.newID()
             do throws(MissionError) {
                 mission = try MissionWorkflow.request(
-                    id: id, ref: ref, title: title, expertID: expertID, laureateIDs: laureateIDs, conflicts: conflicts)
+                    id: id, ref: ref, title: title, subthemeCodes: subthemeCodes, expertID: expertID, laureateIDs: laureateIDs,
+                    conflicts: conflicts)
             } catch {
                 throw StorageError.mission(error)
             }
             let now = self.now
             try db.execute(
                 sql: """
-                    INSERT INTO mission (id, ref, title, expert_id, state, requested_by, revision, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO mission (id, ref, title, subthemes, expert_id, state, requested_by, revision, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
-                    mission.id, mission.ref.description, mission.title, expertID, mission.state.rawValue, account.id,
+                    mission.id, mission.ref.description, mission.title, try Self.json(mission.subthemeCodes), expertID,
+                    mission.state.rawValue, account.id,
                     try Self.nextRevision(db), now, now,
                 ])
             for (position, participant) in mission.participants.enumerated() {

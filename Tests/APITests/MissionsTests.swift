@@ -175,6 +175,47 @@ struct MissionsTests {
         #expect(try p.database.verifyAuditChain() == .intact(events: try p.database.events(after: 0, limit: 10_000).count))
     }
 
+    @Test func theProgrammeSummaryCountsMissionsMoneyAndSatisfaction() async throws {
+        let p = try Programme.make()
+        try await makeApplication(database: p.database).test(.router) { client in
+            for laureate in p.laureates { try await client.note(laureate) }
+            var ids: [String] = []
+            for (index, laureate) in p.laureates.enumerated() {
+                let body: [String: Any] = [
+                    "title": "M\(index)", "subthemes": ["4.2", "4.4", "12.1"], "expert_id": p.expertID, "laureate_ids": [laureate.id],
+                ]
+                ids.append(
+                    try #require(try await client.send(.post, "/v1/missions", token: laureate.token, json: body).body["id"] as? String))
+            }
+            for (index, id) in ids.prefix(2).enumerated() {
+                _ = try await client.step(id, p.expert, ["action": "scope"], reader: p.admin)
+                _ = try await client.step(id, p.expert, proposalBody(totalBeforeVAT: 100_000), reader: p.admin)
+                _ = try await client.step(id, p.laureates[index].token, ["action": "accept"], reader: p.admin)
+            }
+            _ = try await client.step(ids[0], p.expert, reportBody, reader: p.admin)
+            _ = try await client.step(ids[0], p.laureates[0].token, reviewBody, reader: p.admin)
+            #expect(try await client.send(.get, "/v1/programme/summary", token: p.expert).status == .forbidden)
+            let summary = try await client.send(.get, "/v1/programme/summary", token: p.admin)
+            let byState = Dictionary(
+                uniqueKeysWithValues: (summary.body["missions_by_state"] as? [[String: Any]] ?? []).map {
+                    ($0["code"] as! String, $0["count"] as! Int)
+                })
+            #expect(byState == ["requested": 1, "accepted": 1, "closed": 1])
+            let byTheme = Dictionary(
+                uniqueKeysWithValues: (summary.body["missions_by_theme"] as? [[String: Any]] ?? []).map {
+                    ($0["code"] as! String, $0["count"] as! Int)
+                })
+            #expect(byTheme == ["4": 3, "12": 3])
+            let budget = try #require(summary.body["budget"] as? [String: Any])
+            #expect(budget["committed_cents"] as? Int == 240_000 && budget["spent_cents"] as? Int == 120_000)
+            #expect(budget["ceilings_cents"] as? Int == 4_500_000 && budget["remaining_cents"] as? Int == 4_260_000)
+            let satisfaction = summary.body["satisfaction_by_theme"] as? [[String: Any]] ?? []
+            // Ratings 5, 5, 4, 4, 5: a mean of 4.60.
+            #expect(satisfaction.first { $0["theme"] as? String == "4" }?["average_hundredths"] as? Int == 460)
+            #expect((summary.body["missions_by_region"] as? [[String: Any]])?.first?["code"] as? String == "84")
+        }
+    }
+
     @Test func withoutAFramingNoteAMissionCannotPassRequested() async throws {
         let p = try Programme.make()
         try await makeApplication(database: p.database).test(.router) { client in

@@ -145,6 +145,8 @@ public struct Mission: Sendable, Hashable, Codable {
     public var id: String
     public var ref: MissionRef
     public var title: String
+    /// The subthemes the mission works on, from the laureate's needs.
+    public var subthemeCodes: [String]
     public var expertID: String
     public var participants: [Participant]
     public var state: MissionState
@@ -154,9 +156,10 @@ public struct Mission: Sendable, Hashable, Codable {
     public var lastComment: String?
 
     public init(
-        id: String, ref: MissionRef, title: String, expertID: String, participants: [Participant],
+        id: String, ref: MissionRef, title: String, subthemeCodes: [String] = [], expertID: String, participants: [Participant],
         state: MissionState = .requested, proposal: Proposal? = nil, report: MissionReport? = nil, lastComment: String? = nil
     ) {
+        self.subthemeCodes = subthemeCodes
         self.report = report
         self.id = id
         self.ref = ref
@@ -250,9 +253,13 @@ public enum MissionCommand: Sendable, Hashable {
 extension MissionWorkflow {
     /// Opens a mission: a laureate (or several, pooled) solicits an expert they have no conflict with.
     public static func request(
-        id: String, ref: MissionRef, title: String, expertID: String, laureateIDs: [String], conflicts: ConflictRegistry
+        id: String, ref: MissionRef, title: String, subthemeCodes: [String] = [], expertID: String, laureateIDs: [String],
+        conflicts: ConflictRegistry
     ) throws(MissionError) -> Mission {
         var errors: [FieldError] = []
+        for (index, code) in subthemeCodes.enumerated() where Taxonomy.subtheme(code) == nil {
+            errors.append(FieldError("/subthemes/\(index)", "unknown_subtheme", "No subtheme has code \(code)."))
+        }
         if title.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             errors.append(FieldError("/title", "required", "A mission has a title."))
         }
@@ -265,7 +272,7 @@ extension MissionWorkflow {
         guard errors.isEmpty else { throw .invalid(errors) }
         try conflicts.check(expertID: expertID, laureateIDs: laureateIDs)
         return Mission(
-            id: id, ref: ref, title: title, expertID: expertID,
+            id: id, ref: ref, title: title, subthemeCodes: subthemeCodes, expertID: expertID,
             participants: laureateIDs.map { Participant(laureateID: $0) })
     }
 
