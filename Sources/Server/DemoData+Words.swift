@@ -47,6 +47,11 @@ extension DemoData {
         "Diagnostic et plan d'action pour un atelier {secteur}.", "Accompagnement du lancement d'une activité {secteur}.",
         "Étude de faisabilité et business plan, filière {secteur}.", "Formation des équipes et animation de la communauté {secteur}.",
     ]
+    static let missionTitles = [
+        "Consolidation du modèle économique", "Stratégie foncière et bail", "Gouvernance partagée", "Offre de formation",
+        "Aménagement de l'atelier", "Stratégie de communication", "Outils de pilotage", "Évaluation d'impact social",
+        "Plan de charge et réservations", "Statuts et pacte d'associés",
+    ]
     static let laureatePatterns = [
         "Manufacture de {commune}", "La Fabrique de {commune}", "Atelier partagé de {commune}", "{commune} Lab",
         "Les Ateliers de {commune}", "Tiers-lieu productif de {commune}",

@@ -24,10 +24,12 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let source = try await SettingsSource.load(options: ["http.host": host, "http.port": port, "data.dir": dataDir])
-        let settings = try ServeSettings(source)
+        var settings = try ServeSettings(source)
+        if demo && settings.today == nil { settings.today = Demo.today }
         let database = try AppDatabase.file(
-            inDirectory: settings.dataDirectory, options: .init(sessionLifetime: TimeInterval(settings.sessionHours) * 3600))
-        let demoNotice = demo ? try Demo.prepare(database, dataDirectory: settings.dataDirectory) : nil
+            inDirectory: settings.dataDirectory,
+            options: .init(clock: settings.clock, sessionLifetime: TimeInterval(settings.sessionHours) * 3600))
+        let demoNotice = demo ? try await Demo.prepare(database, dataDirectory: settings.dataDirectory) : nil
         let app = try buildApplication(settings, database: database, notice: demoNotice)
         try await app.runService()
     }
@@ -50,8 +52,9 @@ func buildApplication(_ settings: ServeSettings, database: AppDatabase, notice: 
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? settings.port
             let base = "http://\(settings.host):\(port)"
+            let today = settings.today.map { "  (programme day: \($0))" } ?? ""
             let banner = """
-                mdp \(MDP.version) serving on \(base) (data in \(dataDirectory))
+                mdp \(MDP.version) serving on \(base) (data in \(dataDirectory))\(today)
                   health       \(base)/health
                   API docs     \(base)/docs   (contract: \(base)/openapi.yaml)
                   directory    \(base)/v1/directory/experts?q=bois&facets=true
@@ -69,14 +72,16 @@ func buildApplication(_ settings: ServeSettings, database: AppDatabase, notice: 
 /// Demo data for `make run`: loaded once into an empty database; the demo logins are kept beside it.
 enum Demo {
     static let loginsFile = "demo-logins.txt"
+    /// The demo lives inside the programme's support window, so every step of a mission can be tried.
+    static let today = CalendarDate(2024, 3, 15)!
 
     /// Loads the demo when the database is empty; returns what to print once the server listens.
-    static func prepare(_ database: AppDatabase, dataDirectory: String) throws -> @Sendable (String) -> String {
+    static func prepare(_ database: AppDatabase, dataDirectory: String) async throws -> @Sendable (String) -> String {
         let path = URL(fileURLWithPath: dataDirectory).appendingPathComponent(loginsFile).path
         if try database.isEmpty() {
             FileHandle.standardOutput.write(Data("loading demo data (\(DemoData.expertCount) experts, 100 laureates)…\n".utf8))
             var demo = DemoData()
-            let logins = try demo.load(
+            let logins = try await demo.load(
                 into: database, settings: .manufacturesDeProximite,
                 passwords: (admin: newPassword(), expert: newPassword(), laureate: newPassword()))
             let text = """

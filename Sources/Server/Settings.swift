@@ -1,5 +1,6 @@
 import ArgumentParser
 import Configuration
+import Domain
 import Foundation
 
 /// Where settings come from, first match wins: command-line options > environment > `.env` file > defaults.
@@ -35,6 +36,18 @@ struct ServeSettings: Sendable {
     var directoryCache = true
     /// The largest document accepted, in bytes.
     var maxDocumentBytes = 50 << 20
+    /// The programme's day, for demos and training: the clock starts there and runs on. Nil is the real date.
+    var today: CalendarDate?
+
+    /// The time the server lives in.
+    var clock: @Sendable () -> Date {
+        guard let today else { return { Date() } }
+        var components = DateComponents()
+        (components.year, components.month, components.day, components.hour) = (today.year, today.month, today.day, 9)
+        components.timeZone = TimeZone(identifier: "Europe/Paris")
+        let offset = Calendar(identifier: .gregorian).date(from: components)!.timeIntervalSinceNow
+        return { Date().addingTimeInterval(offset) }
+    }
 
     init(host: String = "127.0.0.1", port: Int = 8080, dataDirectory: String = "./data") {
         self.host = host
@@ -64,5 +77,11 @@ struct ServeSettings: Sendable {
             throw ValidationError("documents.max_bytes must be a positive number of bytes, not \(maxBytes)")
         }
         self.maxDocumentBytes = maxDocumentBytes
+        if let day = source.reader.string(forKey: "programme.today") {
+            guard let parsed = CalendarDate(iso: day) else {
+                throw ValidationError("programme.today must be a day as YYYY-MM-DD, not \(day)")
+            }
+            today = parsed
+        }
     }
 }

@@ -72,3 +72,26 @@ public struct BlobStore: Sendable {
         return StoredBlob(sha256: sha256, size: size, type: type)
     }
 }
+
+extension BlobStore {
+    /// Stores bytes already in memory (generated files, tests).
+    public func store(bytes: [UInt8], limit: Int = .max, fileName: String) async throws -> StoredBlob {
+        try await store(OneChunk(bytes: bytes[...]), limit: limit, fileName: fileName)
+    }
+}
+
+/// A sequence of one chunk.
+struct OneChunk: AsyncSequence, Sendable {
+    typealias Element = ArraySlice<UInt8>
+    let bytes: ArraySlice<UInt8>
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var bytes: ArraySlice<UInt8>?
+        mutating func next() async -> ArraySlice<UInt8>? {
+            defer { bytes = nil }
+            return bytes
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(bytes: bytes) }
+}

@@ -8,9 +8,10 @@ import Testing
 @Suite("Demo data")
 struct DemoDataTests {
     @Test func theDemoHasAboutThreeHundredExpertsOverEveryThemeAndRegionAndTheRealProgrammesLaureates() async throws {
-        let database = try AppDatabase.inMemory()
+        let clock = Date(timeIntervalSince1970: 1_710_493_200)  // 2024-03-15, inside the support window
+        let database = try AppDatabase.inMemory(options: .init(clock: { clock }, bcryptCost: 4))
         var demo = DemoData()
-        let logins = try demo.load(
+        let logins = try await demo.load(
             into: database, settings: .manufacturesDeProximite, passwords: ("admin password 1", "expert password 1", "laureate password"))
         let index = try database.directoryIndex()
         #expect((200..<300).contains(index.count))
@@ -27,6 +28,17 @@ struct DemoDataTests {
             #expect(try database.login(email: email, password: password, address: "test").account.email == email)
         }
         #expect(try !database.isEmpty())
+        let summary = try database.programmeSummary()
+        #expect(Set(summary.missionsByState.map(\.state)) == Set(MissionState.allCases))
+        #expect(summary.committedCents > 0 && summary.spentCents > 0 && !summary.satisfactionByTheme.isEmpty)
+        let admin = try #require(try database.account(email: logins.admin.email))
+        let documents = try database.documents(for: admin, updatedAfter: 0, limit: 2000).documents
+        #expect(Set(documents.map(\.kind)) == Set(DocumentKind.allCases.filter { $0 != .other }))
+        let nearCeiling = try database.laureates().map { try database.budget(laureateID: $0.id, for: admin) }.filter {
+            $0.remainingCents == 25_000
+        }
+        #expect(nearCeiling.count >= 3)
+        #expect(try database.verifyAuditChain() == .intact(events: try database.events(after: 0, limit: 100_000).count))
     }
 
     @Test func theDemoIsTheSameOnEveryMachine() {
