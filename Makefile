@@ -44,6 +44,7 @@ lint:
 ## Benchmarks on a release build; figures go to bench/README.md.
 bench: deps
 	bench/directory.sh
+	bench/missions.sh
 
 ## Removes the local database and blobs of `make run`.
 clean-data:

@@ -110,3 +110,15 @@ public enum StorageError: Error, Sendable, Hashable {
     case mission(MissionError)
     case accountLink(AccountLink.Error)
 }
+
+extension AppDatabase {
+    /// The cheapest write transaction (one counter increment): benchmarks measure real writes against this floor.
+    public func referenceWrite() throws {
+        try writer.write { db in _ = try Self.nextRevision(db) }
+    }
+
+    /// The cheapest read (a constant): the floor for read benchmarks.
+    public func referenceRead() throws {
+        _ = try writer.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+}
