@@ -25,7 +25,37 @@ extension APIHandler {
     func getLaureate(_ input: Operations.GetLaureate.Input) async throws -> Operations.GetLaureate.Output {
         let account = try RequestInfo.account()
         let found = try storage { try database.laureate(id: input.path.laureateId, for: account) }
-        return .ok(.init(body: .json(.init(found.laureate, hasFramingNote: found.hasFramingNote))))
+        return .ok(
+            .init(
+                headers: .init(eTag: RevisionTag.etag(found.revision)),
+                body: .json(.init(found.laureate, hasFramingNote: found.hasFramingNote))))
+    }
+
+    func updateLaureate(_ input: Operations.UpdateLaureate.Input) async throws -> Operations.UpdateLaureate.Output {
+        let account = try RequestInfo.account()
+        guard case .json(let patch) = input.body else { throw APIProblem.unsupportedBody }
+        _ = try storage { try database.laureate(id: input.path.laureateId, for: account) }
+        let expected = try RevisionTag.expected(ifMatch: input.headers.ifMatch)
+        let updated = try storage {
+            try database.updateLaureate(id: input.path.laureateId, by: account, ifRevision: expected) { laureate in
+                if let value = patch.name { laureate.name = value }
+                if let value = patch.legalEntity { laureate.legalEntity = value }
+                if let value = patch.siret { laureate.siret = value }
+                if let value = patch.communeInsee { laureate.communeINSEE = value }
+                if let value = patch.communeName { laureate.communeName = value }
+                if let value = patch.department { laureate.departmentCode = value }
+                if let value = patch.territoryTypes {
+                    laureate.territoryTypes = Set(value.compactMap { TerritoryType(rawValue: $0.rawValue) })
+                }
+                if let value = patch.cohort { laureate.cohort = value }
+                if let value = patch.sectors { laureate.sectors = value }
+                if let value = patch.supportCeilingCents { laureate.supportCeilingCents = Int(clamping: value) }
+            }
+        }
+        return .ok(
+            .init(
+                headers: .init(eTag: RevisionTag.etag(updated.revision)),
+                body: .json(.init(updated.laureate, hasFramingNote: updated.hasFramingNote))))
     }
 
     func createLaureateMember(_ input: Operations.CreateLaureateMember.Input) async throws -> Operations.CreateLaureateMember.Output {

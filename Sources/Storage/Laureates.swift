@@ -69,6 +69,15 @@ extension AppDatabase {
             guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM laureate WHERE id = ?)", arguments: [laureateID]) == true else {
                 throw StorageError.notFound
             }
+            if let documentID,
+                try Bool.fetchOne(
+                    db, sql: "SELECT EXISTS (SELECT 1 FROM document WHERE id = ? AND laureate_id = ? AND kind = 'framing_note')",
+                    arguments: [documentID, laureateID]) != true
+            {
+                throw StorageError.invalid([
+                    FieldError("/document_id", "unknown_document", "No framing-note document of this laureate has this id.")
+                ])
+            }
             let latest = try Self.framingNotes(db, laureateID: laureateID).last?.note
             let note: FramingNoteVersion
             do throws(ValidationFailure) {
@@ -167,14 +176,62 @@ extension AppDatabase {
     }
 
     /// One laureate, for whoever may see it.
-    public func laureate(id: String, for account: Account) throws -> (laureate: Laureate, hasFramingNote: Bool) {
+    public func laureate(id: String, for account: Account) throws -> (laureate: Laureate, hasFramingNote: Bool, revision: Int64) {
         try writer.read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM laureate WHERE id = ?", arguments: [id]),
                 try canSeeLaureate(db, account, id)
             else { throw StorageError.notFound }
             let hasNote =
                 try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM framing_note WHERE laureate_id = ?)", arguments: [id]) ?? false
-            return (try Self.laureate(from: row), hasNote)
+            return (try Self.laureate(from: row), hasNote, row["revision"])
         }
+    }
+
+    /// The programme team changes a laureate's record, based on the revision it read. The slug (its Drive folder)
+    /// never changes; a ceiling cannot drop below what accepted missions already commit.
+    public func updateLaureate(
+        id: String, by account: Account, ifRevision expected: Int64?, change: @Sendable (inout Laureate) -> Void
+    ) throws -> (laureate: Laureate, hasFramingNote: Bool, revision: Int64) {
+        guard account.role == .admin else {
+            throw account.laureateID == id ? StorageError.forbidden : StorageError.notFound
+        }
+        try writer.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM laureate WHERE id = ?", arguments: [id]) else {
+                throw StorageError.notFound
+            }
+            let revision: Int64 = row["revision"]
+            if let expected, expected != revision { throw StorageError.stale(current: revision) }
+            let before = try Self.laureate(from: row)
+            var after = before
+            change(&after)
+            after.id = before.id
+            after.slug = before.slug
+            after.siret = Siret.normalised(after.siret)
+            let errors = after.errors(settings: settings)
+            guard errors.isEmpty else { throw StorageError.invalid(errors) }
+            let committed = try Self.committed(db, laureateID: id)
+            if after.supportCeilingCents < committed {
+                throw StorageError.invalid([
+                    FieldError(
+                        "/support_ceiling_cents", "ceiling_below_committed",
+                        "Accepted missions already commit \(Money.formatted(committed)).")
+                ])
+            }
+            let now = self.now
+            try db.execute(
+                sql: """
+                    UPDATE laureate SET name = ?, legal_entity = ?, siret = ?, commune_insee = ?, commune_name = ?, department_code = ?,
+                        territory_types = ?, cohort = ?, sectors = ?, support_ceiling_cents = ?, revision = ? WHERE id = ?
+                    """,
+                arguments: [
+                    after.name, after.legalEntity, after.siret, after.communeINSEE, after.communeName, after.departmentCode,
+                    try Self.json(after.territoryTypes.map(\.rawValue).sorted()), after.cohort, try Self.json(after.sectors),
+                    after.supportCeilingCents, try Self.nextRevision(db), id,
+                ])
+            try Self.appendEvent(
+                db, at: now, actorID: account.id, action: "laureate.updated", subjectType: "laureate", subjectID: id, before: before,
+                after: after)
+        }
+        return try laureate(id: id, for: account)
     }
 }

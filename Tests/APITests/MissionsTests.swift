@@ -421,3 +421,71 @@ struct MissionsTests {
         }
     }
 }
+
+@Suite("Laureates managed by the programme team")
+struct LaureatesTests {
+    @Test func theTeamEditsALaureateWithIfMatchAndNeverBelowWhatIsCommitted() async throws {
+        let p = try Programme.make()
+        let laureate = p.laureates[0]
+        try await makeApplication(database: p.database).test(.router) { client in
+            let path = "/v1/laureates/\(laureate.id)"
+            let read = try await client.send(.get, path, token: p.admin)
+            let etag = try #require(read.etag)
+            #expect(read.body["slug"] as? String == "manufacture-1" && read.body["region"] as? String == "84")
+            #expect(
+                try await client.send(.patch, path, token: laureate.token, json: ["name": "x"], headers: [.ifMatch: etag]).status
+                    == .forbidden)
+            #expect(
+                try await client.send(.patch, path, token: p.laureates[1].token, json: ["name": "x"], headers: [.ifMatch: etag]).status
+                    == .notFound)
+            #expect(
+                try await client.send(.patch, path, token: p.expert, json: ["name": "x"], headers: [.ifMatch: etag]).status == .notFound)
+            let renamed = try await client.send(
+                .patch, path, token: p.admin, json: ["name": "La Grande Manufacture", "department": "2A"], headers: [.ifMatch: etag])
+            #expect(
+                renamed.status == .ok && renamed.body["slug"] as? String == "manufacture-1" && renamed.body["region"] as? String == "94")
+            #expect(
+                try await client.send(.patch, path, token: p.admin, json: ["name": "y"], headers: [.ifMatch: etag]).status
+                    == .preconditionFailed)
+            let invalid = try await client.send(
+                .patch, path, token: p.admin, json: ["support_ceiling_cents": 1_234_500, "cohort": 9], headers: [.ifMatch: renamed.etag!])
+            #expect(invalid.status == .unprocessableContent && Set(invalid.pointers) == ["/support_ceiling_cents", "/cohort"])
+
+            try await client.note(laureate)
+            let mission = try #require(
+                try await client.send(
+                    .post, "/v1/missions", token: laureate.token,
+                    json: ["title": "t", "expert_id": p.expertID, "laureate_ids": [laureate.id]]
+                ).body["id"] as? String)
+            _ = try await client.step(mission, p.expert, ["action": "scope"], reader: p.admin)
+            // 10 000 € before VAT: 12 000 € committed, above the 10 000 € ceiling the team would like to set.
+            _ = try await client.step(mission, p.expert, proposalBody(totalBeforeVAT: 1_000_000), reader: p.admin)
+            _ = try await client.step(mission, laureate.token, ["action": "accept"], reader: p.admin)
+            let etag2 = try #require(try await client.send(.get, path, token: p.admin).etag)
+            let lowered = try await client.send(
+                .patch, path, token: p.admin, json: ["support_ceiling_cents": 1_000_000], headers: [.ifMatch: etag2])
+            #expect(lowered.status == .unprocessableContent)
+            #expect((lowered.body["errors"] as? [[String: Any]])?.first?["code"] as? String == "ceiling_below_committed")
+        }
+    }
+
+    @Test func aFramingNoteLinksOnlyItsOwnLaureatesFramingNoteDocument() async throws {
+        let p = try Programme.make()
+        let laureate = p.laureates[0]
+        try await makeApplication(database: p.database).test(.router) { client in
+            let document = try await client.upload(
+                "/v1/laureates/\(laureate.id)/documents?kind=framing_note&file_name=note.pdf", token: laureate.token, bytes: pdf)
+            let other = try await client.upload(
+                "/v1/laureates/\(laureate.id)/documents?kind=application&file_name=app.pdf", token: laureate.token, bytes: pdf)
+            let body: (String) -> [String: Any] = { ["needs": needs, "document_id": $0] }
+            let linked = try await client.send(
+                .post, "/v1/laureates/\(laureate.id)/framing-notes", token: laureate.token, json: body(document.body["id"] as! String))
+            #expect(linked.status == .created && linked.body["document_id"] as? String == document.body["id"] as? String)
+            let wrong = try await client.send(
+                .post, "/v1/laureates/\(laureate.id)/framing-notes", token: laureate.token, json: body(other.body["id"] as! String))
+            #expect(wrong.status == .unprocessableContent && wrong.pointers == ["/document_id"])
+            let notes = try await client.send(.get, "/v1/laureates/\(laureate.id)/framing-notes", token: p.admin)
+            #expect((notes.body["items"] as? [Any])?.count == 1)
+        }
+    }
+}
