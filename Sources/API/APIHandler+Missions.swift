@@ -13,7 +13,7 @@ extension APIHandler {
             .init(
                 body: .json(
                     .init(
-                        items: page.missions.map { .init($0, for: account) },
+                        items: page.missions.map { .init($0, for: account) }, removed: page.removed,
                         nextCursor: (page.next ?? page.missions.last?.revision ?? (after > 0 ? after : nil)).map(String.init)))))
     }
 
@@ -126,6 +126,7 @@ extension MissionCommand {
         case .decline: self = .decline(reason: body.comment)
         case .cancel: self = .cancel(reason: body.comment)
         case .terminate: self = .terminate(reason: body.reason ?? "")
+        case .leave: self = .leave
         }
     }
 }

@@ -84,6 +84,10 @@ extension APIProblem {
             self.init(.conflict, code: "already_done", title: "Already done", detail: "Your laureate already did '\(action.rawValue)'.")
         case .notAParticipant:
             self = .notFound()
+        case .notPooled:
+            self.init(
+                .conflict, code: "not_pooled", title: "Only a pooled mission can be left",
+                detail: "A laureate alone on a mission declines or cancels it.")
         }
     }
 

@@ -208,7 +208,7 @@ struct DemoData {
             switch command {
             case .scope, .propose, .report, .decline: actors = [expert.account]
             case .accept, .review: actors = members.map(\.1)
-            case .cancel, .sendBack: actors = [requester]
+            case .cancel, .sendBack, .leave: actors = [requester]
             case .terminate: actors = [admin]
             }
             do {

@@ -157,6 +157,13 @@ enum Migrations {
                     );
                     CREATE INDEX mission_participant_by_laureate ON mission_participant (laureate_id);
 
+                    CREATE TABLE mission_tombstone (
+                        mission_id TEXT NOT NULL REFERENCES mission (id),
+                        laureate_id TEXT NOT NULL REFERENCES laureate (id),
+                        revision INTEGER NOT NULL,
+                        PRIMARY KEY (mission_id, laureate_id)
+                    );
+
                     CREATE TABLE event (
                         seq INTEGER PRIMARY KEY,
                         at TEXT NOT NULL,

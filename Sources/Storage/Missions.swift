@@ -185,6 +185,13 @@ extension AppDatabase {
                     after.state.rawValue, try Self.json(after.proposal), try Self.json(after.report), after.lastComment,
                     try Self.nextRevision(db), now, id,
                 ])
+            for left in record.mission.laureateIDs where !after.laureateIDs.contains(left) {
+                try db.execute(sql: "DELETE FROM mission_participant WHERE mission_id = ? AND laureate_id = ?", arguments: [id, left])
+                try db.execute(
+                    sql:
+                        "INSERT OR REPLACE INTO mission_tombstone (mission_id, laureate_id, revision) VALUES (?, ?, (SELECT revision FROM mission WHERE id = ?))",
+                    arguments: [id, left, id])
+            }
             for participant in after.participants {
                 try db.execute(
                     sql: """
@@ -245,8 +252,10 @@ extension AppDatabase {
     }
 
     /// The caller's missions changed after `revision`, oldest change first: the delta an offline client applies.
-    public func missions(for account: Account, updatedAfter revision: Int64, limit: Int) throws -> (missions: [MissionRecord], next: Int64?)
-    {
+    /// `removed` lists the missions the caller could see and no longer can, changed after `revision` (tombstones).
+    public func missions(for account: Account, updatedAfter revision: Int64, limit: Int) throws -> (
+        missions: [MissionRecord], next: Int64?, removed: [String]
+    ) {
         try writer.read { db in
             let filter: String
             let argument: String?
@@ -262,7 +271,12 @@ extension AppDatabase {
                 db, sql: "SELECT id FROM mission WHERE (\(filter)) AND revision > ? ORDER BY revision LIMIT ?",
                 arguments: [argument, revision, limit + 1])
             let records = try ids.prefix(limit).map { try Self.missionRecord(db, id: $0) }
-            return (records, ids.count > limit ? records.last?.revision : nil)
+            let removed =
+                account.role == .laureate
+                ? try String.fetchAll(
+                    db, sql: "SELECT mission_id FROM mission_tombstone WHERE laureate_id = ? AND revision > ? ORDER BY revision",
+                    arguments: [account.laureateID, revision]) : []
+            return (records, ids.count > limit ? records.last?.revision : nil, removed)
         }
     }
 

@@ -489,3 +489,35 @@ struct LaureatesTests {
         }
     }
 }
+
+@Suite("Leaving a pool, seen offline")
+struct LeavingAPITests {
+    @Test func aLaureateThatLeavesAPoolGetsATombstoneAndLosesSightOfTheMission() async throws {
+        let p = try Programme.make()
+        try await makeApplication(database: p.database).test(.router) { client in
+            for laureate in p.laureates { try await client.note(laureate) }
+            let leaver = p.laureates[2]
+            let mission = try #require(
+                try await client.send(
+                    .post, "/v1/missions", token: p.laureates[0].token,
+                    json: ["title": "Mutualisée", "expert_id": p.expertID, "laureate_ids": p.laureates.map(\.id)]
+                ).body["id"] as? String)
+            let seen = try await client.send(.get, "/v1/missions", token: leaver.token)
+            let cursor = try #require(seen.body["next_cursor"] as? String)
+            #expect((seen.body["items"] as? [Any])?.count == 1 && (seen.body["removed"] as? [Any])?.isEmpty == true)
+            _ = try await client.step(mission, p.expert, ["action": "scope"], reader: p.admin)
+            _ = try await client.step(mission, p.expert, proposalBody(totalBeforeVAT: 250_000), reader: p.admin)
+            let left = try await client.step(mission, leaver.token, ["action": "leave"], reader: p.admin)
+            #expect(left.status == .ok)
+            let remaining = try await client.send(.get, "/v1/missions/\(mission)", token: p.laureates[0].token)
+            #expect(remaining.body["state"] as? String == "scoping" && (remaining.body["participants"] as? [Any])?.count == 2)
+            #expect(try await client.send(.get, "/v1/missions/\(mission)", token: leaver.token).status == .notFound)
+            let delta = try await client.send(.get, "/v1/missions?updated_after=\(cursor)", token: leaver.token)
+            #expect((delta.body["items"] as? [Any])?.isEmpty == true && delta.body["removed"] as? [String] == [mission])
+            let alone = try await client.step(mission, p.laureates[1].token, ["action": "leave"], reader: p.admin)
+            #expect(alone.status == .ok)
+            let last = try await client.step(mission, p.laureates[0].token, ["action": "leave"], reader: p.admin)
+            #expect(last.status == .conflict && last.code == "not_pooled")
+        }
+    }
+}

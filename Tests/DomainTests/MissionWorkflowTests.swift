@@ -7,15 +7,16 @@ struct MissionWorkflowTests {
     static let allowed: [MissionState: [MissionAction: [MissionActor: MissionState]]] = [
         .requested: [
             .scope: [.expert: .scoping], .decline: [.expert: .declined],
-            .cancel: [.laureate: .cancelled, .admin: .cancelled],
+            .cancel: [.laureate: .cancelled, .admin: .cancelled], .leave: [.laureate: .requested],
         ],
         .scoping: [
             .propose: [.expert: .proposed], .decline: [.expert: .declined, .laureate: .declined],
-            .cancel: [.laureate: .cancelled, .admin: .cancelled],
+            .cancel: [.laureate: .cancelled, .admin: .cancelled], .leave: [.laureate: .scoping],
         ],
         .proposed: [
             .sendBack: [.laureate: .scoping], .accept: [.laureate: .accepted],
             .decline: [.expert: .declined, .laureate: .declined], .cancel: [.laureate: .cancelled, .admin: .cancelled],
+            .leave: [.laureate: .scoping],
         ],
         .accepted: [.report: [.expert: .reported], .terminate: [.admin: .terminated]],
         .reported: [.review: [.laureate: .closed], .terminate: [.admin: .terminated]],
@@ -45,7 +46,7 @@ struct MissionWorkflowTests {
         #expect(MissionWorkflow.allowedActions(in: .accepted, for: .expert) == [.report])
         #expect(MissionWorkflow.allowedActions(in: .reported, for: .expert).isEmpty)
         for state in MissionState.allCases where state.bindsExpert {
-            #expect(MissionWorkflow.allowedActions(in: state, for: .laureate).allSatisfy { ![.decline, .cancel].contains($0) })
+            #expect(MissionWorkflow.allowedActions(in: state, for: .laureate).allSatisfy { ![.decline, .cancel, .leave].contains($0) })
             #expect(MissionWorkflow.allowedActions(in: state, for: .admin) == [.terminate])
         }
         #expect(MissionState.allCases.filter(\.bindsExpert) == [.accepted, .reported])
@@ -191,5 +192,22 @@ struct ReportsAndReviewsTests {
         }
         mission = try MissionWorkflow.apply(.review(sampleReview(4)), by: .laureate(id: "L1"), to: mission, context: context())
         #expect(mission.participants[0].review == sampleReview(4) && mission.state == .closed)
+    }
+}
+
+@Suite("Leaving a pooled mission")
+struct LeavingTests {
+    @Test func aLaureateLeavesAPooledProposalAndTheOthersGoOnFromScoping() throws {
+        var mission = try proposedMission(laureates: ["L1", "L2", "L3"])
+        mission = try MissionWorkflow.apply(.accept, by: .laureate(id: "L1"), to: mission, context: context())
+        mission = try MissionWorkflow.apply(.leave, by: .laureate(id: "L3"), to: mission, context: context())
+        #expect(mission.state == .scoping && mission.laureateIDs == ["L1", "L2"])
+        #expect(mission.participants.allSatisfy { $0.shareCents == nil && $0.acceptedOn == nil })
+        mission = try MissionWorkflow.apply(.leave, by: .laureate(id: "L2"), to: mission, context: context())
+        #expect(mission.laureateIDs == ["L1"] && !mission.isPooled)
+        #expect(throws: MissionError.notPooled) {
+            try MissionWorkflow.apply(.leave, by: .laureate(id: "L1"), to: mission, context: context())
+        }
+        #expect(throws: MissionError.self) { try MissionWorkflow.apply(.leave, by: .laureate(id: "L3"), to: mission, context: context()) }
     }
 }

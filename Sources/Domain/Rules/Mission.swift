@@ -41,6 +41,8 @@ public enum MissionAction: String, Sendable, Hashable, Codable, CaseIterable {
     case decline, cancel
     /// The programme team ends an accepted mission, with a reason.
     case terminate
+    /// A laureate leaves a pooled mission before acceptance; the others go on (a proposal goes back to scoping).
+    case leave
 }
 
 /// Who acts, seen from the mission: one of its laureates, its expert, the programme team, or someone else.
@@ -78,6 +80,11 @@ public enum MissionWorkflow {
         + beforeAcceptance.map { .init(from: $0, action: .decline, actor: .expert, to: .declined) }
         + beforeAcceptance.map { .init(from: $0, action: .cancel, actor: .laureate, to: .cancelled) }
         + beforeAcceptance.map { .init(from: $0, action: .cancel, actor: .admin, to: .cancelled) }
+        + [
+            .init(from: .requested, action: .leave, actor: .laureate, to: .requested),
+            .init(from: .scoping, action: .leave, actor: .laureate, to: .scoping),
+            .init(from: .proposed, action: .leave, actor: .laureate, to: .scoping),
+        ]
 
     private struct Key: Hashable {
         let from: MissionState
@@ -117,6 +124,8 @@ public enum MissionError: Error, Sendable, Hashable {
     case reasonRequired
     case alreadyDone(laureateID: String, action: MissionAction)
     case notAParticipant(laureateID: String)
+    /// Leaving is for pooled missions; a single laureate declines or cancels instead.
+    case notPooled
 }
 
 /// A laureate taking part in a mission, with its share of a pooled quote and where it stands.
@@ -234,6 +243,7 @@ public enum MissionCommand: Sendable, Hashable {
     case decline(reason: String?)
     case cancel(reason: String?)
     case terminate(reason: String)
+    case leave
 
     public var action: MissionAction {
         switch self {
@@ -246,6 +256,7 @@ public enum MissionCommand: Sendable, Hashable {
         case .decline: .decline
         case .cancel: .cancel
         case .terminate: .terminate
+        case .leave: .leave
         }
     }
 }
@@ -371,6 +382,19 @@ extension MissionWorkflow {
         case .terminate(let reason):
             guard !reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw .reasonRequired }
             mission.lastComment = reason
+
+        case .leave:
+            guard case .laureate(let laureateID) = caller else {
+                throw .transitionNotAllowed(from: mission.state, action: .leave, actor: actor)
+            }
+            guard mission.isPooled else { throw .notPooled }
+            mission.participants.removeAll { $0.laureateID == laureateID }
+            if mission.state == .proposed {
+                for index in mission.participants.indices {
+                    mission.participants[index].shareCents = nil
+                    mission.participants[index].acceptedOn = nil
+                }
+            }
         }
         mission.state = target
         return mission
