@@ -42,5 +42,7 @@ printf 'a long smoke password\n' | "$binary" admin create --email ops@example.fr
 check "mdp admin create reads the password from stdin" test "$(login ops@example.fr 'a long smoke password')" = 201
 check "a wrong password is 401" test "$(login ops@example.fr 'not the password')" = 401
 check "mdp audit verify accepts the demo's chain" "$binary" audit verify --data-dir "$data/data"
+sync_token=$("$binary" admin token --role sync --data-dir "$data/data")
+check "a sync token reads the documents feed" test "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $sync_token" "$base/v1/documents?limit=1")" = 200
 echo "smoke: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

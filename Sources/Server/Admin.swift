@@ -5,7 +5,7 @@ import Storage
 
 /// `mdp admin …`: operator commands on the same data folder as `serve`.
 struct Admin: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Operator commands.", subcommands: [CreateAdmin.self])
+    static let configuration = CommandConfiguration(abstract: "Operator commands.", subcommands: [CreateAdmin.self, IssueToken.self])
 }
 
 /// `mdp admin create --email …`: bootstraps a programme-team account. The password comes from MDP_ADMIN_PASSWORD
@@ -42,5 +42,39 @@ struct CreateAdmin: AsyncParsableCommand {
         } catch StorageError.invalid(let errors) {
             throw ValidationError(errors.map { "\($0.pointer.dropFirst()): \($0.detail)" }.joined(separator: "; "))
         }
+    }
+}
+
+/// `mdp admin token --role sync`: issues a service token for the sync engine (its account is created once). The
+/// secret is printed once on standard output; only its hash is kept.
+struct IssueToken: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "token", abstract: "Issue a service token (role sync).")
+
+    @Option(help: "The role of the service account; only sync is a service role.")
+    var role: String = "sync"
+
+    @Option(help: "What the token is for.")
+    var name: String = "drive-sync"
+
+    @Option(help: "How many days the token lives (1-730).")
+    var days: Int = 365
+
+    @Option(help: "Folder of the SQLite database (DATA_DIR; default ./data).")
+    var dataDir: String?
+
+    func run() async throws {
+        guard role == Role.sync.rawValue else {
+            throw ValidationError("only --role sync issues service tokens; people log in or use /v1/me/tokens")
+        }
+        guard (1...730).contains(days) else { throw ValidationError("--days must be 1 to 730") }
+        let source = try await SettingsSource.load(options: ["data.dir": dataDir])
+        let settings = try ServeSettings(source)
+        let database = try AppDatabase.file(inDirectory: settings.dataDirectory)
+        let email = "sync@service.local"
+        let account =
+            try database.account(email: email)
+            ?? database.createAccount(email: email, password: nil, role: .sync, displayName: "Sync engine")
+        let issued = try database.createServiceToken(for: account, name: name, days: days)
+        print(issued.secret)
     }
 }
