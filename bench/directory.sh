@@ -3,6 +3,7 @@
 # same run. Writes the figures into bench/README.md between the directory markers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 duration=${DURATION:-10s}
 connections=${CONNECTIONS:-64}
 threads=${THREADS:-2}
@@ -79,15 +80,5 @@ $table
 <!-- directory:end -->
 SECTION
 )
-python3 - "$section" <<'PY'
-import re, sys
-path = "bench/README.md"
-text = open(path).read()
-section = sys.argv[1]
-if "<!-- directory:start -->" in text:
-    text = re.sub(r"<!-- directory:start -->.*?<!-- directory:end -->", lambda _: section, text, flags=re.S)
-else:
-    text = text.rstrip("\n") + "\n\n" + section + "\n"
-open(path, "w").write(text)
-PY
+write_section directory "$section"
 echo "$table"

@@ -3,6 +3,7 @@
 # table into bench/README.md between the missions markers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 swift build -c release --product mdp --scratch-path .build-release >/dev/null
 data=$(mktemp -d)
 trap 'rm -rf "$data"' EXIT
@@ -18,15 +19,5 @@ $table
 <!-- missions:end -->
 SECTION
 )
-python3 - "$section" <<'PY'
-import re, sys
-path = "bench/README.md"
-text = open(path).read()
-section = sys.argv[1]
-if "<!-- missions:start -->" in text:
-    text = re.sub(r"<!-- missions:start -->.*?<!-- missions:end -->", lambda _: section, text, flags=re.S)
-else:
-    text = text.rstrip("\n") + "\n\n" + section + "\n"
-open(path, "w").write(text)
-PY
+write_section missions "$section"
 echo "$table"

@@ -37,11 +37,7 @@ struct DocumentsTests {
             #expect(try await client.send(.get, content, token: p.admin).status == .ok)
             #expect(try await client.send(.get, content, token: syncToken).status == .ok)
             // Experts never add to a dossier, even engaged.
-            let mission = try #require(
-                try await client.send(
-                    .post, "/v1/missions", token: laureate.token,
-                    json: ["title": "t", "expert_id": p.expertID, "laureate_ids": [laureate.id]]
-                ).body["id"] as? String)
+            let mission = try await client.newMission(p, by: laureate, title: "t")
             _ = try await client.step(mission, p.expert, ["action": "scope"], reader: p.admin)
             let download = try await client.send(.get, content, token: p.expert)
             #expect(download.status == .ok && Array(download.data) == pdf)
@@ -137,11 +133,7 @@ struct DocumentsTests {
         let laureate = p.laureates[0]
         try await makeApplication(database: p.database).test(.router) { client in
             try await client.note(laureate)
-            let mission = try #require(
-                try await client.send(
-                    .post, "/v1/missions", token: laureate.token,
-                    json: ["title": "t", "expert_id": p.expertID, "laureate_ids": [laureate.id]]
-                ).body["id"] as? String)
+            let mission = try await client.newMission(p, by: laureate, title: "t")
             let uri = "/v1/missions/\(mission)/documents?kind=diagnostic&file_name=diagnostic.pdf"
             #expect(try await client.upload(uri, token: p.expert, bytes: pdf).status == .forbidden)
             _ = try await client.step(mission, p.expert, ["action": "scope"], reader: p.admin)

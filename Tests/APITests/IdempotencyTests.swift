@@ -38,11 +38,7 @@ struct IdempotencyTests {
         let laureate = p.laureates[0]
         try await makeApplication(database: p.database).test(.router) { client in
             try await client.note(laureate)
-            let id = try #require(
-                try await client.send(
-                    .post, "/v1/missions", token: laureate.token,
-                    json: ["title": "t", "expert_id": p.expertID, "laureate_ids": [laureate.id]]
-                ).body["id"] as? String)
+            let id = try await client.newMission(p, by: laureate, title: "t")
             let etag = try #require(try await client.send(.get, "/v1/missions/\(id)", token: p.expert).etag)
             let headers: HTTPFields = [.ifMatch: etag, .idempotencyKey: "scope-once"]
             let first = try await client.send(

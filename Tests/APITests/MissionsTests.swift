@@ -97,6 +97,13 @@ extension TestClientProtocol {
             .post, "/v1/missions/\(mission)/transitions", token: token, json: body, headers: etag.map { [.ifMatch: $0] } ?? [:])
     }
 
+    /// A laureate member requests a mission from the programme's expert; returns its id.
+    func newMission(_ p: Programme, by laureate: (id: String, token: String), title: String = "t") async throws -> String {
+        let reply = try await send(
+            .post, "/v1/missions", token: laureate.token, json: ["title": title, "expert_id": p.expertID, "laureate_ids": [laureate.id]])
+        return try #require(reply.body["id"] as? String)
+    }
+
     func note(_ laureate: (id: String, token: String)) async throws {
         let reply = try await send(.post, "/v1/laureates/\(laureate.id)/framing-notes", token: laureate.token, json: ["needs": needs])
         #expect(reply.status == .created)
@@ -235,11 +242,7 @@ struct MissionsTests {
         let laureate = p.laureates[0]
         try await makeApplication(database: p.database).test(.router) { client in
             try await client.note(laureate)
-            let id = try #require(
-                try await client.send(
-                    .post, "/v1/missions", token: laureate.token,
-                    json: ["title": "t", "expert_id": p.expertID, "laureate_ids": [laureate.id]]
-                ).body["id"] as? String)
+            let id = try await client.newMission(p, by: laureate, title: "t")
             _ = try await client.step(id, p.expert, ["action": "scope"], reader: p.admin)
             // 8 333,34 € + 20 % = 10 000,01 €: one cent over the 10 000 € ceiling.
             _ = try await client.step(id, p.expert, proposalBody(totalBeforeVAT: 833_334), reader: p.admin)
@@ -257,11 +260,7 @@ struct MissionsTests {
             try await client.note(laureate)
             var missions: [String] = []
             for title in ["Foncier", "Juridique", "Communication"] {
-                let id = try #require(
-                    try await client.send(
-                        .post, "/v1/missions", token: laureate.token,
-                        json: ["title": title, "expert_id": p.expertID, "laureate_ids": [laureate.id]]
-                    ).body["id"] as? String)
+                let id = try await client.newMission(p, by: laureate, title: title)
                 _ = try await client.step(id, p.expert, ["action": "scope"], reader: p.admin)
                 // 5 000 € before VAT: 6 000 € each, only one fits under 10 000 €.
                 _ = try await client.step(id, p.expert, proposalBody(totalBeforeVAT: 500_000), reader: p.admin)
@@ -340,11 +339,7 @@ struct MissionsTests {
                     json: ["title": "t", "expert_id": p.expertID, "laureate_ids": [p.laureates[1].id]]
                 )
                 .status == .unprocessableContent)
-            let id = try #require(
-                try await client.send(
-                    .post, "/v1/missions", token: laureate.token,
-                    json: ["title": "t", "expert_id": p.expertID, "laureate_ids": [laureate.id]]
-                ).body["id"] as? String)
+            let id = try await client.newMission(p, by: laureate, title: "t")
             for outsider in [p.otherExpert, p.laureates[1].token] {
                 #expect(try await client.send(.get, "/v1/missions/\(id)", token: outsider).status == .notFound)
                 #expect(try await client.step(id, outsider, ["action": "scope"], reader: p.admin).status == .notFound)
@@ -400,11 +395,7 @@ struct MissionsTests {
             var ids: [String] = []
             for title in ["A", "B", "C"] {
                 ids.append(
-                    try #require(
-                        try await client.send(
-                            .post, "/v1/missions", token: laureate.token,
-                            json: ["title": title, "expert_id": p.expertID, "laureate_ids": [laureate.id]]
-                        ).body["id"] as? String))
+                    try await client.newMission(p, by: laureate, title: title))
             }
             let first = try await client.send(.get, "/v1/missions", token: p.expert)
             #expect((first.body["items"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == ids)
@@ -452,11 +443,7 @@ struct LaureatesTests {
             #expect(invalid.status == .unprocessableContent && Set(invalid.pointers) == ["/support_ceiling_cents", "/cohort"])
 
             try await client.note(laureate)
-            let mission = try #require(
-                try await client.send(
-                    .post, "/v1/missions", token: laureate.token,
-                    json: ["title": "t", "expert_id": p.expertID, "laureate_ids": [laureate.id]]
-                ).body["id"] as? String)
+            let mission = try await client.newMission(p, by: laureate, title: "t")
             _ = try await client.step(mission, p.expert, ["action": "scope"], reader: p.admin)
             // 10 000 € before VAT: 12 000 € committed, above the 10 000 € ceiling the team would like to set.
             _ = try await client.step(mission, p.expert, proposalBody(totalBeforeVAT: 1_000_000), reader: p.admin)
