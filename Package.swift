@@ -83,7 +83,11 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "SyncTests", dependencies: ["Sync", "Domain"], swiftSettings: strict),
+        .testTarget(
+            name: "SyncTests",
+            dependencies: ["Sync", "Domain", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
         .testTarget(name: "ServerTests", dependencies: ["Server", "Storage", "Domain"], swiftSettings: strict),
     ]
 )
