@@ -13,10 +13,10 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 run: deps build
 	$(SWIFT) run --skip-build mdp serve --demo --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR)
 
-## Install what is missing, build with warnings as errors, start the WebDAV test servers (wsgidav, Apache mod_dav),
+## Install what is missing, build with warnings as errors, start the test servers (wsgidav, Apache mod_dav, mdp serve),
 ## run every test, stop them, then a smoke test of the real binary.
 test: deps build-tests
-	scripts/with-webdav.sh $(SWIFT) test --skip-build --parallel
+	scripts/with-test-servers.sh $(SWIFT) test --skip-build --parallel
 	scripts/smoke.sh .build/debug/mdp
 
 ## Debian packages, installed only when missing (apt-get update first, as a new machine needs).

@@ -54,7 +54,15 @@ let package = Package(
         /// libcurl, from Debian's libcurl4-openssl-dev.
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         /// The sync engine: a client of our REST API and of the WebDAV Drive. Knows Domain only.
-        .target(name: "Sync", dependencies: ["Domain", "CCurl"], swiftSettings: strict),
+        .target(
+            name: "Sync",
+            dependencies: [
+                "Domain", "CCurl",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
         /// The `mdp` executable: options, configuration, composition root, subcommands.
         .executableTarget(
             name: "Server",

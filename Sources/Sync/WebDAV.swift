@@ -28,6 +28,8 @@ public enum WebDAVError: Error, Sendable, Equatable {
     case notFound
     case unauthorized
     case locked
+    /// 429 or 503: the server asks to come back later (`Retry-After` seconds when it says).
+    case throttled(retryAfter: Double?)
     /// Any other status.
     case status(Int, String)
     case malformedResponse(String)
@@ -150,8 +152,19 @@ public struct WebDAVClient: Sendable {
         case 404: throw WebDAVError.notFound
         case 401, 403: throw WebDAVError.unauthorized
         case 423: throw WebDAVError.locked
+        case 429, 503: throw WebDAVError.throttled(retryAfter: response.header("retry-after").flatMap(Double.init))
         default: throw WebDAVError.status(response.status, String(decoding: response.body.prefix(200), as: UTF8.self))
         }
+    }
+
+    /// Whether two tags name the same version, weak or strong (Apache turns a file's weak tag strong a second later).
+    public static func sameVersion(_ first: String?, _ second: String?) -> Bool {
+        func opaque(_ tag: String?) -> String? {
+            guard let tag else { return nil }
+            let normalized = normalizedETag(tag)
+            return normalized.hasPrefix("W/") ? String(normalized.dropFirst(2)) : normalized
+        }
+        return opaque(first) == opaque(second)
     }
 
     /// Tags as headers carry them, whatever the server wrote in a property: `abc` and `"abc"` are `"abc"`, a weak

@@ -1,0 +1,177 @@
+import ArgumentParser
+import Configuration
+import Foundation
+import Sync
+
+/// `mdp sync once|watch`: the Drive sync engine, its own process. It talks to the API (a service token with the
+/// `sync` role) and to the WebDAV Drive, and keeps its own journal.
+struct SyncCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sync",
+        abstract: "Keep the Drive (WebDAV) and the document store in step.",
+        discussion: """
+            Exit codes: 0 ok, 1 some files failed (the others were synced), 2 configuration error (settings, bad
+            credentials), 3 safety stop (the run would change more than the threshold; nothing was changed).
+            """,
+        subcommands: [Once.self, Watch.self])
+
+    struct Options: ParsableArguments {
+        @Option(help: "The API's base URL (SYNC_API_URL).")
+        var apiURL: String?
+        @Option(help: "A file holding the sync service token (SYNC_API_TOKEN_FILE); see `mdp admin token --role sync`.")
+        var apiTokenFile: String?
+        @Option(help: "The WebDAV URL of the Drive's root for the programme (SYNC_WEBDAV_URL).")
+        var webdavURL: String?
+        @Option(help: "WebDAV user (SYNC_WEBDAV_USER).")
+        var webdavUser: String?
+        @Option(help: "A file holding the WebDAV password (SYNC_WEBDAV_PASSWORD_FILE).")
+        var webdavPasswordFile: String?
+        @Option(help: "The journal's SQLite file (SYNC_JOURNAL; default ./data/sync-journal.sqlite).")
+        var journal: String?
+        @Option(help: "A PEM bundle of trusted certificate authorities (SYNC_CA_BUNDLE).")
+        var caBundle: String?
+        @Option(help: "push, pull or both (default both).")
+        var direction: String = "both"
+        @Flag(help: "Decide and report, change nothing.")
+        var dryRun = false
+        @Flag(help: "Run even past the safety threshold.")
+        var force = false
+        @Flag(help: "Print the summary as JSON.")
+        var json = false
+        @Option(help: "Parallel transfers (default 4).")
+        var parallel = 4
+
+        func engine() async throws -> SyncEngine {
+            let source = try await SettingsSource.load(options: [
+                "sync.api.url": apiURL, "sync.api.token_file": apiTokenFile, "sync.webdav.url": webdavURL, "sync.webdav.user": webdavUser,
+                "sync.webdav.password_file": webdavPasswordFile, "sync.journal": journal, "sync.ca_bundle": caBundle,
+            ])
+            let reader = source.reader
+            func required(_ key: String) throws -> String {
+                guard let value = reader.string(forKey: ConfigKey(key.split(separator: ".").map(String.init))), !value.isEmpty else {
+                    throw SyncConfigurationError("\(key) is not set")
+                }
+                return value
+            }
+            func secret(fromFile key: String) throws -> String? {
+                guard let path = reader.string(forKey: ConfigKey(key.split(separator: ".").map(String.init))) else { return nil }
+                guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                    throw SyncConfigurationError("cannot read \(key) (\(path))")
+                }
+                return text.trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            guard let apiURL = URL(string: try required("sync.api.url")), let webdavURL = URL(string: try required("sync.webdav.url"))
+            else {
+                throw SyncConfigurationError("sync.api.url and sync.webdav.url must be URLs")
+            }
+            guard let token = try secret(fromFile: "sync.api.token_file") else {
+                throw SyncConfigurationError("sync.api.token_file is not set")
+            }
+            guard let direction = SyncOptions.Direction(rawValue: direction) else {
+                throw SyncConfigurationError("--direction is push, pull or both")
+            }
+            var http = HTTPClientOptions()
+            http.maxParallel = max(1, parallel)
+            http.caBundle = reader.string(forKey: "sync.ca_bundle")
+            let apiClient = HTTPClient(options: http)
+            if let user = reader.string(forKey: "sync.webdav.user") {
+                http.basicAuth = (user, try secret(fromFile: "sync.webdav.password_file") ?? "")
+            }
+            var options = SyncOptions()
+            options.direction = direction
+            options.dryRun = dryRun
+            options.force = force
+            let isTerminal = isatty(STDERR_FILENO) == 1
+            options.progress = { line in
+                FileHandle.standardError.write(Data((isTerminal ? "\r\u{1B}[2K" + line : line + "\n").utf8))
+            }
+            let journalPath = reader.string(forKey: "sync.journal", default: "./data/sync-journal.sqlite")
+            return SyncEngine(
+                api: APIClient(base: apiURL, token: token, http: apiClient),
+                drive: WebDAVClient(base: webdavURL, http: HTTPClient(options: http)),
+                journal: try Journal(path: journalPath), options: options)
+        }
+
+        /// Runs once and prints the summary; returns the exit code.
+        func runOnce(_ engine: SyncEngine) async -> Int32 {
+            do {
+                let report = try await engine.run()
+                print(json ? String(decoding: try JSONEncoder.sorted.encode(report), as: UTF8.self) : report.text)
+                return report.exitCode
+            } catch APIError.unauthorized {
+                FileHandle.standardError.write(
+                    Data("mdp sync: the API refused the token (401/403): issue one with `mdp admin token --role sync`\n".utf8))
+                return SyncExit.configurationError
+            } catch WebDAVError.unauthorized {
+                FileHandle.standardError.write(Data("mdp sync: the Drive refused the credentials (401/403)\n".utf8))
+                return SyncExit.configurationError
+            } catch {
+                FileHandle.standardError.write(Data("mdp sync: \(error)\n".utf8))
+                return SyncExit.someFilesFailed
+            }
+        }
+    }
+
+    struct Once: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "One run, then exit with its code.")
+        @OptionGroup var options: Options
+
+        func run() async throws {
+            let engine: SyncEngine
+            do { engine = try await options.engine() } catch {
+                FileHandle.standardError.write(Data("mdp sync: \(error)\n".utf8))
+                throw ExitCode(SyncExit.configurationError)
+            }
+            let code = await options.runOnce(engine)
+            if code != 0 { throw ExitCode(code) }
+        }
+    }
+
+    struct Watch: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A run every --interval seconds, until stopped.")
+        @OptionGroup var options: Options
+        @Option(help: "Seconds between runs (default 60).")
+        var interval = 60
+
+        func run() async throws {
+            let engine: SyncEngine
+            do { engine = try await options.engine() } catch {
+                FileHandle.standardError.write(Data("mdp sync: \(error)\n".utf8))
+                throw ExitCode(SyncExit.configurationError)
+            }
+            while !Task.isCancelled {
+                let code = await options.runOnce(engine)
+                if code == SyncExit.configurationError { throw ExitCode(code) }
+                try await Task.sleep(for: .seconds(max(1, interval)))
+            }
+        }
+    }
+}
+
+struct SyncConfigurationError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension JSONEncoder {
+    static var sorted: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        return encoder
+    }
+}
+
+extension SyncReport {
+    /// The human summary.
+    var text: String {
+        var lines = [
+            "\(dryRun ? "dry run: would have " : "")pushed \(pushed.count), pulled \(pulled.count), conflicts kept \(conflicts.count), archived \(archived.count), pushed again after a Drive deletion \(repushedAfterRemoteDeletion.count), already in step \(adopted.count)"
+        ]
+        if let safetyStop { lines.append("safety stop: \(safetyStop)") }
+        for path in unknownRemotePaths { lines.append("unknown remote path (left alone): \(path)") }
+        for path in repushedAfterRemoteDeletion { lines.append("deleted on the Drive, pushed again: \(path)") }
+        for path in conflicts { lines.append("conflict, both versions kept: \(path)") }
+        for (path, reason) in failed.sorted(by: { $0.key < $1.key }) { lines.append("failed: \(path): \(reason)") }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,158 @@
+import Foundation
+import GRDB
+
+/// What the engine last saw in sync for one Drive path: the document and version on the API side, the remote entity
+/// tag on the Drive side, and the SHA-256 both had then.
+public struct JournalEntry: Sendable, Hashable {
+    public let path: String
+    public let documentID: String?
+    public let version: Int?
+    public let sha256: String
+    public let remoteETag: String?
+    public let size: Int
+    /// The remote file's last modification as listed when this entry was written.
+    public let remoteModified: Date?
+    /// When this entry was written.
+    public let checkedAt: Date
+
+    public init(
+        path: String, documentID: String?, version: Int?, sha256: String, remoteETag: String?, size: Int, remoteModified: Date?,
+        checkedAt: Date = Date()
+    ) {
+        self.path = path
+        self.documentID = documentID
+        self.version = version
+        self.sha256 = sha256
+        self.remoteETag = remoteETag
+        self.size = size
+        self.remoteModified = remoteModified
+        self.checkedAt = checkedAt
+    }
+
+    /// Like git's racily clean index entries: a file written within two seconds of this check may have changed again
+    /// in the same second without its tag, size or date moving (wsgidav's tag is inode-mtime-size). Its content is
+    /// verified once more on the next run.
+    public var isRacy: Bool {
+        guard let remoteModified else { return true }
+        return checkedAt.timeIntervalSince(remoteModified) < 2
+    }
+}
+
+/// The engine's own SQLite file: the last in-sync state per path, the API feed's cursor and the API side's mirror.
+/// Each file's outcome is written in one transaction after it succeeded, so a run killed anywhere resumes cleanly.
+public struct Journal: Sendable {
+    let queue: DatabaseQueue
+
+    public init(path: String) throws {
+        try FileManager.default.createDirectory(
+            at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        queue = try DatabaseQueue(path: path, configuration: configuration)
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("2026-11-27 journal") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE entry (
+                        path TEXT PRIMARY KEY NOT NULL,
+                        document_id TEXT,
+                        version INTEGER,
+                        sha256 TEXT NOT NULL CHECK (length(sha256) = 64),
+                        remote_etag TEXT,
+                        size INTEGER NOT NULL,
+                        remote_modified REAL,
+                        checked_at REAL NOT NULL
+                    );
+                    CREATE TABLE mirror (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        document TEXT NOT NULL CHECK (json_valid(document))
+                    );
+                    CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
+                    """)
+        }
+        try migrator.migrate(queue)
+    }
+
+    public func entries() throws -> [String: JournalEntry] {
+        try queue.read { db in
+            Dictionary(
+                uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT * FROM entry").map { row in
+                    let entry = JournalEntry(
+                        path: row["path"], documentID: row["document_id"], version: row["version"], sha256: row["sha256"],
+                        remoteETag: row["remote_etag"], size: row["size"],
+                        remoteModified: (row["remote_modified"] as Double?).map(Date.init(timeIntervalSince1970:)),
+                        checkedAt: Date(timeIntervalSince1970: row["checked_at"]))
+                    return (entry.path, entry)
+                })
+        }
+    }
+
+    public func record(_ entry: JournalEntry) throws {
+        try queue.write { db in
+            try db.execute(
+                sql: """
+                    INSERT OR REPLACE INTO entry (path, document_id, version, sha256, remote_etag, size, remote_modified, checked_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    entry.path, entry.documentID, entry.version, entry.sha256, entry.remoteETag, entry.size,
+                    entry.remoteModified?.timeIntervalSince1970, entry.checkedAt.timeIntervalSince1970,
+                ])
+        }
+    }
+
+    public func forget(_ path: String) throws {
+        try queue.write { db in try db.execute(sql: "DELETE FROM entry WHERE path = ?", arguments: [path]) }
+    }
+
+    /// The API side as last read: every document by id, and the feed cursor it was read to.
+    public func mirror() throws -> (documents: [String: FeedDocument], cursor: Int64) {
+        try queue.read { db in
+            let documents = try Row.fetchAll(db, sql: "SELECT document FROM mirror").compactMap { row -> FeedDocument? in
+                try? APIClient.decoder.decode(FeedDocument.self, from: Data((row["document"] as String).utf8))
+            }
+            let cursor = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'cursor'").flatMap { Int64($0) } ?? 0
+            return (Dictionary(documents.map { ($0.id, $0) }, uniquingKeysWith: { $1 }), cursor)
+        }
+    }
+
+    /// Applies a page of the feed to the mirror and moves the cursor, in one transaction.
+    public func applyFeed(_ documents: [FeedDocument], cursor: Int64) throws {
+        try queue.write { db in
+            for document in documents {
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO mirror (id, document) VALUES (?, ?)",
+                    arguments: [document.id, String(decoding: try JSONEncoder().encode(MirrorDocument(document)), as: UTF8.self)])
+            }
+            try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('cursor', ?)", arguments: [String(cursor)])
+        }
+    }
+}
+
+/// The mirror's stored form of a feed document (snake case, as the API sends it).
+struct MirrorDocument: Encodable {
+    let document: FeedDocument
+    init(_ document: FeedDocument) { self.document = document }
+
+    enum Keys: String, CodingKey {
+        case id, laureateId = "laureate_id", laureateSlug = "laureate_slug", missionId = "mission_id", missionRef = "mission_ref", kind
+        case version, fileName = "file_name", size, sha256, revision, withdrawn, drivePath = "drive_path"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Keys.self)
+        try container.encode(document.id, forKey: .id)
+        try container.encode(document.laureateId, forKey: .laureateId)
+        try container.encode(document.laureateSlug, forKey: .laureateSlug)
+        try container.encodeIfPresent(document.missionId, forKey: .missionId)
+        try container.encodeIfPresent(document.missionRef, forKey: .missionRef)
+        try container.encode(document.kind, forKey: .kind)
+        try container.encode(document.version, forKey: .version)
+        try container.encode(document.fileName, forKey: .fileName)
+        try container.encode(document.size, forKey: .size)
+        try container.encode(document.sha256, forKey: .sha256)
+        try container.encode(document.revision, forKey: .revision)
+        try container.encode(document.withdrawn, forKey: .withdrawn)
+        try container.encodeIfPresent(document.drivePath, forKey: .drivePath)
+    }
+}

@@ -1,0 +1,172 @@
+import Crypto
+import Domain
+import Foundation
+import Testing
+
+@testable import Sync
+
+/// The live API `make test` starts (scripts/with-test-servers.sh), driven as the programme team would.
+struct LiveAPI {
+    let base: String
+    let admin: String
+    let syncToken: String
+    let http = HTTPClient()
+
+    static func fromEnvironment() async throws -> LiveAPI? {
+        let environment = ProcessInfo.processInfo.environment
+        guard let base = environment["MDP_TEST_API"], let admin = environment["MDP_TEST_ADMIN"],
+            let tokenFile = environment["MDP_TEST_SYNC_TOKEN_FILE"]
+        else { return nil }
+        let parts = admin.split(separator: ":", maxSplits: 1).map(String.init)
+        let http = HTTPClient()
+        let login = try await http.perform(
+            HTTPRequest(
+                method: "POST", url: base + "/v1/auth/token", headers: [("Content-Type", "application/json")],
+                body: .data(try JSONSerialization.data(withJSONObject: ["email": parts[0], "password": parts[1]]))))
+        let token = try #require(try JSONSerialization.jsonObject(with: login.body) as? [String: Any])["token"] as! String
+        let sync = try String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        return LiveAPI(base: base, admin: token, syncToken: sync)
+    }
+
+    @discardableResult
+    func call(_ method: String, _ path: String, json: [String: Any]? = nil, bytes: [UInt8]? = nil, headers: [(String, String)] = [])
+        async throws -> (status: Int, body: [String: Any], etag: String?)
+    {
+        var all = headers + [("Authorization", "Bearer \(admin)")]
+        var body: HTTPRequest.Body = .none
+        if let json {
+            all.append(("Content-Type", "application/json"))
+            body = .data(try JSONSerialization.data(withJSONObject: json))
+        } else if let bytes {
+            all.append(("Content-Type", "application/octet-stream"))
+            body = .data(Data(bytes))
+        }
+        let response = try await http.perform(HTTPRequest(method: method, url: base + path, headers: all, body: body))
+        let decoded = (try? JSONSerialization.jsonObject(with: response.body) as? [String: Any]) ?? [:]
+        return (response.status, decoded, response.header("etag"))
+    }
+
+    func newLaureate() async throws -> (id: String, slug: String) {
+        let reply = try await call(
+            "POST", "/v1/laureates",
+            json: [
+                "name": "Sync \(UUID().uuidString.prefix(6))", "legal_entity": "SCIC", "siret": "44306184100047", "commune_insee": "42218",
+                "commune_name": "Saint-Étienne", "department": "42", "territory_types": ["rural"], "cohort": 1,
+                "support_ceiling_cents": 1_000_000,
+            ])
+        #expect(reply.status == 201)
+        return (reply.body["id"] as! String, reply.body["slug"] as! String)
+    }
+}
+
+func sha(_ bytes: [UInt8]) -> String { SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined() }
+
+@Suite("The sync engine against the live API and real Drives", .serialized, .enabled(if: !TestServers.all.isEmpty))
+struct EngineTests {
+    func engine(_ server: String, root: String, journal: URL, api: LiveAPI, force: Bool = false) throws -> SyncEngine {
+        let base = TestServers.all.first { $0.name == server }!.url.appendingPathComponent(root)
+        var options = SyncOptions()
+        options.force = force
+        options.baseDelay = 0.01
+        return SyncEngine(
+            api: APIClient(base: URL(string: api.base)!, token: api.syncToken, http: HTTPClient()),
+            drive: WebDAVClient(base: base, http: HTTPClient()), journal: try Journal(path: journal.path), options: options)
+    }
+
+    @Test(arguments: TestServers.names)
+    func bothSidesStayInStepWithoutLosingAnything(_ server: String) async throws {
+        let api = try #require(try await LiveAPI.fromEnvironment(), "make test starts the live API")
+        let root = "programme-\(UUID().uuidString.prefix(8))"
+        let dav = TestServers.client(server)
+        try await dav.makeCollection(root)
+        let rootDAV = WebDAVClient(base: dav.base.appendingPathComponent(root), http: dav.http)
+        let journal = FileManager.default.temporaryDirectory.appendingPathComponent("journal-\(UUID().uuidString).sqlite")
+        let laureate = try await api.newLaureate()
+        let application = Array("%PDF-1.4\ncandidature\n%%EOF\n".utf8)
+        let postIncubation = Array("Dossier post-incubation : version 1\n".utf8)
+        let appDoc = try await api.call(
+            "POST", "/v1/laureates/\(laureate.id)/documents?kind=application&file_name=candidature.pdf", bytes: application)
+        let postDoc = try await api.call(
+            "POST", "/v1/laureates/\(laureate.id)/documents?kind=post_incubation&file_name=rendu.txt", bytes: postIncubation)
+        #expect(appDoc.status == 201 && postDoc.status == 201)
+        let appPath = "\(laureate.slug)/dossier/application/candidature.pdf"
+        let postPath = "\(laureate.slug)/dossier/post_incubation/rendu.txt"
+
+        // 1. New documents go up, byte for byte.
+        var report = try await engine(server, root: root, journal: journal, api: api).run()
+        #expect(report.failed.isEmpty, "\(report.failed)")
+        #expect(report.pushed.contains(appPath) && report.pushed.contains(postPath))
+        let fetched = FileManager.default.temporaryDirectory.appendingPathComponent("fetched-\(UUID().uuidString)")
+        _ = try await rootDAV.get(appPath, to: fetched)
+        #expect(sha(Array(try Data(contentsOf: fetched))) == sha(application))
+
+        // 2. Nothing changed: nothing moves.
+        report = try await engine(server, root: root, journal: journal, api: api).run()
+        #expect(!report.pushed.contains(appPath) && !report.pulled.contains(appPath) && report.conflicts.isEmpty)
+
+        // 3. A file dropped on the Drive in a known folder becomes a document (source drive).
+        let note = Array("Note de cadrage déposée sur le Drive\n".utf8)
+        let notePath = "\(laureate.slug)/dossier/framing_note/note.txt"
+        try await rootDAV.makeCollection("\(laureate.slug)/dossier/framing_note")
+        _ = try await rootDAV.put(notePath, file: try temporaryFile(note), precondition: .create)
+        // 4. A same-size edit on the Drive is caught.
+        let edited = Array("%PDF-1.4\nCANDIDATURE\n%%EOF\n".utf8)
+        #expect(edited.count == application.count)
+        _ = try await rootDAV.put(
+            appPath, file: try temporaryFile(edited), precondition: .replace(etag: try await strongETag(rootDAV, appPath)))
+        // 5. Unknown places are reported, never guessed.
+        _ = try await rootDAV.put("\(laureate.slug)/divers.txt", file: try temporaryFile(Array("?".utf8)), precondition: .create)
+        report = try await engine(server, root: root, journal: journal, api: api).run()
+        #expect(report.failed.isEmpty, "\(report.failed)")
+        #expect(report.pulled.contains(notePath) && report.pulled.contains(appPath), "\(report)")
+        #expect(report.unknownRemotePaths.contains("\(laureate.slug)/divers.txt"))
+        let appNow = try await api.call("GET", "/v1/documents/\(appDoc.body["id"] as! String)")
+        #expect(
+            appNow.body["version"] as? Int == 2 && appNow.body["sha256"] as? String == sha(edited)
+                && appNow.body["source"] as? String == "drive")
+        let feed = try await api.call("GET", "/v1/documents?limit=100&updated_after=0")
+        let pulledNote = (feed.body["items"] as? [[String: Any]] ?? []).first { $0["drive_path"] as? String == notePath }
+        #expect(pulledNote?["sha256"] as? String == sha(note))
+
+        // 6. Both sides change the same file: both versions are kept, the Drive's marked as a conflict.
+        let postID = postDoc.body["id"] as! String
+        let apiEdit = Array("Dossier post-incubation : version 2 (API)\n".utf8)
+        let current = try await api.call("GET", "/v1/documents/\(postID)")
+        #expect(
+            try await api.call("POST", "/v1/documents/\(postID)/versions", bytes: apiEdit, headers: [("If-Match", current.etag!)]).status
+                == 201)
+        let driveEdit = Array("Dossier post-incubation : version 2 (Drive)\n".utf8)
+        _ = try await rootDAV.put(
+            postPath, file: try temporaryFile(driveEdit), precondition: .replace(etag: try await strongETag(rootDAV, postPath)))
+        report = try await engine(server, root: root, journal: journal, api: api).run()
+        #expect(report.conflicts == [postPath], "\(report)")
+        let post = try await api.call("GET", "/v1/documents/\(postID)")
+        #expect(
+            post.body["version"] as? Int == 3 && post.body["conflict"] as? Bool == true && post.body["sha256"] as? String == sha(driveEdit))
+        #expect(try await api.call("GET", "/v1/documents/\(postID)/content?version=2").status == 200)
+
+        // 7. A deletion on the Drive is reported and the file pushed again.
+        try await rootDAV.delete(appPath)
+        report = try await engine(server, root: root, journal: journal, api: api).run()
+        #expect(report.repushedAfterRemoteDeletion == [appPath])
+        #expect(try await rootDAV.propfind(appPath, depth: 0) != nil)
+
+        // 8. A withdrawn document is archived on the Drive, not deleted.
+        let noteID = try #require(pulledNote?["id"] as? String)
+        let noteDoc = try await api.call("GET", "/v1/documents/\(noteID)")
+        #expect(try await api.call("DELETE", "/v1/documents/\(noteID)", headers: [("If-Match", noteDoc.etag!)]).status == 200)
+        report = try await engine(server, root: root, journal: journal, api: api).run()
+        #expect(report.archived == [notePath])
+        #expect(try await rootDAV.propfind(notePath, depth: 0) == nil)
+        let archive = try #require(try await rootDAV.list("_archive"))
+        #expect(archive.count == 1)
+
+        // 9. A journal lost after a crash: the next run finds both sides equal and adopts them, changing nothing.
+        try FileManager.default.removeItem(at: journal)
+        report = try await engine(server, root: root, journal: journal, api: api).run()
+        #expect(report.failed.isEmpty && report.conflicts.isEmpty, "\(report)")
+        #expect(report.adopted.contains(appPath) && report.adopted.contains(postPath))
+        let post2 = try await api.call("GET", "/v1/documents/\(postID)")
+        #expect(post2.body["version"] as? Int == 3)
+    }
+}

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs a command with the servers the tests need, then stops them:
+# - real WebDAV servers (wsgidav, Apache mod_dav): MDP_TEST_WEBDAV=name=url,… and MDP_REQUIRE_WEBDAV=1;
+# - a live `mdp serve` on a fresh data folder, with an admin and a sync token: MDP_TEST_API, MDP_TEST_ADMIN
+#   (email:password) and MDP_TEST_SYNC_TOKEN_FILE.
+set -euo pipefail
+binary=${MDP_BINARY:-.build/debug/mdp}
+dir=$(mktemp -d)
+chmod 755 "$dir"  # Apache's worker user must reach its document root
+api_pid=""
+cleanup() {
+    [ -n "$api_pid" ] && kill "$api_pid" 2>/dev/null && wait "$api_pid" 2>/dev/null
+    scripts/webdav-servers.sh stop "$dir"
+    rm -rf "$dir"
+}
+trap cleanup EXIT
+line=$(scripts/webdav-servers.sh start "$dir" | tail -1)
+export "${line?}"
+export MDP_REQUIRE_WEBDAV=1
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+printf 'a long test password\n' | "$binary" admin create --email admin@test.local --data-dir "$dir/api" >/dev/null
+"$binary" admin token --role sync --data-dir "$dir/api" >"$dir/sync-token"
+PROGRAMME_TODAY=2024-03-15 HTTP_PORT=$port "$binary" serve --data-dir "$dir/api" >"$dir/api.log" 2>&1 &
+api_pid=$!
+deadline=$((SECONDS + 60))
+until curl -sf "http://127.0.0.1:$port/health" >/dev/null; do
+    if [ $SECONDS -ge $deadline ] || ! kill -0 "$api_pid" 2>/dev/null; then cat "$dir/api.log"; exit 1; fi
+    sleep 0.1
+done
+export MDP_TEST_API="http://127.0.0.1:$port"
+export MDP_TEST_ADMIN="admin@test.local:a long test password"
+export MDP_TEST_SYNC_TOKEN_FILE="$dir/sync-token"
+"$@"
