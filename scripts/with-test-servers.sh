@@ -31,4 +31,5 @@ done
 export MDP_TEST_API="http://127.0.0.1:$port"
 export MDP_TEST_ADMIN="admin@test.local:a long test password"
 export MDP_TEST_SYNC_TOKEN_FILE="$dir/sync-token"
+export MDP_TEST_BINARY="$(cd "$(dirname "$binary")" && pwd)/$(basename "$binary")"
 "$@"

@@ -111,10 +111,15 @@ public struct SyncEngine: Sendable {
         let (remote, unknown) = try await walk()
         report.unknownRemotePaths = unknown.sorted()
         let entries = try journal.entries()
+        let intents = try journal.intents()
 
         var decisions: [(String, Decision)] = []
         for path in Set(apiByPath.keys).union(remote.keys).union(entries.keys).sorted() {
-            let decision = decide(api: apiByPath[path], remote: remote[path], journal: entries[path], withdrawnIDs: withdrawnIDs)
+            var decision = decide(api: apiByPath[path], remote: remote[path], journal: entries[path], withdrawnIDs: withdrawnIDs)
+            // A file left by our own interrupted upload is finished, not taken for someone's edit.
+            if case .reconcile(let document, let found) = decision, intents[path] == document.sha256 {
+                decision = .push(document, replacing: found.etag)
+            }
             if decision != .none { decisions.append((path, decision)) }
         }
         decisions = decisions.filter { allowed($0.1) }
@@ -363,7 +368,13 @@ public struct SyncEngine: Sendable {
             throw SyncError.checkFailed(path: path, reason: "the API sent \(size) bytes with another digest than its feed")
         }
         try await makeParents(of: path, made: &madeCollections)
-        let precondition: WebDAVClient.Precondition = etag.map { .replace(etag: $0) } ?? .create
+        try journal.intend(path, sha256: sha, size: size)
+        var replacing = etag
+        if let current = replacing, current.hasPrefix("W/") {
+            // A weak tag cannot guard a replacement: read the file's tag again.
+            replacing = try await retrying { try await drive.propfind(path, depth: 0) }?.first?.etag ?? current
+        }
+        let precondition: WebDAVClient.Precondition = replacing.map { .replace(etag: $0) } ?? .create
         return try await retrying { try await drive.put(path, file: file, precondition: precondition) }
     }
 

@@ -68,6 +68,11 @@ public struct Journal: Sendable {
                         document TEXT NOT NULL CHECK (json_valid(document))
                     );
                     CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
+                    CREATE TABLE intent (
+                        path TEXT PRIMARY KEY NOT NULL,
+                        sha256 TEXT NOT NULL CHECK (length(sha256) = 64),
+                        size INTEGER NOT NULL
+                    );
                     """)
         }
         try migrator.migrate(queue)
@@ -98,6 +103,22 @@ public struct Journal: Sendable {
                     entry.path, entry.documentID, entry.version, entry.sha256, entry.remoteETag, entry.size,
                     entry.remoteModified?.timeIntervalSince1970, entry.checkedAt.timeIntervalSince1970,
                 ])
+            try db.execute(sql: "DELETE FROM intent WHERE path = ?", arguments: [entry.path])
+        }
+    }
+
+    /// Written before a PUT: if the run dies mid-upload, the next one knows a partial file there is its own.
+    public func intend(_ path: String, sha256: String, size: Int) throws {
+        try queue.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO intent (path, sha256, size) VALUES (?, ?, ?)", arguments: [path, sha256, size])
+        }
+    }
+
+    /// The uploads that started and did not finish, by path (their SHA-256).
+    public func intents() throws -> [String: String] {
+        try queue.read { db in
+            Dictionary(
+                uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT path, sha256 FROM intent").map { ($0["path"], $0["sha256"]) })
         }
     }
 
