@@ -8,14 +8,27 @@ binary=${MDP_BINARY:-.build/debug/mdp}
 dir=$(mktemp -d)
 chmod 755 "$dir"  # Apache's worker user must reach its document root
 api_pid=""
+proxy_pid=""
 cleanup() {
     [ -n "$api_pid" ] && kill "$api_pid" 2>/dev/null && wait "$api_pid" 2>/dev/null
+    [ -n "$proxy_pid" ] && kill "$proxy_pid" 2>/dev/null
     scripts/webdav-servers.sh stop "$dir"
     rm -rf "$dir"
 }
 trap cleanup EXIT
 line=$(scripts/webdav-servers.sh start "$dir" | tail -1)
 export "${line?}"
+# A fault-injecting proxy in front of wsgidav.
+wsgidav_url=$(echo "$line" | sed 's/.*wsgidav=\([^,]*\).*/\1/')
+proxy_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+python3 scripts/fault-proxy.py "$proxy_port" "$wsgidav_url" >"$dir/proxy.log" 2>&1 &
+proxy_pid=$!
+deadline=$((SECONDS + 30))
+until curl -s -o /dev/null "http://127.0.0.1:$proxy_port/"; do
+    if [ $SECONDS -ge $deadline ]; then cat "$dir/proxy.log"; exit 1; fi
+    sleep 0.1
+done
+export MDP_TEST_FAULTY_WEBDAV="http://127.0.0.1:$proxy_port"
 export MDP_REQUIRE_WEBDAV=1
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')

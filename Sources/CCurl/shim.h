@@ -37,6 +37,13 @@ static inline CURLcode mdp_curl_getinfo_offset(CURL *handle, CURLINFO info, curl
     return curl_easy_getinfo(handle, info, value);
 }
 
+// Called when libcurl must send a request body again (a reused connection that failed, a redirect).
+typedef int (*mdp_curl_seek_callback)(void *userdata, curl_off_t offset, int origin);
+
+static inline CURLcode mdp_curl_setopt_seek(CURL *handle, CURLoption option, mdp_curl_seek_callback callback) {
+    return curl_easy_setopt(handle, option, callback);
+}
+
 // Returned from a read callback to abort the transfer (a macro Swift does not import).
 static inline size_t mdp_curl_readfunc_abort(void) { return CURL_READFUNC_ABORT; }
 

@@ -178,6 +178,12 @@ public final class HTTPClient: @unchecked Sendable {
                     Unmanaged<Transfer>.fromOpaque(userdata!).takeUnretainedValue().send(buffer, size * count)
                 })
             mdp_curl_setopt_pointer(handle, CURLOPT_READDATA, opaque)
+            mdp_curl_setopt_seek(
+                handle, CURLOPT_SEEKFUNCTION,
+                { userdata, offset, origin in
+                    Unmanaged<Transfer>.fromOpaque(userdata!).takeUnretainedValue().seek(Int(offset), origin: origin)
+                })
+            mdp_curl_setopt_pointer(handle, CURLOPT_SEEKDATA, opaque)
         }
 
         let code = curl_easy_perform(handle)
@@ -281,6 +287,22 @@ final class Transfer {
         } catch {
             failure = error
             return mdp_curl_readfunc_abort()
+        }
+    }
+
+    /// Rewinds the request body (libcurl asks when it must send it again). 0 is CURL_SEEKFUNC_OK, 1 FAIL.
+    func seek(_ offset: Int, origin: Int32) -> Int32 {
+        guard origin == SEEK_SET else { return 1 }
+        if inputData != nil {
+            inputOffset = offset
+            return 0
+        }
+        guard let input else { return 1 }
+        do {
+            try input.seek(toOffset: UInt64(offset))
+            return 0
+        } catch {
+            return 1
         }
     }
 

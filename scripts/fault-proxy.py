@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""A fault-injecting HTTP proxy for the sync tests: forwards to TARGET, and by a fixed pattern over the request count
+answers 503, 429 (Retry-After: 0) or 423, drops the connection, or stalls in the middle of a body."""
+import http.client
+import socketserver
+import sys
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+target = urllib.parse.urlparse(sys.argv[2])
+counter = 0
+lock = threading.Lock()
+
+
+class Proxy(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def handle_any(self):
+        global counter
+        with lock:
+            counter += 1
+            n = counter
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else None
+        fault = None
+        if n % 17 == 0:
+            fault = "drop"
+        elif n % 13 == 0 and self.command == "GET":
+            fault = "stall"
+        elif n % 7 == 0:
+            fault = 503
+        elif n % 5 == 0:
+            fault = 429
+        elif n % 11 == 0:
+            fault = 423
+        if fault == "drop":
+            self.close_connection = True
+            self.connection.shutdown(2)
+            return
+        if isinstance(fault, int):
+            self.send_response(fault)
+            if fault == 429:
+                self.send_header("Retry-After", "0")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        connection = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+        headers["Host"] = target.netloc
+        path = target.path.rstrip("/") + self.path
+        connection.request(self.command, path, body=body, headers=headers)
+        response = connection.getresponse()
+        data = response.read()
+        self.send_response(response.status)
+        for key, value in response.getheaders():
+            if key.lower() in ("transfer-encoding", "connection", "content-length"):
+                continue
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if fault == "stall" and len(data) > 2:
+            self.wfile.write(data[: len(data) // 2])
+            self.wfile.flush()
+            time.sleep(8)  # longer than the client's low-speed limit: it must give up and retry
+            self.close_connection = True
+            return
+        self.wfile.write(data)
+
+    do_GET = do_PUT = do_PROPFIND = do_MKCOL = do_DELETE = do_MOVE = do_COPY = do_HEAD = do_OPTIONS = do_POST = handle_any
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+
+if __name__ == "__main__":
+    port = int(sys.argv[1])
+    Server(("127.0.0.1", port), Proxy).serve_forever()
