@@ -38,6 +38,7 @@ ServerName 127.0.0.1
 Listen 127.0.0.1:$apache_port
 PidFile "$dir/apache.pid"
 ErrorLog "$dir/apache-logs/error.log"
+CustomLog "$dir/apache-logs/access.log" "%m %U %>s"
 LoadModule mpm_event_module $modules/mod_mpm_event.so
 LoadModule authz_core_module $modules/mod_authz_core.so
 LoadModule dav_module $modules/mod_dav.so

@@ -53,7 +53,8 @@ public enum SyncExit {
 /// One decision for one path, from the API side, the Drive side and the journal.
 enum Decision: Equatable {
     case none
-    case push(FeedDocument, replacing: String?)
+    /// Up to the Drive: to a new path, or over the listed remote file (at its own, possibly non-NFC, path).
+    case push(FeedDocument, replacing: RemoteEntry?)
     case repush(FeedDocument)
     case pull(FeedDocument?, RemoteEntry)
     /// Both sides changed since the last sync: compare contents, and keep both when they differ.
@@ -118,7 +119,7 @@ public struct SyncEngine: Sendable {
             var decision = decide(api: apiByPath[path], remote: remote[path], journal: entries[path], withdrawnIDs: withdrawnIDs)
             // A file left by our own interrupted upload is finished, not taken for someone's edit.
             if case .reconcile(let document, let found) = decision, intents[path] == document.sha256 {
-                decision = .push(document, replacing: found.etag)
+                decision = .push(document, replacing: found)
             }
             if decision != .none { decisions.append((path, decision)) }
         }
@@ -192,7 +193,7 @@ public struct SyncEngine: Sendable {
             }
             switch (apiChanged, remoteChanged) {
             case (false, false): return .none
-            case (true, false): return .push(api, replacing: remote.etag)
+            case (true, false): return .push(api, replacing: remote)
             case (false, true): return .pull(api, remote)
             case (true, true): return .reconcile(api, remote)
             }
@@ -222,8 +223,11 @@ public struct SyncEngine: Sendable {
                     } else {
                         unknown.append(child.path + "/")
                     }
-                } else if (try? DriveLayout.location(of: child.path)) != nil {
-                    files[child.path] = child
+                } else if case let layoutPath = child.path.precomposedStringWithCanonicalMapping,
+                    (try? DriveLayout.location(of: layoutPath)) != nil
+                {
+                    // Clients on some systems write names decomposed (NFD): the layout reads them in NFC, IO uses theirs.
+                    files[layoutPath] = child
                 } else {
                     unknown.append(child.path)
                 }
@@ -255,7 +259,7 @@ public struct SyncEngine: Sendable {
         case .forget:
             try journal.forget(path)
         case .push(let document, let replacing):
-            let etag = try await push(document, to: path, replacing: replacing, madeCollections: &madeCollections)
+            let etag = try await push(document, to: replacing?.path ?? path, replacing: replacing?.etag, madeCollections: &madeCollections)
             try journal.record(
                 .init(
                     path: path, documentID: document.id, version: document.version, sha256: document.sha256, remoteETag: etag,
@@ -271,10 +275,9 @@ public struct SyncEngine: Sendable {
         case .archive(let remote):
             let target = "\(options.archiveFolder)/\(Self.stamp())/\(path)"
             try await makeParents(of: target, made: &madeCollections)
-            try await retrying { try await drive.move(path, to: target) }
+            try await retrying { try await drive.move(remote.path, to: target) }
             try journal.forget(path)
             report.archived.append(path)
-            _ = remote
         case .pull(let document, let remote):
             let (file, sha) = try await fetch(remote, path: path)
             defer { try? FileManager.default.removeItem(at: file) }
@@ -325,7 +328,7 @@ public struct SyncEngine: Sendable {
                         remoteModified: remote.lastModified))
                 if let document, apiChanged {
                     try await act(
-                        .push(document, replacing: remote.etag), path: path, places: places, madeCollections: &madeCollections,
+                        .push(document, replacing: remote), path: path, places: places, madeCollections: &madeCollections,
                         report: &report)
                 }
                 return
@@ -382,7 +385,7 @@ public struct SyncEngine: Sendable {
     func fetch(_ remote: RemoteEntry, path: String) async throws -> (URL, String) {
         let file = scratchFile()
         do {
-            _ = try await retrying { try await drive.get(path, to: file) }
+            _ = try await retrying { try await drive.get(remote.path, to: file) }
             let (size, sha) = try Self.measure(file)
             if let length = remote.length, length != size {
                 throw SyncError.checkFailed(path: path, reason: "expected \(length) bytes, got \(size): changed during the run?")

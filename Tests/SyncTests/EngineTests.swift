@@ -170,3 +170,84 @@ struct EngineTests {
         #expect(post2.body["version"] as? Int == 3)
     }
 }
+
+@Suite("The sync engine's guards", .serialized, .enabled(if: !TestServers.all.isEmpty))
+struct EngineGuardTests {
+    func setUp(_ server: String) async throws -> (LiveAPI, WebDAVClient, String, (id: String, slug: String), URL) {
+        let api = try #require(try await LiveAPI.fromEnvironment())
+        let root = "guards-\(UUID().uuidString.prefix(8))"
+        let dav = TestServers.client(server)
+        try await dav.makeCollection(root)
+        let rootDAV = WebDAVClient(base: dav.base.appendingPathComponent(root), http: dav.http)
+        let journal = FileManager.default.temporaryDirectory.appendingPathComponent("guards-\(UUID().uuidString).sqlite")
+        return (api, rootDAV, root, try await api.newLaureate(), journal)
+    }
+
+    func engine(_ api: LiveAPI, _ dav: WebDAVClient, _ journal: URL, configure: (inout SyncOptions) -> Void = { _ in }) throws -> SyncEngine
+    {
+        var options = SyncOptions()
+        options.baseDelay = 0.01
+        configure(&options)
+        return SyncEngine(
+            api: APIClient(base: URL(string: api.base)!, token: api.syncToken, http: HTTPClient()), drive: dav,
+            journal: try Journal(path: journal.path), options: options)
+    }
+
+    @Test(arguments: TestServers.names)
+    func hostileNamesSyncBothWays(_ server: String) async throws {
+        let (api, dav, _, laureate, journal) = try await setUp(server)
+        let names = [
+            "Bilan e\u{301}te\u{301}.pdf", "devis \"final\" #2 50%.pdf", String(repeating: "é", count: 100) + ".pdf", "l'atelier ?.pdf",
+        ]
+        for name in names {
+            let encoded = name.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            #expect(
+                try await api.call(
+                    "POST", "/v1/laureates/\(laureate.id)/documents?kind=application&file_name=\(encoded)",
+                    bytes: Array("%PDF-1.4 \(name)".utf8)
+                ).status == 201)
+        }
+        var report = try await engine(api, dav, journal).run()
+        #expect(report.failed.isEmpty, "\(report.failed)")
+        let listed = try #require(try await dav.list("\(laureate.slug)/dossier/application")).map {
+            $0.path.split(separator: "/").last.map(String.init)!
+        }
+        #expect(Set(listed.map(\.precomposedStringWithCanonicalMapping)) == Set(names.map(FileName.sanitised)))
+        // A decomposed (NFD) name dropped on the Drive is read in NFC and pulled, not reported unknown.
+        let nfd = "Note re\u{301}sume\u{301}e.txt"
+        try await dav.makeCollection("\(laureate.slug)/dossier/framing_note")
+        _ = try await dav.put(
+            "\(laureate.slug)/dossier/framing_note/\(nfd)", file: try temporaryFile(Array("résumé".utf8)), precondition: .create)
+        report = try await engine(api, dav, journal).run()
+        #expect(report.failed.isEmpty && report.unknownRemotePaths.allSatisfy { !$0.contains("framing_note") }, "\(report)")
+        #expect(report.pulled.contains("\(laureate.slug)/dossier/framing_note/\(nfd.precomposedStringWithCanonicalMapping)"))
+        report = try await engine(api, dav, journal).run()
+        #expect(report.pulled.isEmpty && report.pushed.isEmpty && report.conflicts.isEmpty, "\(report)")
+    }
+
+    @Test(arguments: TestServers.names)
+    func aDryRunChangesNothingAndTheThresholdStopsAMassChange(_ server: String) async throws {
+        let (api, dav, _, laureate, journal) = try await setUp(server)
+        for index in 0..<6 {
+            #expect(
+                try await api.call(
+                    "POST", "/v1/laureates/\(laureate.id)/documents?kind=application&file_name=d\(index).pdf",
+                    bytes: Array("%PDF-1.4 \(index)".utf8)
+                ).status == 201)
+        }
+        let dry = try await engine(api, dav, journal) { $0.dryRun = true }.run()
+        #expect(dry.dryRun && dry.pushed.contains("\(laureate.slug)/dossier/application/d0.pdf"))
+        #expect(try await dav.list(laureate.slug) == nil)
+        var report = try await engine(api, dav, journal).run()
+        #expect(report.failed.isEmpty && report.safetyStop == nil)
+        // Every file of this laureate deleted on the Drive: pushing them all again is more than half of what is known
+        // only if they are most of it, so the threshold is set to what this test knows.
+        let known = try Journal(path: journal.path).entries().count
+        for index in 0..<6 { try await dav.delete("\(laureate.slug)/dossier/application/d\(index).pdf") }
+        report = try await engine(api, dav, journal) { $0.maxChanges = 5 }.run()
+        #expect(report.safetyStop != nil && report.exitCode == SyncExit.safetyStop, "\(report), \(known) known")
+        #expect(try await dav.list("\(laureate.slug)/dossier/application")?.isEmpty == true)
+        report = try await engine(api, dav, journal) { $0.force = true }.run()
+        #expect(report.repushedAfterRemoteDeletion.count >= 6 && report.failed.isEmpty)
+    }
+}
