@@ -18,14 +18,14 @@ dav=$(echo "$line" | sed 's/.*apache=//')
 access="$dir/apache-logs/access.log"
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
-printf 'a long bench password\n' | "$mdp" admin create --email bench@local --data-dir "$dir/api" >/dev/null
+printf 'a long bench password\n' | "$mdp" admin create --email bench@bench.local --data-dir "$dir/api" >/dev/null
 "$mdp" admin token --role sync --data-dir "$dir/api" >"$dir/sync-token"
 DOCUMENTS_MAX_BYTES=$(( (BIG_MB + 1) << 20 )) HTTP_PORT=$port "$mdp" serve --data-dir "$dir/api" >"$dir/api.log" 2>&1 &
 api_pid=$!
 api="http://127.0.0.1:$port"
 until curl -sf "$api/health" >/dev/null; do kill -0 $api_pid; sleep 0.1; done
 token=$(curl -s -X POST "$api/v1/auth/token" -H 'Content-Type: application/json' \
-    -d '{"email":"bench@local","password":"a long bench password"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+    -d '{"email":"bench@bench.local","password":"a long bench password"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
 laureate() {  # laureate NAME -> "id slug"
     curl -s -X POST "$api/v1/laureates" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
         -d "{\"name\":\"$1\",\"legal_entity\":\"x\",\"siret\":\"44306184100047\",\"commune_insee\":\"42218\",\"commune_name\":\"x\",\"department\":\"42\",\"territory_types\":[\"rural\"],\"cohort\":1,\"support_ceiling_cents\":1000000}" \
@@ -70,7 +70,8 @@ for i in range($MANY - $FILES if $MANY > $FILES else 0):
     open(os.path.join('$dir/many', f'm{i:05d}.txt'), 'w').write(f'small file {i}\n')"
 upload_folder "$lid" "$dir/many"
 sync_once mdp "$dir/journal.sqlite" >/dev/null   # pushes the small files
-sync_once mdp "$dir/journal.sqlite" >/dev/null   # verifies once the files it wrote in the last second
+sleep 1.1  # past the second of the last writes: the next run verifies them once, then they are settled
+sync_once mdp "$dir/journal.sqlite" >/dev/null   # verifies once the files written in the second of their check
 rclone copy "$dir/many" "${rclone_remote}rclone/$slug/dossier/application" --transfers 4 2>/dev/null
 start=$(seconds); before=$(wc -l <"$access")
 sync_once mdp "$dir/journal.sqlite" >/dev/null
@@ -104,9 +105,10 @@ read -r big_id big_slug < <(laureate "Bench big")
 head -c $((BIG_MB << 20)) /dev/urandom | tr -c 'a-z\n' 'a' >"$dir/big.txt"
 curl -s -o /dev/null -X POST "$api/v1/laureates/$big_id/documents?kind=application&file_name=big.txt" \
     -H "Authorization: Bearer $token" -H 'Content-Type: application/octet-stream' --data-binary "@$dir/big.txt"
-mdp_rss=$( { SYNC_API_URL=$api SYNC_API_TOKEN_FILE="$dir/sync-token" SYNC_WEBDAV_URL="$dav/mdp" SYNC_JOURNAL="$dir/journal.sqlite" \
-    /usr/bin/time -f '%M' "$mdp" sync once --force >/dev/null 2>/dev/null; } 2>&1 | tail -1)
-rclone_rss=$( { /usr/bin/time -f '%M' rclone copy "$dir/big.txt" "${rclone_remote}rclone/big" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+SYNC_API_URL=$api SYNC_API_TOKEN_FILE="$dir/sync-token" SYNC_WEBDAV_URL="$dav/mdp" SYNC_JOURNAL="$dir/journal.sqlite" \
+    /usr/bin/time -f '%M' -o "$dir/mdp.rss" "$mdp" sync once --force >/dev/null 2>&1
+/usr/bin/time -f '%M' -o "$dir/rclone.rss" rclone copy "$dir/big.txt" "${rclone_remote}rclone/big" >/dev/null 2>&1
+mdp_rss=$(tail -1 "$dir/mdp.rss"); rclone_rss=$(tail -1 "$dir/rclone.rss")
 
 ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
 table=$(cat <<TABLE

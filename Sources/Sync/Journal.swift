@@ -29,12 +29,12 @@ public struct JournalEntry: Sendable, Hashable {
         self.checkedAt = checkedAt
     }
 
-    /// Like git's racily clean index entries: a file written within two seconds of this check may have changed again
-    /// in the same second without its tag, size or date moving (wsgidav's tag is inode-mtime-size). Its content is
-    /// verified once more on the next run.
+    /// Like git's racily clean index entries: a file checked during the second it was last written may change again
+    /// in that same second without its tag, size or date moving (wsgidav's tag is inode-mtime-size, dates have
+    /// one-second steps). Its content is verified once more on the next run; once that second is over, never again.
     public var isRacy: Bool {
         guard let remoteModified else { return true }
-        return checkedAt.timeIntervalSince(remoteModified) < 2
+        return checkedAt < remoteModified.addingTimeInterval(1)
     }
 }
 
