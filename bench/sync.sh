@@ -12,7 +12,7 @@ mdp=$PWD/.build-release/release/mdp
 
 dir=$(mktemp -d); chmod 755 "$dir"
 api_pid=""
-trap '[ -n "$api_pid" ] && kill $api_pid; scripts/webdav-servers.sh stop "$dir"; rm -rf "$dir"' EXIT
+trap '[ -n "$api_pid" ] && kill $api_pid; grep -h "^failed" "$dir/sync.log" 2>/dev/null | head -5 >&2; scripts/webdav-servers.sh stop "$dir"; rm -rf "$dir"' EXIT
 line=$(scripts/webdav-servers.sh start "$dir" | tail -1)
 dav=$(echo "$line" | sed 's/.*apache=//')
 access="$dir/apache-logs/access.log"
@@ -35,8 +35,9 @@ upload_folder() {  # upload_folder LAUREATE_ID FOLDER: every file of FOLDER as a
     ls "$2" | xargs -P 4 -I{} curl -s -o /dev/null -X POST "$api/v1/laureates/$1/documents?kind=application&file_name={}" \
         -H "Authorization: Bearer $token" -H 'Content-Type: application/octet-stream' --data-binary "@$2/{}"
 }
-sync_once() {  # sync_once ROOT JOURNAL
-    SYNC_API_URL=$api SYNC_API_TOKEN_FILE="$dir/sync-token" SYNC_WEBDAV_URL="$dav/$1" SYNC_JOURNAL="$2" "$mdp" sync once --force 2>/dev/null
+sync_once() {  # sync_once ROOT JOURNAL: the summary on stdout; a run with failed files is logged, not fatal
+    SYNC_API_URL=$api SYNC_API_TOKEN_FILE="$dir/sync-token" SYNC_WEBDAV_URL="$dav/$1" SYNC_JOURNAL="$2" "$mdp" sync once --force \
+        2>>"$dir/sync.log" | tee -a "$dir/sync.log" || echo "mdp sync exited $? (see failures above)" >&2
 }
 seconds() { python3 -c "import sys,time; print(f'{time.time():.3f}')"; }
 requests_since() { echo $(( $(wc -l <"$access") - $1 )); }
