@@ -19,14 +19,16 @@ wait_for() {  # wait_for URL NAME
 
 case $command in
 start)
-    command -v wsgidav >/dev/null || python3 -m pip install -q wsgidav cheroot >&2
+    python3 -c 'import wsgidav, cheroot' 2>/dev/null || python3 -m pip install -q wsgidav cheroot >&2
     if ! command -v apache2 >/dev/null; then
         $sudo apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq apache2 >&2
     fi
     mkdir -p "$dir/wsgidav-root" "$dir/apache-root" "$dir/apache-lock" "$dir/apache-logs"
 
     wsgidav_port=$(free_port)
-    nohup wsgidav --host 127.0.0.1 --port "$wsgidav_port" --root "$dir/wsgidav-root" --auth anonymous --no-config \
+    # Through the interpreter that has it, whether or not its script is on PATH yet.
+    nohup python3 -c 'import sys; from wsgidav.server.server_cli import run; sys.argv[0] = "wsgidav"; run()' \
+        --host 127.0.0.1 --port "$wsgidav_port" --root "$dir/wsgidav-root" --auth anonymous --no-config \
         >"$dir/wsgidav.log" 2>&1 &
     echo $! >"$dir/wsgidav.pid"
 
