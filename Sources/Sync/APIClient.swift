@@ -131,10 +131,12 @@ public struct APIClient: Sendable {
         return (Dictionary(laureates.map { ($0.slug, $0.id) }, uniquingKeysWith: { first, _ in first }), missions)
     }
 
-    /// The current bytes of a document, to `file`.
+    /// The bytes of the version the feed described (not whatever is current now), to `file`.
     public func download(_ document: FeedDocument, to file: URL) async throws {
         let response = try await http.perform(
-            HTTPRequest(method: "GET", url: url("/v1/documents/\(document.id)/content"), headers: [auth]), sink: .file(file))
+            HTTPRequest(
+                method: "GET", url: url("/v1/documents/\(document.id)/content", [("version", String(document.version))]), headers: [auth]),
+            sink: .file(file))
         try check(response, [200])
     }
 
