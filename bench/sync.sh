@@ -12,7 +12,7 @@ mdp=$PWD/.build-release/release/mdp
 
 dir=$(mktemp -d); chmod 755 "$dir"
 api_pid=""
-trap '[ -n "$api_pid" ] && kill $api_pid; grep -h "^failed" "$dir/sync.log" 2>/dev/null | head -5 >&2; scripts/webdav-servers.sh stop "$dir"; rm -rf "$dir"' EXIT
+trap '[ -n "$api_pid" ] && kill $api_pid; grep -h "^failed" "$dir/sync.log" 2>/dev/null | head -5 >&2; scripts/webdav-servers.sh stop "$dir"; rm -rf "$dir"; true' EXIT
 line=$(scripts/webdav-servers.sh start "$dir" | tail -1)
 dav=$(echo "$line" | sed 's/.*apache=//')
 access="$dir/apache-logs/access.log"
@@ -91,7 +91,7 @@ for root in ("mdp", "rclone"):
     for i in range(count):
         url = f"{dav}/{root}/{slug}/dossier/application/f{i:05d}.txt"
         data = urllib.request.urlopen(url).read()
-        edited = bytes([data[0] ^ 0x01]) + data[1:]
+        edited = (b"b" if data[:1] == b"a" else b"a") + data[1:]
         urllib.request.urlopen(urllib.request.Request(url, data=edited, method="PUT"))
 PY
 start=$(seconds); before=$(wc -l <"$access")
@@ -105,7 +105,7 @@ rclone_edit_time=$(python3 -c "print(f'{$(seconds) - $start:.2f}')"); rclone_edi
 read -r big_id big_slug < <(laureate "Bench big")
 head -c $((BIG_MB << 20)) /dev/urandom | tr -c 'a-z\n' 'a' >"$dir/big.txt"
 curl -s -o /dev/null -X POST "$api/v1/laureates/$big_id/documents?kind=application&file_name=big.txt" \
-    -H "Authorization: Bearer $token" -H 'Content-Type: application/octet-stream' --data-binary "@$dir/big.txt"
+    -H "Authorization: Bearer $token" -H 'Content-Type: application/octet-stream' -T "$dir/big.txt"
 SYNC_API_URL=$api SYNC_API_TOKEN_FILE="$dir/sync-token" SYNC_WEBDAV_URL="$dav/mdp" SYNC_JOURNAL="$dir/journal.sqlite" \
     /usr/bin/time -f '%M' -o "$dir/mdp.rss" "$mdp" sync once --force >/dev/null 2>&1
 /usr/bin/time -f '%M' -o "$dir/rclone.rss" rclone copy "$dir/big.txt" "${rclone_remote}rclone/big" >/dev/null 2>&1
