@@ -45,27 +45,42 @@ extension Caller {
 
 extension AppDatabase {
     static func missionRecord(_ db: Database, id: String) throws -> MissionRecord {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM mission WHERE id = ?", arguments: [id]) else {
-            throw StorageError.notFound
-        }
+        guard let record = try missionRecords(db, ids: [id]).first else { throw StorageError.notFound }
+        return record
+    }
+
+    /// Missions by id, in the order given, with two queries whatever their number (missions, then participants).
+    static func missionRecords(_ db: Database, ids: [String]) throws -> [MissionRecord] {
+        guard !ids.isEmpty else { return [] }
+        let list = try json(ids)
         let decoder = JSONDecoder()
-        let participants = try Row.fetchAll(
-            db, sql: "SELECT * FROM mission_participant WHERE mission_id = ? ORDER BY position", arguments: [id]
-        ).map { row in
-            Participant(
-                laureateID: row["laureate_id"], shareCents: row["share_cents"],
-                acceptedOn: (row["accepted_on"] as String?).flatMap(CalendarDate.init(iso:)),
-                reviewedOn: (row["reviewed_on"] as String?).flatMap(CalendarDate.init(iso:)),
-                review: try (row["review"] as String?).map { try decoder.decode(SatisfactionReview.self, from: Data($0.utf8)) })
+        var participants: [String: [Participant]] = [:]
+        for row in try Row.fetchAll(
+            db,
+            sql: "SELECT * FROM mission_participant WHERE mission_id IN (SELECT value FROM json_each(?)) ORDER BY mission_id, position",
+            arguments: [list])
+        {
+            participants[row["mission_id"], default: []].append(
+                Participant(
+                    laureateID: row["laureate_id"], shareCents: row["share_cents"],
+                    acceptedOn: (row["accepted_on"] as String?).flatMap(CalendarDate.init(iso:)),
+                    reviewedOn: (row["reviewed_on"] as String?).flatMap(CalendarDate.init(iso:)),
+                    review: try (row["review"] as String?).map { try decoder.decode(SatisfactionReview.self, from: Data($0.utf8)) }))
         }
-        let mission = Mission(
-            id: row["id"], ref: MissionRef(row["ref"] as String)!, title: row["title"],
-            subthemeCodes: try decoder.decode([String].self, from: Data((row["subthemes"] as String).utf8)), expertID: row["expert_id"],
-            participants: participants, state: MissionState(rawValue: row["state"]) ?? .requested,
-            proposal: try (row["proposal"] as String?).map { try decoder.decode(Proposal.self, from: Data($0.utf8)) },
-            report: try (row["report"] as String?).map { try decoder.decode(MissionReport.self, from: Data($0.utf8)) },
-            lastComment: row["last_comment"])
-        return MissionRecord(mission: mission, revision: row["revision"], createdAt: row["created_at"], updatedAt: row["updated_at"])
+        var byID: [String: MissionRecord] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT * FROM mission WHERE id IN (SELECT value FROM json_each(?))", arguments: [list]) {
+            let id: String = row["id"]
+            let mission = Mission(
+                id: id, ref: MissionRef(row["ref"] as String)!, title: row["title"],
+                subthemeCodes: try decoder.decode([String].self, from: Data((row["subthemes"] as String).utf8)), expertID: row["expert_id"],
+                participants: participants[id] ?? [], state: MissionState(rawValue: row["state"]) ?? .requested,
+                proposal: try (row["proposal"] as String?).map { try decoder.decode(Proposal.self, from: Data($0.utf8)) },
+                report: try (row["report"] as String?).map { try decoder.decode(MissionReport.self, from: Data($0.utf8)) },
+                lastComment: row["last_comment"])
+            byID[id] = MissionRecord(
+                mission: mission, revision: row["revision"], createdAt: row["created_at"], updatedAt: row["updated_at"])
+        }
+        return ids.compactMap { byID[$0] }
     }
 
     static func json(_ value: (some Encodable)?) throws -> String? {
@@ -270,7 +285,7 @@ extension AppDatabase {
             let ids = try String.fetchAll(
                 db, sql: "SELECT id FROM mission WHERE (\(filter)) AND revision > ? ORDER BY revision LIMIT ?",
                 arguments: [argument, revision, limit + 1])
-            let records = try ids.prefix(limit).map { try Self.missionRecord(db, id: $0) }
+            let records = try Self.missionRecords(db, ids: Array(ids.prefix(limit)))
             let removed =
                 account.role == .laureate
                 ? try String.fetchAll(

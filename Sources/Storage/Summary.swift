@@ -42,7 +42,7 @@ extension AppDatabase {
                     ($0["id"] as String, Territories.department($0["department_code"])?.regionCode ?? "")
                 })
             let ids = try String.fetchAll(db, sql: "SELECT id FROM mission ORDER BY ref")
-            let missions = try ids.map { try Self.missionRecord(db, id: $0).mission }
+            let missions = try Self.missionRecords(db, ids: ids).map(\.mission)
             var byState: [MissionState: Int] = [:]
             var byTheme: [String: Int] = [:]
             var byRegion: [String: Int] = [:]
