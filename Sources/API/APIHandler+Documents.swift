@@ -58,15 +58,18 @@ extension APIHandler {
         let account = try RequestInfo.account()
         guard case .binary(let body) = input.body else { throw APIProblem.unsupportedBody }
         let source = DocumentSource(rawValue: input.query.source?.rawValue ?? "api") ?? .api
-        let current = try storage { try database.checkNewVersion(documentID: input.path.documentId, source: source, by: account) }
+        _ = try storage { try database.document(id: input.path.documentId, for: account) }
         let expected = try RevisionTag.expected(ifMatch: input.headers.ifMatch)
-        if let expected, expected != current.revision { throw APIProblem(StorageError.stale(current: current.revision)) }
-        if input.query.conflict == true && account.role != .sync { throw APIProblem(StorageError.forbidden) }
+        let conflict = input.query.conflict ?? false
+        let current = try storage {
+            try database.checkNewVersion(
+                documentID: input.path.documentId, source: source, conflict: conflict, by: account, ifRevision: expected)
+        }
         let blob = try await storeBlob(body, fileName: input.query.fileName ?? current.fileName)
         let record = try storage {
             try database.addVersion(
                 documentID: input.path.documentId, fileName: input.query.fileName, blob: blob, source: source,
-                conflict: input.query.conflict ?? false, by: account, ifRevision: expected)
+                conflict: conflict, by: account, ifRevision: expected)
         }
         return .created(.init(headers: .init(eTag: RevisionTag.etag(record.revision)), body: .json(.init(record))))
     }

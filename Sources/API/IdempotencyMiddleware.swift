@@ -30,7 +30,7 @@ struct IdempotencyMiddleware: RouterMiddleware {
             request.body = .init(buffer: body)
             hasher.update(data: Self.canonical(Data(buffer: body)))
         }
-        let fingerprint = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let fingerprint = Hex.string(hasher.finalize())
 
         switch try database.beginIdempotent(scope: scope, key: key, fingerprint: fingerprint) {
         case .replay(let stored):

@@ -56,7 +56,7 @@ public enum AuditVerification: Sendable, Hashable {
 enum Audit {
     static let genesis = String(repeating: "0", count: 64)
 
-    static func hex(_ digest: some Sequence<UInt8>) -> String { digest.map { String(format: "%02x", $0) }.joined() }
+    static func hex(_ digest: some Sequence<UInt8>) -> String { Hex.string(digest) }
 
     /// The digest of a subject's state, from its canonical JSON.
     static func digest(_ value: (some Encodable)?) throws -> String? {
@@ -135,4 +135,9 @@ extension AppDatabase {
             ).map(AuditEvent.init)
         }
     }
+}
+
+/// Digests as lowercase hexadecimal, the one spelling used for SHA-256 everywhere (tokens, blobs, audit, idempotency).
+public enum Hex {
+    public static func string(_ bytes: some Sequence<UInt8>) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
 }

@@ -60,7 +60,7 @@ public struct BlobStore: Sendable {
         }
         guard size > 0 else { throw BlobError.empty }
         guard let type = DocumentType.sniff(head, fileName: fileName) else { throw BlobError.unsupportedType }
-        let sha256 = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let sha256 = Hex.string(hasher.finalize())
         let destination = url(of: sha256)
         try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
         if FileManager.default.fileExists(atPath: destination.path) {

@@ -172,9 +172,14 @@ extension AppDatabase {
         }
     }
 
-    /// Checks that `account` may add a version to `documentID` before any byte is stored.
-    public func checkNewVersion(documentID: String, source: DocumentSource, by account: Account) throws -> DocumentRecord {
+    /// Checks that `account` may add a version to `documentID`, based on the revision it read, before any byte is
+    /// stored. Only the sync service marks a version as a conflict (a Drive change that met an API change).
+    public func checkNewVersion(
+        documentID: String, source: DocumentSource, conflict: Bool = false, by account: Account, ifRevision expected: Int64? = nil
+    ) throws -> DocumentRecord {
         let record = try document(id: documentID, for: account)
+        if let expected, record.revision != expected { throw StorageError.stale(current: record.revision) }
+        if conflict && account.role != .sync { throw StorageError.forbidden }
         _ = try checkDocumentUpload(
             laureateID: record.laureateID, missionID: record.missionID, kind: record.kind, source: source, by: account)
         return record
@@ -186,7 +191,7 @@ extension AppDatabase {
         documentID: String, fileName: String?, blob: StoredBlob, source: DocumentSource, conflict: Bool = false, by account: Account,
         ifRevision expected: Int64?
     ) throws -> DocumentRecord {
-        let current = try checkNewVersion(documentID: documentID, source: source, by: account)
+        let current = try checkNewVersion(documentID: documentID, source: source, conflict: conflict, by: account)
         let now = self.now
         return try writer.write { db in
             let record = try Self.documentRecord(db, id: documentID)

@@ -28,6 +28,6 @@ enum Secrets {
 
     /// What is stored of a token: its SHA-256, hex.
     static func tokenHash(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.string(SHA256.hash(data: Data(token.utf8)))
     }
 }

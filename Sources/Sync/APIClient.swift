@@ -172,6 +172,9 @@ public struct APIClient: Sendable {
     }
 
     static func key(_ parts: String...) -> String {
-        SHA256.hash(data: Data(parts.joined(separator: "\n").utf8)).map { String(format: "%02x", $0) }.joined()
+        hex(SHA256.hash(data: Data(parts.joined(separator: "\n").utf8)))
     }
 }
+
+/// Digests as lowercase hexadecimal, as the API and the journal write them.
+func hex(_ bytes: some Sequence<UInt8>) -> String { bytes.map { String(format: "%02x", $0) }.joined() }

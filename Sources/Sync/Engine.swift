@@ -422,7 +422,7 @@ public struct SyncEngine: Sendable {
             hasher.update(data: chunk)
             size += chunk.count
         }
-        return (size, hasher.finalize().map { String(format: "%02x", $0) }.joined())
+        return (size, hex(hasher.finalize()))
     }
 
     static func stamp() -> String {

@@ -72,6 +72,9 @@ struct DocumentsTests {
             let stale = try await client.upload(
                 "/v1/documents/\(id)/versions", token: laureate.token, bytes: second, headers: [.ifMatch: "\"r1\""])
             #expect(stale.status == .preconditionFailed)
+            let notSync = try await client.upload(
+                "/v1/documents/\(id)/versions?conflict=true", token: laureate.token, bytes: second, headers: [.ifMatch: uploaded.etag!])
+            #expect(notSync.status == .forbidden)
             let versioned = try await client.upload(
                 "/v1/documents/\(id)/versions?file_name=note-v2.txt", token: laureate.token, bytes: second,
                 headers: [.ifMatch: uploaded.etag!])
