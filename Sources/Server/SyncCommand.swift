@@ -38,7 +38,7 @@ struct SyncCommand: AsyncParsableCommand {
         var force = false
         @Flag(help: "Print the summary as JSON.")
         var json = false
-        @Option(help: "Parallel transfers (default 4).")
+        @Option(help: "Parallel transfers and folder listings (default 4).")
         var parallel = 4
 
         func engine() async throws -> SyncEngine {
@@ -81,6 +81,7 @@ struct SyncCommand: AsyncParsableCommand {
             options.direction = direction
             options.dryRun = dryRun
             options.force = force
+            options.parallel = max(1, parallel)
             let isTerminal = isatty(STDERR_FILENO) == 1
             options.progress = { line in
                 FileHandle.standardError.write(Data((isTerminal ? "\r\u{1B}[2K" + line : line + "\n").utf8))
@@ -167,6 +168,7 @@ extension SyncReport {
         var lines = [
             "\(dryRun ? "dry run: would have " : "")pushed \(pushed.count), pulled \(pulled.count), conflicts kept \(conflicts.count), archived \(archived.count), pushed again after a Drive deletion \(repushedAfterRemoteDeletion.count), already in step \(adopted.count)"
         ]
+        lines.append("folders listed \(foldersListed), not listed again (tag unchanged since in step) \(foldersSkipped.count)")
         if let safetyStop { lines.append("safety stop: \(safetyStop)") }
         for path in unknownRemotePaths { lines.append("unknown remote path (left alone): \(path)") }
         for path in repushedAfterRemoteDeletion { lines.append("deleted on the Drive, pushed again: \(path)") }

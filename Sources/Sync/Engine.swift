@@ -19,6 +19,8 @@ public struct SyncOptions: Sendable {
     public var attempts = 5
     public var baseDelay: TimeInterval = 0.2
     public var archiveFolder = "_archive"
+    /// At most this many files are transferred, and folders listed, at once.
+    public var parallel = 4
     /// Where files are downloaded before they are checked and handed on.
     public var scratch: URL = FileManager.default.temporaryDirectory
     public var progress: (@Sendable (String) -> Void)?
@@ -38,6 +40,9 @@ public struct SyncReport: Sendable, Codable, Equatable {
     public var failed: [String: String] = [:]
     public var safetyStop: String?
     public var dryRun = false
+    /// Depth-1 listings made, and the folders not listed because their tag had not moved since they were in step.
+    public var foldersListed = 0
+    public var foldersSkipped: [String] = []
 
     public var exitCode: Int32 { safetyStop != nil ? SyncExit.safetyStop : (failed.isEmpty ? SyncExit.ok : SyncExit.someFilesFailed) }
 }
@@ -90,7 +95,8 @@ public struct SyncEngine: Sendable {
         self.options = options
     }
 
-    /// One run: read both sides, decide per path, act per file (each outcome journaled after it succeeded).
+    /// One run: read both sides, decide per path, act per file (at most `parallel` at once, each outcome journaled
+    /// after it succeeded), then remember which folders are in step.
     public func run() async throws -> SyncReport {
         var report = SyncReport()
         report.dryRun = options.dryRun
@@ -108,21 +114,27 @@ public struct SyncEngine: Sendable {
         }
         let withdrawnIDs = Set(mirror.values.filter(\.withdrawn).map(\.id))
 
-        // The Drive side: one level at a time, only the folders the layout knows.
-        let (remote, unknown) = try await walk()
-        report.unknownRemotePaths = unknown.sorted()
+        // The Drive side: one level at a time, only the folders the layout knows, not those whose tag says "unchanged".
         let entries = try journal.entries()
+        let support = await folderTagSupport()
+        let drive = try await walk(support: support, recorded: try journal.folders(), entries: entries)
+        report.unknownRemotePaths = drive.unknown.sorted()
+        report.foldersListed = drive.listed
+        report.foldersSkipped = drive.skipped.keys.sorted()
         let intents = try journal.intents()
 
         var decisions: [(String, Decision)] = []
-        for path in Set(apiByPath.keys).union(remote.keys).union(entries.keys).sorted() {
-            var decision = decide(api: apiByPath[path], remote: remote[path], journal: entries[path], withdrawnIDs: withdrawnIDs)
+        for path in Set(apiByPath.keys).union(drive.files.keys).union(entries.keys).sorted() {
+            var decision = Self.decide(api: apiByPath[path], remote: drive.files[path], journal: entries[path], withdrawnIDs: withdrawnIDs)
             // A file left by our own interrupted upload is finished, not taken for someone's edit.
             if case .reconcile(let document, let found) = decision, intents[path] == document.sha256 {
                 decision = .push(document, replacing: found)
             }
             if decision != .none { decisions.append((path, decision)) }
         }
+        // Whatever is decided (in any direction) keeps its folders from being taken as in step.
+        var unsettled = Set(drive.unknown.map(\.precomposedStringWithCanonicalMapping))
+        for (path, decision) in decisions where decision != .forget { unsettled.insert(path) }
         decisions = decisions.filter { allowed($0.1) }
 
         let risky = decisions.filter { $0.1.changesExisting }.count
@@ -132,22 +144,34 @@ public struct SyncEngine: Sendable {
                 "\(risky) of \(entries.count) known files would change (threshold \(Int(options.maxChangeRatio * 100)) % or \(options.maxChanges)); rerun with --force if that is intended"
             return report
         }
+        if options.dryRun {
+            for (path, decision) in decisions { note(decision, path, into: &report) }
+            return report
+        }
 
-        var places: (laureates: [String: String], missions: [String: (id: String, laureates: [String])])?
-        var madeCollections: Set<String> = []
-        for (index, (path, decision)) in decisions.enumerated() {
-            options.progress?("[\(index + 1)/\(decisions.count)] \(path)")
-            if options.dryRun {
-                note(decision, path, into: &report)
-                continue
-            }
+        let needsPlaces = decisions.contains { if case .pull(nil, _) = $0.1 { true } else { false } }
+        let places = needsPlaces ? try await retrying { try await api.places() } : nil
+        let collections = Collections()
+        let total = decisions.count
+        let outcomes = try await concurrently(Array(decisions.enumerated()), limit: options.parallel) { item in
+            let (index, (path, decision)) = item
+            options.progress?("[\(index + 1)/\(total)] \(path)")
             do {
-                if case .pull(nil, _) = decision, places == nil { places = try await retrying { try await api.places() } }
-                try await act(decision, path: path, places: places, madeCollections: &madeCollections, report: &report)
+                return (path, Result<Outcome, SyncFailure>.success(try await act(decision, path: path, places: places, collections: collections)))
             } catch {
-                report.failed[path] = "\(error)"
+                return (path, .failure(SyncFailure(description: "\(error)")))
             }
         }
+        for (path, outcome) in outcomes {
+            switch outcome {
+            case .success(let outcome):
+                outcome.note(path, into: &report)
+                if outcome == .inStep { unsettled.remove(path) }
+            case .failure(let failure):
+                report.failed[path] = failure.description
+            }
+        }
+        try settle(drive, support: support, unsettled: unsettled, entries: entries, decided: Set(decisions.map(\.0)))
         return report
     }
 
@@ -162,7 +186,7 @@ public struct SyncEngine: Sendable {
     }
 
     /// The decision table. A side "changed" when it differs from what the journal saw in sync.
-    func decide(api: FeedDocument?, remote: RemoteEntry?, journal: JournalEntry?, withdrawnIDs: Set<String>) -> Decision {
+    static func decide(api: FeedDocument?, remote: RemoteEntry?, journal: JournalEntry?, withdrawnIDs: Set<String>) -> Decision {
         switch (api, remote, journal) {
         case (nil, nil, nil), (nil, nil, .some):
             return journal == nil ? .none : .forget
@@ -176,7 +200,7 @@ public struct SyncEngine: Sendable {
             // The document moved to another path (a new file name): this copy is archived, never deleted.
             if journal.documentID != nil { return .archive(remote) }
             if WebDAVClient.sameVersion(remote.etag, journal.remoteETag) {
-                return journal.isRacy ? .verify(nil, remote, journal, apiChanged: false) : .none
+                return journal.isRacy(listedModified: remote.lastModified) ? .verify(nil, remote, journal, apiChanged: false) : .none
             }
             return .pull(nil, remote)
         case (nil, let remote?, nil):
@@ -188,7 +212,7 @@ public struct SyncEngine: Sendable {
             let remoteChanged =
                 !WebDAVClient.sameVersion(remote.etag, journal.remoteETag) || (remote.length.map { $0 != journal.size } ?? false)
                 || remoteChecksumDiffers(remote, journal.sha256)
-            if !remoteChanged && journal.isRacy && remote.checksums["SHA256"] == nil {
+            if !remoteChanged && journal.isRacy(listedModified: remote.lastModified) && remote.checksums["SHA256"] == nil {
                 return .verify(api, remote, journal, apiChanged: apiChanged)
             }
             switch (apiChanged, remoteChanged) {
@@ -201,214 +225,9 @@ public struct SyncEngine: Sendable {
     }
 
     /// A server that publishes a SHA-256 checksum tells a same-size edit even when its tag does not move.
-    func remoteChecksumDiffers(_ remote: RemoteEntry, _ sha256: String) -> Bool {
+    static func remoteChecksumDiffers(_ remote: RemoteEntry, _ sha256: String) -> Bool {
         guard let published = remote.checksums["SHA256"] else { return false }
         return published != sha256
-    }
-
-    /// Lists `<slug>/dossier/<kind>/` and `<slug>/missions/<ref>/<kind>/` with depth-1 PROPFINDs; anything else under
-    /// the root (but the archive) is reported.
-    func walk() async throws -> (files: [String: RemoteEntry], unknown: [String]) {
-        var files: [String: RemoteEntry] = [:]
-        var unknown: [String] = []
-        var pending = [""]
-        while let folder = pending.popLast() {
-            guard let children = try await retrying({ try await drive.list(folder) }) else { continue }
-            for child in children {
-                let depth = child.path.split(separator: "/").count
-                if child.isCollection {
-                    if child.path == options.archiveFolder { continue }
-                    if depth < 4 || (depth == 4 && child.path.split(separator: "/")[1] == DriveLayout.missionsFolder) {
-                        pending.append(child.path)
-                    } else {
-                        unknown.append(child.path + "/")
-                    }
-                } else if case let layoutPath = child.path.precomposedStringWithCanonicalMapping,
-                    (try? DriveLayout.location(of: layoutPath)) != nil
-                {
-                    // Clients on some systems write names decomposed (NFD): the layout reads them in NFC, IO uses theirs.
-                    files[layoutPath] = child
-                } else {
-                    unknown.append(child.path)
-                }
-            }
-        }
-        return (files, unknown)
-    }
-
-    func note(_ decision: Decision, _ path: String, into report: inout SyncReport) {
-        switch decision {
-        case .push: report.pushed.append(path)
-        case .repush: report.repushedAfterRemoteDeletion.append(path)
-        case .pull: report.pulled.append(path)
-        case .reconcile: report.conflicts.append(path)
-        case .verify: break
-        case .archive: report.archived.append(path)
-        case .unknown(let path): report.unknownRemotePaths.append(path)
-        case .none, .forget: break
-        }
-    }
-
-    func act(
-        _ decision: Decision, path: String, places: (laureates: [String: String], missions: [String: (id: String, laureates: [String])])?,
-        madeCollections: inout Set<String>, report: inout SyncReport
-    ) async throws {
-        switch decision {
-        case .none, .unknown:
-            return
-        case .forget:
-            try journal.forget(path)
-        case .push(let document, let replacing):
-            let etag = try await push(document, to: replacing?.path ?? path, replacing: replacing?.etag, madeCollections: &madeCollections)
-            try journal.record(
-                .init(
-                    path: path, documentID: document.id, version: document.version, sha256: document.sha256, remoteETag: etag,
-                    size: document.size, remoteModified: nil))
-            report.pushed.append(path)
-        case .repush(let document):
-            let etag = try await push(document, to: path, replacing: nil, madeCollections: &madeCollections)
-            try journal.record(
-                .init(
-                    path: path, documentID: document.id, version: document.version, sha256: document.sha256, remoteETag: etag,
-                    size: document.size, remoteModified: nil))
-            report.repushedAfterRemoteDeletion.append(path)
-        case .archive(let remote):
-            let target = "\(options.archiveFolder)/\(Self.stamp())/\(path)"
-            try await makeParents(of: target, made: &madeCollections)
-            try await retrying { try await drive.move(remote.path, to: target) }
-            try journal.forget(path)
-            report.archived.append(path)
-        case .pull(let document, let remote):
-            let (file, sha) = try await fetch(remote, path: path)
-            defer { try? FileManager.default.removeItem(at: file) }
-            let updated: FeedDocument
-            if let document {
-                if document.sha256 == sha {
-                    updated = document
-                } else {
-                    updated = try await retrying { try await api.addVersion(document, file: file, sha256: sha, conflict: false) }
-                }
-            } else {
-                guard let location = try? DriveLayout.location(of: path) else {
-                    report.unknownRemotePaths.append(path)
-                    return
-                }
-                guard let laureate = places?.laureates[location.laureateSlug] else {
-                    report.unknownRemotePaths.append(path)
-                    return
-                }
-                var missionID: String?
-                if let ref = location.missionRef {
-                    guard let mission = places?.missions[ref.description], mission.laureates.contains(laureate) else {
-                        report.unknownRemotePaths.append(path)
-                        return
-                    }
-                    missionID = mission.id
-                }
-                updated = try await retrying {
-                    try await api.create(
-                        laureateID: missionID == nil ? laureate : nil, missionID: missionID, kind: location.kind.rawValue,
-                        fileName: location.fileName, file: file, sha256: sha)
-                }
-            }
-            try journal.record(
-                .init(
-                    path: path, documentID: updated.id, version: updated.version, sha256: sha, remoteETag: remote.etag,
-                    size: remote.length ?? 0, remoteModified: remote.lastModified))
-            report.pulled.append(path)
-        case .verify(let document, let remote, let entry, let apiChanged):
-            let (file, sha) = try await fetch(remote, path: path)
-            try? FileManager.default.removeItem(at: file)
-            if sha == entry.sha256 {
-                // The Drive did not change: record the check (no longer racy), then do what the API side asks.
-                try journal.record(
-                    .init(
-                        path: path, documentID: entry.documentID, version: entry.version, sha256: sha, remoteETag: remote.etag,
-                        size: entry.size,
-                        remoteModified: remote.lastModified))
-                if let document, apiChanged {
-                    try await act(
-                        .push(document, replacing: remote), path: path, places: places, madeCollections: &madeCollections,
-                        report: &report)
-                }
-                return
-            }
-            let next: Decision = document.map { apiChanged ? .reconcile($0, remote) : .pull($0, remote) } ?? .pull(nil, remote)
-            try await act(next, path: path, places: places, madeCollections: &madeCollections, report: &report)
-        case .reconcile(let document, let remote):
-            let (file, sha) = try await fetch(remote, path: path)
-            defer { try? FileManager.default.removeItem(at: file) }
-            if sha == document.sha256 {
-                // Same bytes on both sides (a first run, or a run killed between acting and journaling): in sync.
-                try journal.record(
-                    .init(
-                        path: path, documentID: document.id, version: document.version, sha256: sha, remoteETag: remote.etag,
-                        size: remote.length ?? 0, remoteModified: remote.lastModified))
-                report.adopted.append(path)
-                return
-            }
-            // Both changed: the Drive's bytes become a new version marked as a conflict; the store's stay as the
-            // version before it; the Drive file is left as it is. Nothing is overwritten.
-            let updated = try await retrying { try await api.addVersion(document, file: file, sha256: sha, conflict: true) }
-            try journal.record(
-                .init(
-                    path: path, documentID: updated.id, version: updated.version, sha256: sha, remoteETag: remote.etag,
-                    size: remote.length ?? 0, remoteModified: remote.lastModified))
-            report.conflicts.append(path)
-        }
-    }
-
-    /// Downloads a document from the API to a scratch file, checks it against the feed's size and SHA-256, then PUTs
-    /// it: `If-None-Match: *` to create, `If-Match` to replace.
-    func push(_ document: FeedDocument, to path: String, replacing etag: String?, madeCollections: inout Set<String>) async throws
-        -> String?
-    {
-        let file = scratchFile()
-        defer { try? FileManager.default.removeItem(at: file) }
-        try await retrying { try await api.download(document, to: file) }
-        let (size, sha) = try Self.measure(file)
-        guard size == document.size, sha == document.sha256 else {
-            throw SyncError.checkFailed(path: path, reason: "the API sent \(size) bytes with another digest than its feed")
-        }
-        try await makeParents(of: path, made: &madeCollections)
-        try journal.intend(path, sha256: sha, size: size)
-        var replacing = etag
-        if let current = replacing, current.hasPrefix("W/") {
-            // A weak tag cannot guard a replacement: read the file's tag again.
-            replacing = try await retrying { try await drive.propfind(path, depth: 0) }?.first?.etag ?? current
-        }
-        let precondition: WebDAVClient.Precondition = replacing.map { .replace(etag: $0) } ?? .create
-        return try await retrying { try await drive.put(path, file: file, precondition: precondition) }
-    }
-
-    /// Downloads a Drive file to a scratch file and checks its size and, when the server publishes one, its checksum.
-    func fetch(_ remote: RemoteEntry, path: String) async throws -> (URL, String) {
-        let file = scratchFile()
-        do {
-            _ = try await retrying { try await drive.get(remote.path, to: file) }
-            let (size, sha) = try Self.measure(file)
-            if let length = remote.length, length != size {
-                throw SyncError.checkFailed(path: path, reason: "expected \(length) bytes, got \(size): changed during the run?")
-            }
-            if let published = remote.checksums["SHA256"], published != sha {
-                throw SyncError.checkFailed(path: path, reason: "SHA-256 differs from the server's checksum")
-            }
-            return (file, sha)
-        } catch {
-            try? FileManager.default.removeItem(at: file)
-            throw error
-        }
-    }
-
-    func makeParents(of path: String, made: inout Set<String>) async throws {
-        let segments = path.split(separator: "/").dropLast()
-        var current = ""
-        for segment in segments {
-            current = current.isEmpty ? String(segment) : current + "/" + segment
-            if made.contains(current) { continue }
-            try await retrying { try await drive.makeCollection(current) }
-            made.insert(current)
-        }
     }
 
     func scratchFile() -> URL { options.scratch.appendingPathComponent("mdp-sync-\(UUID().uuidString).part") }

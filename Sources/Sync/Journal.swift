@@ -14,12 +14,15 @@ public struct JournalEntry: Sendable, Hashable {
     public let remoteModified: Date?
     /// When this entry was written.
     public let checkedAt: Date
+    /// The Drive's own spelling of the path when it differs from `path` (a name written decomposed, NFD).
+    public let remotePath: String?
 
     public init(
         path: String, documentID: String?, version: Int?, sha256: String, remoteETag: String?, size: Int, remoteModified: Date?,
-        checkedAt: Date = Date()
+        checkedAt: Date = Date(), remotePath: String? = nil
     ) {
         self.path = path
+        self.remotePath = remotePath == path ? nil : remotePath
         self.documentID = documentID
         self.version = version
         self.sha256 = sha256
@@ -32,9 +35,17 @@ public struct JournalEntry: Sendable, Hashable {
     /// Like git's racily clean index entries: a file checked during the second it was last written may change again
     /// in that same second without its tag, size or date moving (wsgidav's tag is inode-mtime-size, dates have
     /// one-second steps). Its content is verified once more on the next run; once that second is over, never again.
-    public var isRacy: Bool {
-        guard let remoteModified else { return true }
-        return checkedAt < remoteModified.addingTimeInterval(1)
+    /// `listedModified` is the date the Drive lists now, used when the entry has none of its own (after a push).
+    /// The rule compares the client's clock with the server's: they are assumed in step (NTP).
+    public func isRacy(listedModified: Date?) -> Bool {
+        guard let modified = remoteModified ?? listedModified else { return true }
+        return checkedAt < modified.addingTimeInterval(1)
+    }
+
+    /// The Drive entry this journal entry stands for, when its folder was not listed again (its tag did not move).
+    var remoteEntry: RemoteEntry {
+        RemoteEntry(
+            path: remotePath ?? path, isCollection: false, etag: remoteETag, length: size, lastModified: remoteModified, checksums: [:])
     }
 }
 
@@ -75,6 +86,17 @@ public struct Journal: Sendable {
                     );
                     """)
         }
+        migrator.registerMigration("2026-11-27 folder tags") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE entry ADD COLUMN remote_path TEXT;
+                    CREATE TABLE folder (
+                        path TEXT PRIMARY KEY NOT NULL,
+                        etag TEXT NOT NULL,
+                        leaf INTEGER NOT NULL CHECK (leaf IN (0, 1))
+                    );
+                    """)
+        }
         try migrator.migrate(queue)
     }
 
@@ -86,7 +108,7 @@ public struct Journal: Sendable {
                         path: row["path"], documentID: row["document_id"], version: row["version"], sha256: row["sha256"],
                         remoteETag: row["remote_etag"], size: row["size"],
                         remoteModified: (row["remote_modified"] as Double?).map(Date.init(timeIntervalSince1970:)),
-                        checkedAt: Date(timeIntervalSince1970: row["checked_at"]))
+                        checkedAt: Date(timeIntervalSince1970: row["checked_at"]), remotePath: row["remote_path"])
                     return (entry.path, entry)
                 })
         }
@@ -96,12 +118,13 @@ public struct Journal: Sendable {
         try queue.write { db in
             try db.execute(
                 sql: """
-                    INSERT OR REPLACE INTO entry (path, document_id, version, sha256, remote_etag, size, remote_modified, checked_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT OR REPLACE INTO entry
+                        (path, document_id, version, sha256, remote_etag, size, remote_modified, checked_at, remote_path)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     entry.path, entry.documentID, entry.version, entry.sha256, entry.remoteETag, entry.size,
-                    entry.remoteModified?.timeIntervalSince1970, entry.checkedAt.timeIntervalSince1970,
+                    entry.remoteModified?.timeIntervalSince1970, entry.checkedAt.timeIntervalSince1970, entry.remotePath,
                 ])
             try db.execute(sql: "DELETE FROM intent WHERE path = ?", arguments: [entry.path])
         }
@@ -126,6 +149,45 @@ public struct Journal: Sendable {
         try queue.write { db in try db.execute(sql: "DELETE FROM entry WHERE path = ?", arguments: [path]) }
     }
 
+    /// The folders whose listing is known to be in the journal, by path: their tag when they were last listed, and
+    /// whether they held no folder then (a leaf).
+    public func folders() throws -> [String: FolderRecord] {
+        try queue.read { db in
+            Dictionary(
+                uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT path, etag, leaf FROM folder").map {
+                    ($0["path"], FolderRecord(etag: $0["etag"], leaf: $0["leaf"]))
+                })
+        }
+    }
+
+    /// The end of a run, in one transaction: the folders now known in step replace the old ones, and entries left
+    /// without a date of their own (written after a push) take the date the Drive listed.
+    public func settle(folders: [String: FolderRecord], listedDates: [String: Date]) throws {
+        try queue.write { db in
+            try db.execute(sql: "DELETE FROM folder")
+            for (path, record) in folders {
+                try db.execute(
+                    sql: "INSERT INTO folder (path, etag, leaf) VALUES (?, ?, ?)", arguments: [path, record.etag, record.leaf])
+            }
+            for (path, date) in listedDates {
+                try db.execute(
+                    sql: "UPDATE entry SET remote_modified = ? WHERE path = ? AND remote_modified IS NULL",
+                    arguments: [date.timeIntervalSince1970, path])
+            }
+        }
+    }
+
+    /// A value the engine keeps between runs (what the Drive was found to do, for one).
+    public func meta(_ key: String) throws -> String? {
+        try queue.read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key]) }
+    }
+
+    public func setMeta(_ key: String, _ value: String) throws {
+        try queue.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", arguments: [key, value])
+        }
+    }
+
     /// The API side as last read: every document by id, and the feed cursor it was read to.
     public func mirror() throws -> (documents: [String: FeedDocument], cursor: Int64) {
         try queue.read { db in
@@ -147,6 +209,17 @@ public struct Journal: Sendable {
             }
             try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('cursor', ?)", arguments: [String(cursor)])
         }
+    }
+}
+
+/// A folder listed in step: its tag then, and whether it held no folder (a leaf).
+public struct FolderRecord: Sendable, Hashable {
+    public let etag: String
+    public let leaf: Bool
+
+    public init(etag: String, leaf: Bool) {
+        self.etag = etag
+        self.leaf = leaf
     }
 }
 

@@ -101,18 +101,22 @@ public struct WebDAVClient: Sendable {
         case create
         /// Only if the current version has this entity tag (`If-Match`).
         case replace(etag: String)
+        /// Whatever is there: only for the engine's own probe file (`FolderTags`), never a file someone else wrote.
+        case ownProbe
     }
 
     /// Uploads a file under a precondition and returns the new entity tag: from the PUT's answer when the server
     /// sends one, else from one PROPFIND at depth 0.
     public func put(_ path: String, file: URL, precondition: Precondition) async throws -> String? {
-        let header: (String, String) =
+        let condition: [(String, String)] =
             switch precondition {
-            case .create: ("If-None-Match", "*")
-            case .replace(let etag): ("If-Match", Self.normalizedETag(etag))
+            case .create: [("If-None-Match", "*")]
+            case .replace(let etag): [("If-Match", Self.normalizedETag(etag))]
+            case .ownProbe: []
             }
         let response = try await http.perform(
-            HTTPRequest(method: "PUT", url: url(path), headers: [header, ("Content-Type", "application/octet-stream")], body: .file(file)))
+            HTTPRequest(
+                method: "PUT", url: url(path), headers: condition + [("Content-Type", "application/octet-stream")], body: .file(file)))
         try Self.check(response, expected: [200, 201, 204])
         if let etag = response.header("etag") { return Self.normalizedETag(etag) }
         return try await propfind(path, depth: 0)?.first?.etag

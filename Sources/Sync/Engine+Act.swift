@@ -1,0 +1,194 @@
+import Domain
+import Foundation
+
+/// Where the API keeps laureates and missions, to file a new Drive document: laureate id by slug, mission by reference.
+typealias Places = (laureates: [String: String], missions: [String: (id: String, laureates: [String])])
+
+/// What acting on one path did.
+enum Outcome: Equatable, Sendable {
+    case pushed, repushed, archived, pulled, conflictKept, adopted, unknown, forgotten
+    /// The content was read again and both sides are in step: nothing moved.
+    case inStep
+
+    func note(_ path: String, into report: inout SyncReport) {
+        switch self {
+        case .pushed: report.pushed.append(path)
+        case .repushed: report.repushedAfterRemoteDeletion.append(path)
+        case .archived: report.archived.append(path)
+        case .pulled: report.pulled.append(path)
+        case .conflictKept: report.conflicts.append(path)
+        case .adopted: report.adopted.append(path)
+        case .unknown: report.unknownRemotePaths.append(path)
+        case .forgotten, .inStep: break
+        }
+    }
+}
+
+/// A file that could not be synced, for the report.
+struct SyncFailure: Error, Sendable {
+    let description: String
+}
+
+extension SyncEngine {
+    /// What a dry run reports for a decision.
+    func note(_ decision: Decision, _ path: String, into report: inout SyncReport) {
+        switch decision {
+        case .push: report.pushed.append(path)
+        case .repush: report.repushedAfterRemoteDeletion.append(path)
+        case .pull: report.pulled.append(path)
+        case .reconcile: report.conflicts.append(path)
+        case .archive: report.archived.append(path)
+        case .unknown(let path): report.unknownRemotePaths.append(path)
+        case .verify, .none, .forget: break
+        }
+    }
+
+    func act(_ decision: Decision, path: String, places: Places?, collections: Collections) async throws -> Outcome {
+        switch decision {
+        case .none:
+            return .inStep
+        case .unknown:
+            return .unknown
+        case .forget:
+            try journal.forget(path)
+            return .forgotten
+        case .push(let document, let replacing):
+            let target = replacing?.path ?? path
+            let etag = try await push(document, to: target, replacing: replacing?.etag, collections: collections)
+            try journal.record(.pushed(document, path: path, remotePath: target, etag: etag, at: Date()))
+            return .pushed
+        case .repush(let document):
+            let etag = try await push(document, to: path, replacing: nil, collections: collections)
+            try journal.record(.pushed(document, path: path, remotePath: path, etag: etag, at: Date()))
+            return .repushed
+        case .archive(let remote):
+            let target = "\(options.archiveFolder)/\(Self.stamp())/\(path)"
+            try await makeParents(of: target, collections: collections)
+            try await retrying { try await drive.move(remote.path, to: target) }
+            try journal.forget(path)
+            return .archived
+        case .pull(let document, let remote):
+            let (file, sha) = try await fetch(remote, path: path)
+            defer { try? FileManager.default.removeItem(at: file) }
+            let updated: FeedDocument
+            if let document {
+                updated =
+                    document.sha256 == sha
+                    ? document : try await retrying { try await api.addVersion(document, file: file, sha256: sha, conflict: false) }
+            } else {
+                guard let place = Self.place(of: path, in: places) else { return .unknown }
+                updated = try await retrying {
+                    try await api.create(
+                        laureateID: place.missionID == nil ? place.laureateID : nil, missionID: place.missionID, kind: place.kind,
+                        fileName: place.fileName, file: file, sha256: sha)
+                }
+            }
+            try journal.record(.seen(remote, path: path, document: updated, sha256: sha, at: Date()))
+            return .pulled
+        case .verify(let document, let remote, let entry, let apiChanged):
+            let (file, sha) = try await fetch(remote, path: path)
+            try? FileManager.default.removeItem(at: file)
+            if sha == entry.sha256 {
+                // The Drive did not change: record the check (no longer racy), then do what the API side asks.
+                try journal.record(
+                    .init(
+                        path: path, documentID: entry.documentID, version: entry.version, sha256: sha, remoteETag: remote.etag,
+                        size: entry.size, remoteModified: remote.lastModified, checkedAt: Date(), remotePath: remote.path))
+                if let document, apiChanged {
+                    return try await act(.push(document, replacing: remote), path: path, places: places, collections: collections)
+                }
+                return .inStep
+            }
+            let next: Decision = document.map { apiChanged ? .reconcile($0, remote) : .pull($0, remote) } ?? .pull(nil, remote)
+            return try await act(next, path: path, places: places, collections: collections)
+        case .reconcile(let document, let remote):
+            let (file, sha) = try await fetch(remote, path: path)
+            defer { try? FileManager.default.removeItem(at: file) }
+            if sha == document.sha256 {
+                // Same bytes on both sides (a first run, or a run killed between acting and journaling): in sync.
+                try journal.record(.seen(remote, path: path, document: document, sha256: sha, at: Date()))
+                return .adopted
+            }
+            // Both changed: the Drive's bytes become a new version marked as a conflict; the store's stay as the
+            // version before it; the Drive file is left as it is. Nothing is overwritten.
+            let updated = try await retrying { try await api.addVersion(document, file: file, sha256: sha, conflict: true) }
+            try journal.record(.seen(remote, path: path, document: updated, sha256: sha, at: Date()))
+            return .conflictKept
+        }
+    }
+
+    /// The laureate (and mission) a new Drive file belongs to, by its place in the layout; nil when the API knows none.
+    static func place(of path: String, in places: Places?) -> (
+        laureateID: String, missionID: String?, kind: String, fileName: String
+    )? {
+        guard let location = try? DriveLayout.location(of: path), let laureate = places?.laureates[location.laureateSlug] else {
+            return nil
+        }
+        guard let ref = location.missionRef else { return (laureate, nil, location.kind.rawValue, location.fileName) }
+        guard let mission = places?.missions[ref.description], mission.laureates.contains(laureate) else { return nil }
+        return (laureate, mission.id, location.kind.rawValue, location.fileName)
+    }
+
+    /// Downloads a document from the API to a scratch file, checks it against the feed's size and SHA-256, then PUTs
+    /// it: `If-None-Match: *` to create, `If-Match` to replace.
+    func push(_ document: FeedDocument, to path: String, replacing etag: String?, collections: Collections) async throws -> String? {
+        let file = scratchFile()
+        defer { try? FileManager.default.removeItem(at: file) }
+        try await retrying { try await api.download(document, to: file) }
+        let (size, sha) = try Self.measure(file)
+        guard size == document.size, sha == document.sha256 else {
+            throw SyncError.checkFailed(path: path, reason: "the API sent \(size) bytes with another digest than its feed")
+        }
+        try await makeParents(of: path, collections: collections)
+        try journal.intend(path, sha256: sha, size: size)
+        var replacing = etag
+        if let current = replacing, current.hasPrefix("W/") {
+            // A weak tag cannot guard a replacement: read the file's tag again.
+            replacing = try await retrying { try await drive.propfind(path, depth: 0) }?.first?.etag ?? current
+        }
+        let precondition: WebDAVClient.Precondition = replacing.map { .replace(etag: $0) } ?? .create
+        return try await retrying { try await drive.put(path, file: file, precondition: precondition) }
+    }
+
+    /// Downloads a Drive file to a scratch file and checks its size and, when the server publishes one, its checksum.
+    func fetch(_ remote: RemoteEntry, path: String) async throws -> (URL, String) {
+        let file = scratchFile()
+        do {
+            _ = try await retrying { try await drive.get(remote.path, to: file) }
+            let (size, sha) = try Self.measure(file)
+            if let length = remote.length, length != size {
+                throw SyncError.checkFailed(path: path, reason: "expected \(length) bytes, got \(size): changed during the run?")
+            }
+            if let published = remote.checksums["SHA256"], published != sha {
+                throw SyncError.checkFailed(path: path, reason: "SHA-256 differs from the server's checksum")
+            }
+            return (file, sha)
+        } catch {
+            try? FileManager.default.removeItem(at: file)
+            throw error
+        }
+    }
+
+    /// Every parent collection of `path`, each made once per run.
+    func makeParents(of path: String, collections: Collections) async throws {
+        for folder in Self.ancestors(of: path) {
+            try await collections.ensure(folder) { try await retrying { try await drive.makeCollection(folder) } }
+        }
+    }
+}
+
+extension JournalEntry {
+    /// After a push: the document's version, and the tag the Drive gave it (no date yet: the next listing gives it).
+    static func pushed(_ document: FeedDocument, path: String, remotePath: String, etag: String?, at time: Date) -> JournalEntry {
+        JournalEntry(
+            path: path, documentID: document.id, version: document.version, sha256: document.sha256, remoteETag: etag,
+            size: document.size, remoteModified: nil, checkedAt: time, remotePath: remotePath)
+    }
+
+    /// After reading the Drive's file: its listing, and the document version that now holds the same bytes.
+    static func seen(_ remote: RemoteEntry, path: String, document: FeedDocument, sha256: String, at time: Date) -> JournalEntry {
+        JournalEntry(
+            path: path, documentID: document.id, version: document.version, sha256: sha256, remoteETag: remote.etag,
+            size: remote.length ?? 0, remoteModified: remote.lastModified, checkedAt: time, remotePath: remote.path)
+    }
+}

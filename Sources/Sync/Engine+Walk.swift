@@ -1,0 +1,162 @@
+import Domain
+import Foundation
+
+/// The Drive side of a run: files by layout path (NFC), what the layout does not know, and the folders seen.
+struct DriveListing {
+    /// Listed, or taken from the journal for a folder whose tag did not move.
+    var files: [String: RemoteEntry] = [:]
+    var unknown: [String] = []
+    /// Every folder of the layout seen (listed or skipped), as its parent listed it, with when that listing was asked.
+    var folders: [String: (entry: RemoteEntry, askedAt: Date)] = [:]
+    /// Listed folders that held no folder.
+    var leaves: Set<String> = []
+    /// Folders not listed again, by path, with the record that let them be skipped.
+    var skipped: [String: FolderRecord] = [:]
+    /// The records of folders below a skipped one (a Drive whose tags move with anything below), kept as they were.
+    var recordedBelowSkipped: [String: FolderRecord] = [:]
+    /// How many listings were made.
+    var listed = 0
+}
+
+extension SyncEngine {
+    /// Lists `<slug>/dossier/<kind>/` and `<slug>/missions/<ref>/<kind>/` with depth-1 PROPFINDs, a level at a time and
+    /// `parallel` folders at once; anything else under the root (but the archive) is reported. A folder whose tag is
+    /// the one recorded when it was last in step is not listed: its files are the journal's.
+    func walk(support: FolderTagSupport, recorded: [String: FolderRecord], entries: [String: JournalEntry]) async throws
+        -> DriveListing
+    {
+        var listing = DriveListing()
+        var level = [""]
+        while !level.isEmpty {
+            let askedAt = Date()
+            listing.listed += level.count
+            let listed = try await concurrently(level, limit: options.parallel) { folder in
+                (folder, try await retrying { try await drive.list(folder) })
+            }
+            var next: [String] = []
+            for (folder, children) in listed {
+                guard let children else { continue }  // gone since its parent was listed
+                var holdsFolders = false
+                for child in children {
+                    let segments = child.path.split(separator: "/")
+                    if child.isCollection {
+                        holdsFolders = true
+                        if child.path == options.archiveFolder { continue }
+                        guard segments.count < 4 || (segments.count == 4 && segments[1] == DriveLayout.missionsFolder) else {
+                            listing.unknown.append(child.path + "/")
+                            continue
+                        }
+                        listing.folders[child.path] = (child, askedAt)
+                        if let record = recorded[child.path], record.leaf || support == .recursive, support != .none,
+                            child.etag != nil, WebDAVClient.sameVersion(child.etag, record.etag)
+                        {
+                            listing.skipped[child.path] = record
+                        } else {
+                            next.append(child.path)
+                        }
+                    } else if case let layoutPath = child.path.precomposedStringWithCanonicalMapping,
+                        (try? DriveLayout.location(of: layoutPath)) != nil
+                    {
+                        // Clients on some systems write names decomposed (NFD): the layout reads them in NFC, IO uses theirs.
+                        listing.files[layoutPath] = child
+                    } else {
+                        listing.unknown.append(child.path)
+                    }
+                }
+                if !folder.isEmpty && !holdsFolders { listing.leaves.insert(folder) }
+            }
+            level = next
+        }
+        if !listing.skipped.isEmpty {
+            let skipped = Set(listing.skipped.keys.map(\.precomposedStringWithCanonicalMapping))
+            for entry in entries.values where Self.ancestors(of: entry.path).contains(where: skipped.contains) {
+                listing.files[entry.path] = entry.remoteEntry
+            }
+            for (path, record) in recorded where Self.ancestors(of: path + "/x").dropLast().contains(where: listing.skipped.keys.contains) {
+                listing.recordedBelowSkipped[path] = record
+            }
+        }
+        return listing
+    }
+
+    /// Remembers the folders found in step, so the next run lists them only if their tag moved. A folder is in step
+    /// when nothing under it was decided or left unknown, no file under it needs its content checked again, and its
+    /// tag was read at least a second after its last change (a tag with one-second steps could still move unseen).
+    func settle(_ drive: DriveListing, support: FolderTagSupport, unsettled: Set<String>, entries: [String: JournalEntry], decided: Set<String>)
+        throws
+    {
+        var listedDates: [String: Date] = [:]
+        var unsettledPaths = unsettled
+        for (path, remote) in drive.files where !decided.contains(path) {
+            guard let entry = entries[path] else { continue }
+            if entry.isRacy(listedModified: remote.lastModified) {
+                unsettledPaths.insert(path)
+            } else if entry.remoteModified == nil, let listed = remote.lastModified {
+                listedDates[path] = listed
+            }
+        }
+        var records: [String: FolderRecord] = [:]
+        if support != .none {
+            let unsettledFolders = Set(unsettledPaths.flatMap(Self.ancestors(of:)))
+            for (path, (folder, askedAt)) in drive.folders {
+                guard let etag = folder.etag, let modified = folder.lastModified, askedAt >= modified.addingTimeInterval(1),
+                    !unsettledFolders.contains(path.precomposedStringWithCanonicalMapping)
+                else { continue }
+                let leaf = drive.skipped[path]?.leaf ?? drive.leaves.contains(path)
+                if leaf || support == .recursive { records[path] = FolderRecord(etag: etag, leaf: leaf) }
+            }
+            for (path, record) in drive.recordedBelowSkipped
+            where Self.ancestors(of: path + "/x").dropLast().contains(where: { drive.skipped[$0] != nil && records[$0] != nil }) {
+                records[path] = record
+            }
+        }
+        try journal.settle(folders: records, listedDates: listedDates)
+    }
+
+    /// "a/b/c.txt" → ["a", "a/b"]: the folders that hold a path.
+    static func ancestors(of path: String) -> [String] {
+        var result: [String] = []
+        var current = ""
+        for segment in path.split(separator: "/").dropLast() {
+            current = current.isEmpty ? String(segment) : current + "/" + segment
+            result.append(current)
+        }
+        return result
+    }
+}
+
+/// Runs `body` over `items` with at most `limit` running at once; the results come back in the items' order.
+func concurrently<Item: Sendable, Result: Sendable>(
+    _ items: [Item], limit: Int, _ body: @escaping @Sendable (Item) async throws -> Result
+) async throws -> [Result] {
+    try await withThrowingTaskGroup(of: (Int, Result).self) { group in
+        var results = [Result?](repeating: nil, count: items.count)
+        var next = 0
+        func start() {
+            let index = next
+            group.addTask { (index, try await body(items[index])) }
+            next += 1
+        }
+        while next < min(max(1, limit), items.count) { start() }
+        while let (index, result) = try await group.next() {
+            results[index] = result
+            if next < items.count { start() }
+        }
+        return results.map { $0! }
+    }
+}
+
+/// The collections made during a run, each asked for once even when several transfers need it at the same moment.
+actor Collections {
+    private var made: [String: Task<Void, any Error>] = [:]
+
+    func ensure(_ path: String, _ make: @escaping @Sendable () async throws -> Void) async throws {
+        if let task = made[path] { return try await task.value }
+        let task = Task { try await make() }
+        made[path] = task
+        do { try await task.value } catch {
+            made[path] = nil
+            throw error
+        }
+    }
+}
