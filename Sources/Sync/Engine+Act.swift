@@ -43,7 +43,27 @@ extension SyncEngine {
         }
     }
 
-    func act(_ decision: Decision, path: String, places: Places?, collections: Collections) async throws -> Outcome {
+    /// Acts on one path. A push refused with 412 (the Drive file changed, or appeared, since it was listed) is decided
+    /// again once from a fresh read of that file: it then becomes a pull or a conflict kept, never an overwrite.
+    func act(_ decision: Decision, path: String, places: Places?, collections: Collections, again: Bool = false) async throws -> Outcome {
+        do {
+            return try await perform(decision, path: path, places: places, collections: collections)
+        } catch WebDAVError.preconditionFailed where !again {
+            let document: FeedDocument
+            let target: String
+            switch decision {
+            case .push(let pushed, let replacing): (document, target) = (pushed, replacing?.path ?? path)
+            case .repush(let pushed): (document, target) = (pushed, path)
+            case .verify(let pushed?, let remote, _, apiChanged: true): (document, target) = (pushed, remote.path)
+            default: throw WebDAVError.preconditionFailed
+            }
+            let fresh = try await retrying { try await drive.propfind(target, depth: 0) }?.first
+            let next = Self.decide(api: document, remote: fresh, journal: try journal.entry(path), withdrawnIDs: [])
+            return try await act(next, path: path, places: places, collections: collections, again: true)
+        }
+    }
+
+    private func perform(_ decision: Decision, path: String, places: Places?, collections: Collections) async throws -> Outcome {
         switch decision {
         case .none:
             return .inStep
@@ -95,12 +115,12 @@ extension SyncEngine {
                         path: path, documentID: entry.documentID, version: entry.version, sha256: sha, remoteETag: remote.etag,
                         size: entry.size, remoteModified: remote.lastModified, checkedAt: Date(), remotePath: remote.path))
                 if let document, apiChanged {
-                    return try await act(.push(document, replacing: remote), path: path, places: places, collections: collections)
+                    return try await perform(.push(document, replacing: remote), path: path, places: places, collections: collections)
                 }
                 return .inStep
             }
             let next: Decision = document.map { apiChanged ? .reconcile($0, remote) : .pull($0, remote) } ?? .pull(nil, remote)
-            return try await act(next, path: path, places: places, collections: collections)
+            return try await perform(next, path: path, places: places, collections: collections)
         case .reconcile(let document, let remote):
             let (file, sha) = try await fetch(remote, path: path)
             defer { try? FileManager.default.removeItem(at: file) }
@@ -147,7 +167,12 @@ extension SyncEngine {
             replacing = try await retrying { try await drive.propfind(path, depth: 0) }?.first?.etag ?? current
         }
         let precondition: WebDAVClient.Precondition = replacing.map { .replace(etag: $0) } ?? .create
-        return try await retrying { try await drive.put(path, file: file, precondition: precondition) }
+        do {
+            return try await retrying { try await drive.put(path, file: file, precondition: precondition) }
+        } catch WebDAVError.preconditionFailed {
+            try journal.dropIntent(path)
+            throw WebDAVError.preconditionFailed
+        }
     }
 
     /// Downloads a Drive file to a scratch file and checks its size and, when the server publishes one, its checksum.

@@ -104,14 +104,21 @@ public struct Journal: Sendable {
         try queue.read { db in
             Dictionary(
                 uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT * FROM entry").map { row in
-                    let entry = JournalEntry(
-                        path: row["path"], documentID: row["document_id"], version: row["version"], sha256: row["sha256"],
-                        remoteETag: row["remote_etag"], size: row["size"],
-                        remoteModified: (row["remote_modified"] as Double?).map(Date.init(timeIntervalSince1970:)),
-                        checkedAt: Date(timeIntervalSince1970: row["checked_at"]), remotePath: row["remote_path"])
+                    let entry = Self.entry(row)
                     return (entry.path, entry)
                 })
         }
+    }
+
+    public func entry(_ path: String) throws -> JournalEntry? {
+        try queue.read { db in try Row.fetchOne(db, sql: "SELECT * FROM entry WHERE path = ?", arguments: [path]).map(Self.entry) }
+    }
+
+    private static func entry(_ row: Row) -> JournalEntry {
+        JournalEntry(
+            path: row["path"], documentID: row["document_id"], version: row["version"], sha256: row["sha256"], remoteETag: row["remote_etag"],
+            size: row["size"], remoteModified: (row["remote_modified"] as Double?).map(Date.init(timeIntervalSince1970:)),
+            checkedAt: Date(timeIntervalSince1970: row["checked_at"]), remotePath: row["remote_path"])
     }
 
     public func record(_ entry: JournalEntry) throws {
@@ -135,6 +142,11 @@ public struct Journal: Sendable {
         try queue.write { db in
             try db.execute(sql: "INSERT OR REPLACE INTO intent (path, sha256, size) VALUES (?, ?, ?)", arguments: [path, sha256, size])
         }
+    }
+
+    /// The Drive refused the upload outright (412): nothing of ours is there.
+    public func dropIntent(_ path: String) throws {
+        try queue.write { db in try db.execute(sql: "DELETE FROM intent WHERE path = ?", arguments: [path]) }
     }
 
     /// The uploads that started and did not finish, by path (their SHA-256).

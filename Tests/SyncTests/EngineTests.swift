@@ -270,6 +270,59 @@ struct EngineGuardTests {
     }
 
     @Test(arguments: TestServers.names)
+    func aDriveFileEditedDuringARunIsNeverOverwritten(_ server: String) async throws {
+        let (api, dav, _, laureate, journal) = try await setUp(server)
+        let created = try await api.call(
+            "POST", "/v1/laureates/\(laureate.id)/documents?kind=application&file_name=rapport.txt", bytes: Array("version 1\n".utf8))
+        let id = try #require(created.body["id"] as? String)
+        let path = "\(laureate.slug)/dossier/application/rapport.txt"
+        var report = try await engine(api, dav, journal).run().only(laureate.slug)
+        #expect(report.pushed == [path])
+        // Checked in the second it was written, the file is read once more by the next run; after that its tag is
+        // trusted and a change in the API goes straight to the PUT.
+        try await waitPastTheSecond(of: Date())
+        report = try await engine(api, dav, journal).run().only(laureate.slug)
+        #expect(report.pushed.isEmpty && report.pulled.isEmpty && report.failed.isEmpty, "\(report)")
+
+        // 1. The API has a new version; just as the run is about to put it on the Drive, someone edits the Drive file.
+        let current = try await api.call("GET", "/v1/documents/\(id)")
+        let apiEdit = Array("version 2, written in the API\n".utf8)
+        #expect(
+            try await api.call("POST", "/v1/documents/\(id)/versions", bytes: apiEdit, headers: [("If-Match", current.etag!)]).status == 201)
+        let personEdit = Array("version 2, written on the Drive by a person\n".utf8)
+        let url = dav.url(path)
+        // (Forced: this test's journal may know only this file, and the threshold has its own test.)
+        report = try await engine(api, dav, journal) { options in
+            options.force = true
+            options.progress = DriveEditor.whenReaching(path) { try putWithCurl(personEdit, to: url) }
+        }.run().only(laureate.slug)
+        // The PUT is refused (412), the file read again: the person's bytes become a conflict version, nothing is lost.
+        #expect(report.conflicts == [path] && report.pushed.isEmpty && report.failed.isEmpty, "\(report)")
+        let fetched = FileManager.default.temporaryDirectory.appendingPathComponent("edited-\(UUID().uuidString)")
+        _ = try await dav.get(path, to: fetched)
+        #expect(sha(Array(try Data(contentsOf: fetched))) == sha(personEdit))
+        var document = try await api.call("GET", "/v1/documents/\(id)")
+        #expect(document.body["version"] as? Int == 3 && document.body["conflict"] as? Bool == true)
+        #expect(document.body["sha256"] as? String == sha(personEdit))
+        #expect(try await api.call("GET", "/v1/documents/\(id)/content?version=2").status == 200)
+
+        // 2. Edited on the Drive, then edited again while the run downloads it: the download does not match the listing,
+        //    the file is reported and left; the next run takes the last version.
+        let firstEdit = Array("a third version from the Drive\n".utf8)
+        let secondEdit = Array("a fourth, longer version from the Drive\n".utf8)
+        try putWithCurl(firstEdit, to: url)
+        report = try await engine(api, dav, journal) { options in
+            options.force = true
+            options.progress = DriveEditor.whenReaching(path) { try putWithCurl(secondEdit, to: url) }
+        }.run().only(laureate.slug)
+        #expect(report.failed[path] != nil && report.pulled.isEmpty, "\(report)")
+        report = try await engine(api, dav, journal) { $0.force = true }.run().only(laureate.slug)
+        #expect(report.pulled == [path] && report.failed.isEmpty, "\(report)")
+        document = try await api.call("GET", "/v1/documents/\(id)")
+        #expect(document.body["sha256"] as? String == sha(secondEdit) && document.body["version"] as? Int == 4)
+    }
+
+    @Test(arguments: TestServers.names)
     func aDryRunChangesNothingAndTheThresholdStopsAMassChange(_ server: String) async throws {
         let (api, dav, _, laureate, journal) = try await setUp(server)
         for index in 0..<6 {
@@ -294,6 +347,36 @@ struct EngineGuardTests {
         report = try await engine(api, dav, journal) { $0.force = true }.run().only(laureate.slug)
         #expect(report.repushedAfterRemoteDeletion.count == 6 && report.failed.isEmpty, "\(report)")
     }
+}
+
+/// A person editing the Drive at a chosen moment of a run: once, when the run's progress reaches a path.
+final class DriveEditor: @unchecked Sendable {
+    private let lock = NSLock()
+    private var done = false
+
+    static func whenReaching(_ path: String, edit: @escaping @Sendable () throws -> Void) -> @Sendable (String) -> Void {
+        let editor = DriveEditor()
+        return { line in
+            guard line.hasSuffix("] " + path) else { return }
+            editor.lock.lock()
+            defer { editor.lock.unlock() }
+            if !editor.done {
+                editor.done = true
+                try? edit()
+            }
+        }
+    }
+}
+
+/// A plain PUT by another client (curl), as a person's Drive client would write.
+func putWithCurl(_ bytes: [UInt8], to url: String) throws {
+    let file = try temporaryFile(bytes)
+    let curl = Process()
+    curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+    curl.arguments = ["-sf", "-o", "/dev/null", "-T", file.path, url]
+    try curl.run()
+    curl.waitUntilExit()
+    #expect(curl.terminationStatus == 0, "curl -T \(url)")
 }
 
 /// Waits until the clock is past the second `date` falls in (the Drive's dates count whole seconds).
