@@ -126,23 +126,21 @@ extension SyncEngine {
 }
 
 /// Runs `body` over `items` with at most `limit` running at once; the results come back in the items' order.
-func concurrently<Item: Sendable, Result: Sendable>(
-    _ items: [Item], limit: Int, _ body: @escaping @Sendable (Item) async throws -> Result
-) async throws -> [Result] {
-    try await withThrowingTaskGroup(of: (Int, Result).self) { group in
-        var results = [Result?](repeating: nil, count: items.count)
-        var next = 0
-        func start() {
-            let index = next
+func concurrently<Item: Sendable, Output: Sendable>(
+    _ items: [Item], limit: Int, _ body: @escaping @Sendable (Item) async throws -> Output
+) async throws -> [Output] {
+    try await withThrowingTaskGroup(of: (Int, Output).self) { group in
+        var waiting = items.indices.reversed() as [Int]
+        for _ in 0..<max(1, limit) {
+            guard let index = waiting.popLast() else { break }
             group.addTask { (index, try await body(items[index])) }
-            next += 1
         }
-        while next < min(max(1, limit), items.count) { start() }
-        while let (index, result) = try await group.next() {
-            results[index] = result
-            if next < items.count { start() }
+        var results = [Output?](repeating: nil, count: items.count)
+        while let (index, output) = try await group.next() {
+            results[index] = output
+            if let next = waiting.popLast() { group.addTask { (next, try await body(items[next])) } }
         }
-        return results.map { $0! }
+        return results.compactMap { $0 }
     }
 }
 

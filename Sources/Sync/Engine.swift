@@ -152,10 +152,10 @@ public struct SyncEngine: Sendable {
         let needsPlaces = decisions.contains { if case .pull(nil, _) = $0.1 { true } else { false } }
         let places = needsPlaces ? try await retrying { try await api.places() } : nil
         let collections = Collections()
-        let total = decisions.count
-        let outcomes = try await concurrently(Array(decisions.enumerated()), limit: options.parallel) { item in
-            let (index, (path, decision)) = item
-            options.progress?("[\(index + 1)/\(total)] \(path)")
+        let planned = decisions
+        let outcomes = try await concurrently(Array(planned.indices), limit: options.parallel) { index in
+            let (path, decision) = planned[index]
+            options.progress?("[\(index + 1)/\(planned.count)] \(path)")
             do {
                 return (path, Result<Outcome, SyncFailure>.success(try await act(decision, path: path, places: places, collections: collections)))
             } catch {

@@ -202,12 +202,19 @@ final class MultistatusParser: NSObject, XMLParserDelegate {
 
     private init(basePath: String) { self.basePath = basePath }
 
+    /// FoundationXML's parser (libxml2 underneath, a per-thread "current parser") is not documented as safe on several
+    /// threads at once on Linux; parsing is short next to the transfer, so listings parsed in parallel take turns.
+    private static let oneAtATime = NSLock()
+
     static func parse(_ data: Data, basePath: String) throws -> [RemoteEntry] {
         let delegate = MultistatusParser(basePath: basePath)
         let parser = XMLParser(data: data)
         parser.shouldProcessNamespaces = true
         parser.delegate = delegate
-        guard parser.parse(), delegate.sawMultistatus else {
+        oneAtATime.lock()
+        let parsed = parser.parse()
+        oneAtATime.unlock()
+        guard parsed, delegate.sawMultistatus else {
             throw WebDAVError.malformedResponse(parser.parserError.map { "\($0)" } ?? "not a multistatus")
         }
         return delegate.entries
