@@ -32,7 +32,8 @@ extension APIHandler {
         let place = try storage {
             try database.checkDocumentUpload(laureateID: laureateID, missionID: missionID, kind: kind, source: source, by: account)
         }
-        let blob = try await storeBlob(body, fileName: fileName)
+        let blob = try await stageBlob(body, fileName: fileName)
+        defer { blob.discard() }
         return try storage {
             try database.addDocument(
                 laureateID: place.laureateID, missionID: place.missionID, kind: kind, fileName: fileName, blob: blob, source: source,
@@ -40,9 +41,10 @@ extension APIHandler {
         }
     }
 
-    func storeBlob(_ body: HTTPBody, fileName: String) async throws -> StoredBlob {
+    /// Streams the body to a staged file; the transaction that records the document puts it in place.
+    func stageBlob(_ body: HTTPBody, fileName: String) async throws -> StagedBlob {
         do {
-            return try await database.blobs.store(body, limit: maxDocumentBytes, fileName: fileName)
+            return try await database.blobs.stage(body, limit: maxDocumentBytes, fileName: fileName)
         } catch BlobError.tooLarge(let limit) {
             throw APIProblem(.contentTooLarge, code: "payload_too_large", title: "The file is larger than \(limit) bytes")
         } catch BlobError.unsupportedType {
@@ -65,7 +67,8 @@ extension APIHandler {
             try database.checkNewVersion(
                 documentID: input.path.documentId, source: source, conflict: conflict, by: account, ifRevision: expected)
         }
-        let blob = try await storeBlob(body, fileName: input.query.fileName ?? current.fileName)
+        let blob = try await stageBlob(body, fileName: input.query.fileName ?? current.fileName)
+        defer { blob.discard() }
         let record = try storage {
             try database.addVersion(
                 documentID: input.path.documentId, fileName: input.query.fileName, blob: blob, source: source,

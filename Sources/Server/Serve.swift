@@ -29,6 +29,9 @@ struct Serve: AsyncParsableCommand {
         let database = try AppDatabase.file(
             inDirectory: settings.dataDirectory,
             options: .init(clock: settings.clock, sessionLifetime: TimeInterval(settings.sessionHours) * 3600))
+        // Before any request: files of uploads killed between their file and their commit are not kept.
+        let swept = try database.sweepUnreferencedBlobs()
+        if swept > 0 { Logger(label: "mdp").notice("removed \(swept) unreferenced blob files") }
         let demoNotice = demo ? try await Demo.prepare(database, dataDirectory: settings.dataDirectory) : nil
         let app = try buildApplication(settings, database: database, notice: demoNotice)
         try await app.runService()

@@ -116,11 +116,13 @@ extension AppDatabase {
         }
     }
 
-    /// A new document from a stored blob, in one transaction with its first version and its audit event.
+    /// A new document from a staged file, in one transaction with its first version and its audit event; the file is
+    /// put in place as the transaction's last step, so a refusal leaves no file behind.
     public func addDocument(
-        laureateID: String, missionID: String?, kind: DocumentKind, fileName: String, blob: StoredBlob, source: DocumentSource,
+        laureateID: String, missionID: String?, kind: DocumentKind, fileName: String, blob staged: StagedBlob, source: DocumentSource,
         conflict: Bool = false, by account: Account
     ) throws -> DocumentRecord {
+        let blob = staged.stored
         let place = try checkDocumentUpload(laureateID: laureateID, missionID: missionID, kind: kind, source: source, by: account)
         let id = Self.newID()
         let now = self.now
@@ -136,6 +138,7 @@ extension AppDatabase {
             try Self.appendEvent(
                 db, at: now, actorID: account.id, action: "document.added", subjectType: "document", subjectID: id,
                 before: String?.none, after: ["sha256": blob.sha256, "file_name": record.fileName, "kind": kind.rawValue])
+            try blobs.commit(staged)
             return record
         }
     }
@@ -188,9 +191,10 @@ extension AppDatabase {
     /// A new version of a document, based on the revision the caller read. `conflict` marks a version that came from
     /// the Drive while the API side had changed too: both are kept, nothing is overwritten.
     public func addVersion(
-        documentID: String, fileName: String?, blob: StoredBlob, source: DocumentSource, conflict: Bool = false, by account: Account,
-        ifRevision expected: Int64?
+        documentID: String, fileName: String?, blob staged: StagedBlob, source: DocumentSource, conflict: Bool = false,
+        by account: Account, ifRevision expected: Int64?
     ) throws -> DocumentRecord {
+        let blob = staged.stored
         let current = try checkNewVersion(documentID: documentID, source: source, conflict: conflict, by: account)
         let now = self.now
         return try writer.write { db in
@@ -207,7 +211,9 @@ extension AppDatabase {
             try Self.appendEvent(
                 db, at: now, actorID: account.id, action: "document.versioned", subjectType: "document", subjectID: documentID,
                 before: ["sha256": record.sha256], after: ["sha256": blob.sha256, "version": String(version)])
-            return try Self.documentRecord(db, id: documentID)
+            let updated = try Self.documentRecord(db, id: documentID)
+            try blobs.commit(staged)
+            return updated
         }
     }
 
@@ -277,5 +283,14 @@ extension AppDatabase {
                 } ?? false
             return (readable, max(last ?? revision, revision), more)
         }
+    }
+}
+
+extension AppDatabase {
+    /// Removes the blob files no document version refers to (an upload interrupted between its file and its commit)
+    /// and leftover temporary files. Run at start, before the server takes requests. Returns how many were removed.
+    public func sweepUnreferencedBlobs() throws -> Int {
+        let referenced = try writer.read { db in Set(try String.fetchAll(db, sql: "SELECT DISTINCT sha256 FROM document_version")) }
+        return try blobs.sweep(keeping: referenced)
     }
 }
