@@ -69,7 +69,7 @@ extension SyncEngine {
         }
         if !listing.skipped.isEmpty {
             let skipped = Set(listing.skipped.keys.map(\.precomposedStringWithCanonicalMapping))
-            for entry in entries.values where Self.ancestors(of: entry.path).contains(where: skipped.contains) {
+            for entry in entries.values where Self.isBelow(entry.path, anyOf: skipped) {
                 listing.files[entry.path] = entry.remoteEntry
             }
             for (path, record) in recorded where Self.ancestors(of: path + "/x").dropLast().contains(where: listing.skipped.keys.contains) {
@@ -111,6 +111,16 @@ extension SyncEngine {
             }
         }
         try journal.settle(folders: records, listedDates: listedDates)
+    }
+
+    /// Whether one of `folders` holds `path`, at any depth (parents first: a skipped folder is most often the parent).
+    static func isBelow(_ path: String, anyOf folders: Set<String>) -> Bool {
+        var end = path.endIndex
+        while let slash = path[..<end].lastIndex(of: "/") {
+            if folders.contains(String(path[..<slash])) { return true }
+            end = slash
+        }
+        return false
     }
 
     /// "a/b/c.txt" → ["a", "a/b"]: the folders that hold a path.

@@ -102,17 +102,7 @@ public struct SyncEngine: Sendable {
         report.dryRun = options.dryRun
         try await retrying { try await api.verify() }
 
-        // The API side: the feed since the last cursor, applied to the mirror.
-        var (mirror, cursor) = try journal.mirror()
-        let changes = try await retrying { try await api.feed(after: cursor) }
-        if !options.dryRun { try journal.applyFeed(changes.documents, cursor: changes.cursor) }
-        for document in changes.documents { mirror[document.id] = document }
-        cursor = changes.cursor
-        var apiByPath: [String: FeedDocument] = [:]
-        for document in mirror.values where !document.withdrawn {
-            if let path = document.drivePath { apiByPath[path] = document }
-        }
-        let withdrawnIDs = Set(mirror.values.filter(\.withdrawn).map(\.id))
+        let (apiByPath, withdrawnIDs) = try await apiSide()
 
         // The Drive side: one level at a time, only the folders the layout knows, not those whose tag says "unchanged".
         let entries = try journal.entries()
@@ -173,6 +163,26 @@ public struct SyncEngine: Sendable {
         }
         try settle(drive, support: support, unsettled: unsettled, entries: entries, decided: Set(decisions.map(\.0)))
         return report
+    }
+
+    /// The API side: the mirror brought up to date with the feed since its cursor (and saved, but in a dry run), as
+    /// documents by Drive path and the ids of withdrawn ones. The mirror itself is let go on return.
+    func apiSide() async throws -> (byPath: [String: FeedDocument], withdrawnIDs: Set<String>) {
+        var (mirror, cursor) = try journal.mirror()
+        let changes = try await retrying { [cursor] in try await api.feed(after: cursor) }
+        if !options.dryRun { try journal.applyFeed(changes.documents, cursor: changes.cursor) }
+        for document in changes.documents { mirror[document.id] = document }
+        var byPath: [String: FeedDocument] = [:]
+        byPath.reserveCapacity(mirror.count)
+        var withdrawnIDs: Set<String> = []
+        for document in mirror.values {
+            if document.withdrawn {
+                withdrawnIDs.insert(document.id)
+            } else if let path = document.drivePath {
+                byPath[path] = document
+            }
+        }
+        return (byPath, withdrawnIDs)
     }
 
     func allowed(_ decision: Decision) -> Bool {

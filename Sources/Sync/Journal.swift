@@ -97,28 +97,59 @@ public struct Journal: Sendable {
                     );
                     """)
         }
+        migrator.registerMigration("2026-11-27 mirror in columns") { db in
+            // The mirror is a copy of the API side: rebuilt from the start of the feed, read without decoding JSON.
+            try db.execute(
+                sql: """
+                    DROP TABLE mirror;
+                    CREATE TABLE mirror (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        laureate_id TEXT NOT NULL,
+                        laureate_slug TEXT NOT NULL,
+                        mission_id TEXT,
+                        mission_ref TEXT,
+                        kind TEXT NOT NULL,
+                        version INTEGER NOT NULL,
+                        file_name TEXT NOT NULL,
+                        size INTEGER NOT NULL,
+                        sha256 TEXT NOT NULL,
+                        revision INTEGER NOT NULL,
+                        withdrawn INTEGER NOT NULL CHECK (withdrawn IN (0, 1)),
+                        drive_path TEXT
+                    );
+                    DELETE FROM meta WHERE key = 'cursor';
+                    """)
+        }
         try migrator.migrate(queue)
     }
 
     public func entries() throws -> [String: JournalEntry] {
         try queue.read { db in
-            Dictionary(
-                uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT * FROM entry").map { row in
-                    let entry = Self.entry(row)
-                    return (entry.path, entry)
-                })
+            var entries: [String: JournalEntry] = [:]
+            entries.reserveCapacity(try Int.fetchOne(db, sql: "SELECT count(*) FROM entry") ?? 0)
+            let rows = try Row.fetchCursor(db, sql: "SELECT \(Self.entryColumns) FROM entry")
+            while let row = try rows.next() {
+                let entry = Self.entry(row)
+                entries[entry.path] = entry
+            }
+            return entries
         }
     }
 
     public func entry(_ path: String) throws -> JournalEntry? {
-        try queue.read { db in try Row.fetchOne(db, sql: "SELECT * FROM entry WHERE path = ?", arguments: [path]).map(Self.entry) }
+        try queue.read { db in
+            try Row.fetchOne(db, sql: "SELECT \(Self.entryColumns) FROM entry WHERE path = ?", arguments: [path]).map(Self.entry)
+        }
     }
 
+    private static let entryColumns = "path, document_id, version, sha256, remote_etag, size, remote_modified, checked_at, remote_path"
+
+    /// A row of `entryColumns`, read by position (tens of thousands per run).
     private static func entry(_ row: Row) -> JournalEntry {
         JournalEntry(
-            path: row["path"], documentID: row["document_id"], version: row["version"], sha256: row["sha256"], remoteETag: row["remote_etag"],
-            size: row["size"], remoteModified: (row["remote_modified"] as Double?).map(Date.init(timeIntervalSince1970:)),
-            checkedAt: Date(timeIntervalSince1970: row["checked_at"]), remotePath: row["remote_path"])
+            path: row[0], documentID: row[1], version: row[2], sha256: row[3], remoteETag: row[4], size: row[5],
+            remoteModified: (row[6] as Double?).map(Date.init(timeIntervalSince1970:)), checkedAt: Date(timeIntervalSince1970: row[7]),
+            remotePath: row[8])
     }
 
     public func record(_ entry: JournalEntry) throws {
@@ -203,21 +234,42 @@ public struct Journal: Sendable {
     /// The API side as last read: every document by id, and the feed cursor it was read to.
     public func mirror() throws -> (documents: [String: FeedDocument], cursor: Int64) {
         try queue.read { db in
-            let documents = try Row.fetchAll(db, sql: "SELECT document FROM mirror").compactMap { row -> FeedDocument? in
-                try? APIClient.decoder.decode(FeedDocument.self, from: Data((row["document"] as String).utf8))
+            var documents: [String: FeedDocument] = [:]
+            documents.reserveCapacity(try Int.fetchOne(db, sql: "SELECT count(*) FROM mirror") ?? 0)
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT id, laureate_id, laureate_slug, mission_id, mission_ref, kind, version, file_name, size, sha256, revision,
+                           withdrawn, drive_path
+                    FROM mirror
+                    """)
+            while let row = try rows.next() {
+                let document = FeedDocument(
+                    id: row[0], laureateId: row[1], laureateSlug: row[2], missionId: row[3], missionRef: row[4], kind: row[5],
+                    version: row[6], fileName: row[7], size: row[8], sha256: row[9], revision: row[10], withdrawn: row[11],
+                    drivePath: row[12])
+                documents[document.id] = document
             }
             let cursor = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'cursor'").flatMap { Int64($0) } ?? 0
-            return (Dictionary(documents.map { ($0.id, $0) }, uniquingKeysWith: { $1 }), cursor)
+            return (documents, cursor)
         }
     }
 
     /// Applies a page of the feed to the mirror and moves the cursor, in one transaction.
     public func applyFeed(_ documents: [FeedDocument], cursor: Int64) throws {
         try queue.write { db in
+            let insert = try db.cachedStatement(
+                sql: """
+                    INSERT OR REPLACE INTO mirror (id, laureate_id, laureate_slug, mission_id, mission_ref, kind, version, file_name,
+                        size, sha256, revision, withdrawn, drive_path)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
             for document in documents {
-                try db.execute(
-                    sql: "INSERT OR REPLACE INTO mirror (id, document) VALUES (?, ?)",
-                    arguments: [document.id, String(decoding: try JSONEncoder().encode(MirrorDocument(document)), as: UTF8.self)])
+                try insert.execute(arguments: [
+                    document.id, document.laureateId, document.laureateSlug, document.missionId, document.missionRef, document.kind,
+                    document.version, document.fileName, document.size, document.sha256, document.revision, document.withdrawn,
+                    document.drivePath,
+                ])
             }
             try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('cursor', ?)", arguments: [String(cursor)])
         }
@@ -232,33 +284,5 @@ public struct FolderRecord: Sendable, Hashable {
     public init(etag: String, leaf: Bool) {
         self.etag = etag
         self.leaf = leaf
-    }
-}
-
-/// The mirror's stored form of a feed document (snake case, as the API sends it).
-struct MirrorDocument: Encodable {
-    let document: FeedDocument
-    init(_ document: FeedDocument) { self.document = document }
-
-    enum Keys: String, CodingKey {
-        case id, laureateId = "laureate_id", laureateSlug = "laureate_slug", missionId = "mission_id", missionRef = "mission_ref", kind
-        case version, fileName = "file_name", size, sha256, revision, withdrawn, drivePath = "drive_path"
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: Keys.self)
-        try container.encode(document.id, forKey: .id)
-        try container.encode(document.laureateId, forKey: .laureateId)
-        try container.encode(document.laureateSlug, forKey: .laureateSlug)
-        try container.encodeIfPresent(document.missionId, forKey: .missionId)
-        try container.encodeIfPresent(document.missionRef, forKey: .missionRef)
-        try container.encode(document.kind, forKey: .kind)
-        try container.encode(document.version, forKey: .version)
-        try container.encode(document.fileName, forKey: .fileName)
-        try container.encode(document.size, forKey: .size)
-        try container.encode(document.sha256, forKey: .sha256)
-        try container.encode(document.revision, forKey: .revision)
-        try container.encode(document.withdrawn, forKey: .withdrawn)
-        try container.encodeIfPresent(document.drivePath, forKey: .drivePath)
     }
 }

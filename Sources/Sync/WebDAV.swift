@@ -163,6 +163,7 @@ public struct WebDAVClient: Sendable {
 
     /// Whether two tags name the same version, weak or strong (Apache turns a file's weak tag strong a second later).
     public static func sameVersion(_ first: String?, _ second: String?) -> Bool {
+        if first == second { return true }  // the usual case, without building strings
         func opaque(_ tag: String?) -> String? {
             guard let tag else { return nil }
             let normalized = normalizedETag(tag)

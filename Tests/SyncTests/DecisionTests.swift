@@ -112,5 +112,9 @@ struct DecisionTests {
     @Test func theFoldersAboveAPath() {
         #expect(SyncEngine.ancestors(of: "fab/dossier/application/a.pdf") == ["fab", "fab/dossier", "fab/dossier/application"])
         #expect(SyncEngine.ancestors(of: "a.pdf").isEmpty)
+        let skipped: Set = ["fab/dossier/application", "b"]
+        #expect(SyncEngine.isBelow("fab/dossier/application/a.pdf", anyOf: skipped))
+        #expect(SyncEngine.isBelow("b/missions/2024-0001/quote/q.pdf", anyOf: skipped))
+        #expect(!SyncEngine.isBelow("fab/dossier/applications/a.pdf", anyOf: skipped) && !SyncEngine.isBelow("b", anyOf: skipped))
     }
 }
