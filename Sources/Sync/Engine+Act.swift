@@ -9,6 +9,8 @@ enum Outcome: Equatable, Sendable {
     case pushed, repushed, archived, pulled, conflictKept, adopted, unknown, forgotten
     /// The content was read again and both sides are in step: nothing moved.
     case inStep
+    /// Read again, it needs a transfer the run's `--direction` leaves out.
+    case leftToOtherDirection
 
     func note(_ path: String, into report: inout SyncReport) {
         switch self {
@@ -19,7 +21,21 @@ enum Outcome: Equatable, Sendable {
         case .conflictKept: report.conflicts.append(path)
         case .adopted: report.adopted.append(path)
         case .unknown: report.unknownRemotePaths.append(path)
-        case .forgotten, .inStep: break
+        case .forgotten, .inStep, .leftToOtherDirection: break
+        }
+    }
+}
+
+extension Decision {
+    /// What acting on it is expected to do, as a dry run reports it (nil: nothing the report shows).
+    var expectedOutcome: Outcome? {
+        switch self {
+        case .push: .pushed
+        case .repush: .repushed
+        case .pull: .pulled
+        case .reconcile: .conflictKept
+        case .archive: .archived
+        case .verify, .none, .forget: nil
         }
     }
 }
@@ -30,19 +46,6 @@ struct SyncFailure: Error, Sendable {
 }
 
 extension SyncEngine {
-    /// What a dry run reports for a decision.
-    func note(_ decision: Decision, _ path: String, into report: inout SyncReport) {
-        switch decision {
-        case .push: report.pushed.append(path)
-        case .repush: report.repushedAfterRemoteDeletion.append(path)
-        case .pull: report.pulled.append(path)
-        case .reconcile: report.conflicts.append(path)
-        case .archive: report.archived.append(path)
-        case .unknown(let path): report.unknownRemotePaths.append(path)
-        case .verify, .none, .forget: break
-        }
-    }
-
     /// Acts on one path. A push refused with 412 (the Drive file changed, or appeared, since it was listed) is decided
     /// again once from a fresh read of that file: it then becomes a pull or a conflict kept, never an overwrite.
     func act(_ decision: Decision, path: String, places: Places?, collections: Collections, again: Bool = false) async throws -> Outcome {
@@ -67,8 +70,6 @@ extension SyncEngine {
         switch decision {
         case .none:
             return .inStep
-        case .unknown:
-            return .unknown
         case .forget:
             try journal.forget(path)
             return .forgotten
@@ -115,11 +116,14 @@ extension SyncEngine {
                         path: path, documentID: entry.documentID, version: entry.version, sha256: sha, remoteETag: remote.etag,
                         size: entry.size, remoteModified: remote.lastModified, checkedAt: Date(), remotePath: remote.path))
                 if let document, apiChanged {
-                    return try await perform(.push(document, replacing: remote), path: path, places: places, collections: collections)
+                    let push = Decision.push(document, replacing: remote)
+                    guard allowed(push) else { return .leftToOtherDirection }
+                    return try await perform(push, path: path, places: places, collections: collections)
                 }
                 return .inStep
             }
             let next: Decision = document.map { apiChanged ? .reconcile($0, remote) : .pull($0, remote) } ?? .pull(nil, remote)
+            guard allowed(next) else { return .leftToOtherDirection }
             return try await perform(next, path: path, places: places, collections: collections)
         case .reconcile(let document, let remote):
             let (file, sha) = try await fetch(remote, path: path)
@@ -163,8 +167,7 @@ extension SyncEngine {
         try journal.intend(path, sha256: sha, size: size)
         var replacing = etag
         if let current = replacing, current.hasPrefix("W/") {
-            // A weak tag cannot guard a replacement: read the file's tag again.
-            replacing = try await retrying { try await drive.propfind(path, depth: 0) }?.first?.etag ?? current
+            replacing = try await strongTag(of: path) ?? current
         }
         let precondition: WebDAVClient.Precondition = replacing.map { .replace(etag: $0) } ?? .create
         do {
@@ -172,6 +175,18 @@ extension SyncEngine {
         } catch WebDAVError.preconditionFailed {
             try journal.dropIntent(path)
             throw WebDAVError.preconditionFailed
+        }
+    }
+
+    /// A weak tag cannot guard a replacement (`If-Match` compares strongly), and Apache keeps a file's tag weak for the
+    /// second after it was written: its tag is read again until it turns strong, within a deadline. A file that keeps
+    /// changing keeps a weak tag, and its replacement is then refused (412) and decided again.
+    func strongTag(of path: String) async throws -> String? {
+        let deadline = Date().addingTimeInterval(3)
+        while true {
+            let tag = try await retrying { try await drive.propfind(path, depth: 0) }?.first?.etag
+            guard let tag, tag.hasPrefix("W/"), Date() < deadline else { return tag }
+            try await Task.sleep(for: .milliseconds(200))
         }
     }
 

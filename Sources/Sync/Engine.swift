@@ -69,7 +69,6 @@ enum Decision: Equatable {
     case verify(FeedDocument?, RemoteEntry, JournalEntry, apiChanged: Bool)
     case archive(RemoteEntry)
     case forget
-    case unknown(String)
 
     var changesExisting: Bool {
         switch self {
@@ -135,7 +134,7 @@ public struct SyncEngine: Sendable {
             return report
         }
         if options.dryRun {
-            for (path, decision) in decisions { note(decision, path, into: &report) }
+            for (path, decision) in decisions { decision.expectedOutcome?.note(path, into: &report) }
             return report
         }
 
@@ -189,8 +188,7 @@ public struct SyncEngine: Sendable {
         switch (options.direction, decision) {
         case (.both, _): true
         case (.push, .push), (.push, .repush), (.push, .archive), (.push, .forget), (.push, .verify): true
-        case (.pull, .pull), (.pull, .reconcile), (.pull, .unknown), (.pull, .forget), (.pull, .verify): true
-        case (_, .unknown): true
+        case (.pull, .pull), (.pull, .reconcile), (.pull, .forget), (.pull, .verify): true
         default: false
         }
     }

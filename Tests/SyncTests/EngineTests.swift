@@ -323,6 +323,41 @@ struct EngineGuardTests {
     }
 
     @Test(arguments: TestServers.names)
+    func aDirectionMovesFilesOneWayOnly(_ server: String) async throws {
+        let (api, dav, _, laureate, journal) = try await setUp(server)
+        let created = try await api.call(
+            "POST", "/v1/laureates/\(laureate.id)/documents?kind=application&file_name=a.txt", bytes: Array("version 1\n".utf8))
+        let path = "\(laureate.slug)/dossier/application/a.txt"
+        var report = try await engine(api, dav, journal) { $0.direction = .push }.run().only(laureate.slug)
+        #expect(report.pushed == [path])
+
+        // The API gets a new version and someone drops a file on the Drive.
+        let second = Array("version 2 from the API\n".utf8)
+        let current = try await api.call("GET", "/v1/documents/\(created.body["id"] as! String)")
+        #expect(
+            try await api.call(
+                "POST", "/v1/documents/\(created.body["id"] as! String)/versions", bytes: second, headers: [("If-Match", current.etag!)]
+            ).status == 201)
+        let notePath = "\(laureate.slug)/dossier/framing_note/note.txt"
+        try await dav.makeCollection("\(laureate.slug)/dossier/framing_note")
+        _ = try await dav.put(notePath, file: try temporaryFile(Array("déposé sur le Drive\n".utf8)), precondition: .create)
+
+        // Pull only: the Drive's file comes in, the API's new version stays where it is (forced: this journal knows
+        // one file, and the threshold has its own test).
+        report = try await engine(api, dav, journal) { ($0.direction, $0.force) = (.pull, true) }.run().only(laureate.slug)
+        #expect(report.pulled == [notePath] && report.pushed.isEmpty && report.failed.isEmpty, "\(report)")
+        let fetched = FileManager.default.temporaryDirectory.appendingPathComponent("direction-\(UUID().uuidString)")
+        _ = try await dav.get(path, to: fetched)
+        #expect(sha(Array(try Data(contentsOf: fetched))) == sha(Array("version 1\n".utf8)))
+
+        // Push only: now the new version goes up, and nothing comes down.
+        report = try await engine(api, dav, journal) { ($0.direction, $0.force) = (.push, true) }.run().only(laureate.slug)
+        #expect(report.pushed == [path] && report.pulled.isEmpty && report.failed.isEmpty, "\(report)")
+        _ = try await dav.get(path, to: fetched)
+        #expect(sha(Array(try Data(contentsOf: fetched))) == sha(second))
+    }
+
+    @Test(arguments: TestServers.names)
     func aDryRunChangesNothingAndTheThresholdStopsAMassChange(_ server: String) async throws {
         let (api, dav, _, laureate, journal) = try await setUp(server)
         for index in 0..<6 {
