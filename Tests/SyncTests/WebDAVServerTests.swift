@@ -54,6 +54,34 @@ struct TestServersConfigured {
 @Suite("WebDAV against real servers", .enabled(if: !TestServers.all.isEmpty))
 struct WebDAVServerTests {
     @Test(arguments: TestServers.names)
+    func copyMoveAndProppatchTravelAndNeverOverwrite(_ server: String) async throws {
+        let dav = TestServers.client(server)
+        let folder = "methods-\(UUID().uuidString.prefix(8))"
+        try await dav.makeCollection(folder)
+        _ = try await dav.put("\(folder)/a.txt", file: try temporaryFile(Array("original\n".utf8)), precondition: .create)
+        try await dav.copy("\(folder)/a.txt", to: "\(folder)/b.txt")
+        await #expect(throws: WebDAVError.preconditionFailed) { try await dav.copy("\(folder)/a.txt", to: "\(folder)/b.txt") }
+        try await dav.move("\(folder)/b.txt", to: "\(folder)/c.txt")
+        await #expect(throws: WebDAVError.preconditionFailed) { try await dav.move("\(folder)/c.txt", to: "\(folder)/a.txt") }
+        let names = try #require(try await dav.list(folder)).compactMap { $0.path.split(separator: "/").last.map(String.init) }
+        #expect(Set(names) == ["a.txt", "c.txt"])
+        let copied = FileManager.default.temporaryDirectory.appendingPathComponent("copied-\(UUID().uuidString)")
+        _ = try await dav.get("\(folder)/c.txt", to: copied)
+        #expect(try Data(contentsOf: copied) == Data("original\n".utf8))
+
+        // Any method travels through the same client: a PROPPATCH gets its multi-status answer.
+        let update = """
+            <?xml version="1.0" encoding="utf-8"?>
+            <d:propertyupdate xmlns:d="DAV:" xmlns:m="urn:mdp"><d:set><d:prop><m:origin>drive</m:origin></d:prop></d:set></d:propertyupdate>
+            """
+        let response = try await dav.http.perform(
+            HTTPRequest(
+                method: "PROPPATCH", url: dav.url("\(folder)/a.txt"), headers: [("Content-Type", "application/xml; charset=utf-8")],
+                body: .data(Data(update.utf8))))
+        #expect(response.status == 207 && String(decoding: response.body, as: UTF8.self).contains("origin"))
+    }
+
+    @Test(arguments: TestServers.names)
     func conditionalPutsNeverOverwriteBlindly(_ server: String) async throws {
         let dav = TestServers.client(server)
         let folder = "cond-\(UUID().uuidString.prefix(8))"
