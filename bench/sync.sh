@@ -86,7 +86,7 @@ sync_once mdp "$dir/journal.sqlite" >/dev/null   # verifies once the files writt
 rclone copy "$dir/many" "${rclone_remote}rclone/$slug/dossier/application" --transfers 4 2>/dev/null
 # One run of each for its requests (and mdp's memory), then hyperfine for the time: the median of 10 runs each.
 mdp_rerun_command="env SYNC_API_URL=$api SYNC_API_TOKEN_FILE=$dir/sync-token SYNC_WEBDAV_URL=$dav/mdp SYNC_JOURNAL=$dir/journal.sqlite $mdp sync once --force"
-rclone_rerun_command="rclone copy $dir/files ${rclone_remote}rclone/$slug/dossier/application --transfers 4"
+rclone_rerun_command="rclone copy $dir/files \"${rclone_remote}rclone/$slug/dossier/application\" --transfers 4"  # quoted for sh
 before=$(wc -l <"$access")
 /usr/bin/time -f '%M' -o "$dir/rerun.rss" $mdp_rerun_command >"$dir/rerun.out" 2>>"$dir/sync.log"
 mdp_rerun_requests=$(requests_since "$before")
