@@ -145,11 +145,11 @@ $table
 
 Run as \`FILES=$FILES MANY=$MANY EDITS=$EDITS BIG_MB=$BIG_MB bench/sync.sh\`. mdp's Sync module is built without
 optimisation (Swift 6.3.1 at -O broke its parallel transfers), so its CPU-bound parts (journal, decisions) run slower
-than they could. The no-change rerun lists only the folders whose tag moved (Apache moves a folder's tag when a file
-directly inside changes; probed per server): the root, the laureate and its \`dossier\` folder, not the folder of
-files. Its memory holds the whole journal and the API's mirror (about 3 KiB per known file over a 32 MiB process),
-which is why the big-file figure is taken with only the first push's files known. rclone compares sizes only on
-plain WebDAV, so it does not notice same-size edits.
+than they could. The no-change rerun lists the root, each laureate's folder and its \`dossier\` folder, not the folders
+of files, whose tag has not moved since they were in step (Apache moves a folder's tag when a file directly inside
+changes; probed per server). Its memory holds the whole journal and the API's mirror, so it grows with the number of
+known files (the rerun row); the big-file figure is taken with only the first push's files known. rclone compares
+sizes only on plain WebDAV, so it does not notice same-size edits.
 <!-- sync:end -->
 SECTION
 )
