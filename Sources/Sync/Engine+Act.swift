@@ -164,11 +164,16 @@ extension SyncEngine {
             throw SyncError.checkFailed(path: path, reason: "the API sent \(size) bytes with another digest than its feed")
         }
         try await makeParents(of: path, collections: collections)
-        try journal.intend(path, sha256: sha, size: size)
         var replacing = etag
         if let current = replacing, current.hasPrefix("W/") {
-            replacing = try await strongTag(of: path) ?? current
+            // Only the same version, its tag turned strong, may guard the replacement: a tag that names another
+            // version means someone wrote the file since it was listed, and the path is decided again.
+            guard let strong = try await strongTag(of: path), WebDAVClient.sameVersion(strong, current) else {
+                throw WebDAVError.preconditionFailed
+            }
+            replacing = strong
         }
+        try journal.intend(path, sha256: sha, size: size)
         let precondition: WebDAVClient.Precondition = replacing.map { .replace(etag: $0) } ?? .create
         do {
             return try await retrying { try await drive.put(path, file: file, precondition: precondition) }

@@ -46,6 +46,19 @@ struct LiveAPI {
         return (response.status, decoded, response.header("etag"))
     }
 
+    /// Adds a dossier document as the team would; returns its id.
+    func addDocument(to laureate: String, kind: String, name: String, _ bytes: [UInt8]) async throws -> String {
+        let created = try await call("POST", "/v1/laureates/\(laureate)/documents?kind=\(kind)&file_name=\(name)", bytes: bytes)
+        #expect(created.status == 201)
+        return try #require(created.body["id"] as? String)
+    }
+
+    /// Adds a version to a document, based on the revision read just before.
+    func addVersion(to document: String, _ bytes: [UInt8]) async throws {
+        let current = try await call("GET", "/v1/documents/\(document)")
+        #expect(try await call("POST", "/v1/documents/\(document)/versions", bytes: bytes, headers: [("If-Match", current.etag!)]).status == 201)
+    }
+
     func newLaureate() async throws -> (id: String, slug: String) {
         let reply = try await call(
             "POST", "/v1/laureates",
@@ -230,10 +243,7 @@ struct EngineGuardTests {
         let (api, dav, _, laureate, journal) = try await setUp(server)
         var ids: [String: String] = [:]
         for (kind, name) in [("application", "a.txt"), ("application", "b.txt"), ("post_incubation", "c.txt")] {
-            let created = try await api.call(
-                "POST", "/v1/laureates/\(laureate.id)/documents?kind=\(kind)&file_name=\(name)", bytes: Array("version 1 of \(name)\n".utf8))
-            #expect(created.status == 201)
-            ids[name] = created.body["id"] as? String
+            ids[name] = try await api.addDocument(to: laureate.id, kind: kind, name: name, Array("version 1 of \(name)\n".utf8))
         }
         let application = "\(laureate.slug)/dossier/application"
         let postIncubation = "\(laureate.slug)/dossier/post_incubation"
@@ -272,9 +282,7 @@ struct EngineGuardTests {
     @Test(arguments: TestServers.names)
     func aDriveFileEditedDuringARunIsNeverOverwritten(_ server: String) async throws {
         let (api, dav, _, laureate, journal) = try await setUp(server)
-        let created = try await api.call(
-            "POST", "/v1/laureates/\(laureate.id)/documents?kind=application&file_name=rapport.txt", bytes: Array("version 1\n".utf8))
-        let id = try #require(created.body["id"] as? String)
+        let id = try await api.addDocument(to: laureate.id, kind: "application", name: "rapport.txt", Array("version 1\n".utf8))
         let path = "\(laureate.slug)/dossier/application/rapport.txt"
         var report = try await engine(api, dav, journal).run().only(laureate.slug)
         #expect(report.pushed == [path])
@@ -285,10 +293,7 @@ struct EngineGuardTests {
         #expect(report.pushed.isEmpty && report.pulled.isEmpty && report.failed.isEmpty, "\(report)")
 
         // 1. The API has a new version; just as the run is about to put it on the Drive, someone edits the Drive file.
-        let current = try await api.call("GET", "/v1/documents/\(id)")
-        let apiEdit = Array("version 2, written in the API\n".utf8)
-        #expect(
-            try await api.call("POST", "/v1/documents/\(id)/versions", bytes: apiEdit, headers: [("If-Match", current.etag!)]).status == 201)
+        try await api.addVersion(to: id, Array("version 2, written in the API\n".utf8))
         let personEdit = Array("version 2, written on the Drive by a person\n".utf8)
         let url = dav.url(path)
         // (Forced: this test's journal may know only this file, and the threshold has its own test.)
@@ -325,19 +330,14 @@ struct EngineGuardTests {
     @Test(arguments: TestServers.names)
     func aDirectionMovesFilesOneWayOnly(_ server: String) async throws {
         let (api, dav, _, laureate, journal) = try await setUp(server)
-        let created = try await api.call(
-            "POST", "/v1/laureates/\(laureate.id)/documents?kind=application&file_name=a.txt", bytes: Array("version 1\n".utf8))
+        let id = try await api.addDocument(to: laureate.id, kind: "application", name: "a.txt", Array("version 1\n".utf8))
         let path = "\(laureate.slug)/dossier/application/a.txt"
         var report = try await engine(api, dav, journal) { $0.direction = .push }.run().only(laureate.slug)
         #expect(report.pushed == [path])
 
         // The API gets a new version and someone drops a file on the Drive.
         let second = Array("version 2 from the API\n".utf8)
-        let current = try await api.call("GET", "/v1/documents/\(created.body["id"] as! String)")
-        #expect(
-            try await api.call(
-                "POST", "/v1/documents/\(created.body["id"] as! String)/versions", bytes: second, headers: [("If-Match", current.etag!)]
-            ).status == 201)
+        try await api.addVersion(to: id, second)
         let notePath = "\(laureate.slug)/dossier/framing_note/note.txt"
         try await dav.makeCollection("\(laureate.slug)/dossier/framing_note")
         _ = try await dav.put(notePath, file: try temporaryFile(Array("déposé sur le Drive\n".utf8)), precondition: .create)
