@@ -72,7 +72,7 @@ extension SyncEngine {
             for entry in entries.values where Self.isBelow(entry.path, anyOf: skipped) {
                 listing.files[entry.path] = entry.remoteEntry
             }
-            for (path, record) in recorded where Self.ancestors(of: path + "/x").dropLast().contains(where: listing.skipped.keys.contains) {
+            for (path, record) in recorded where Self.ancestors(of: path).contains(where: listing.skipped.keys.contains) {
                 listing.recordedBelowSkipped[path] = record
             }
         }
@@ -106,7 +106,7 @@ extension SyncEngine {
                 if leaf || support == .recursive { records[path] = FolderRecord(etag: etag, leaf: leaf) }
             }
             for (path, record) in drive.recordedBelowSkipped
-            where Self.ancestors(of: path + "/x").dropLast().contains(where: { drive.skipped[$0] != nil && records[$0] != nil }) {
+            where Self.ancestors(of: path).contains(where: { drive.skipped[$0] != nil && records[$0] != nil }) {
                 records[path] = record
             }
         }
@@ -123,7 +123,7 @@ extension SyncEngine {
         return false
     }
 
-    /// "a/b/c.txt" → ["a", "a/b"]: the folders that hold a path.
+    /// "a/b/c.txt" → ["a", "a/b"]: the folders that hold a path (a file's or a folder's).
     static func ancestors(of path: String) -> [String] {
         var result: [String] = []
         var current = ""

@@ -22,9 +22,7 @@ struct CrashTests {
             let size = index % 4 == 0 ? 3 << 20 : 2_000 + index
             let bytes = Array("%PDF-1.4\n".utf8) + (0..<size).map { _ in UInt8.random(in: 0x20...0x7E, using: &generator) }
             let kind = ["application", "post_incubation"][index % 2]
-            #expect(
-                try await api.call("POST", "/v1/laureates/\(laureate.id)/documents?kind=\(kind)&file_name=doc-\(index).pdf", bytes: bytes)
-                    .status == 201)
+            try await api.addDocument(to: laureate.id, kind: kind, name: "doc-\(index).pdf", bytes)
         }
         for folder in [laureate.slug, "\(laureate.slug)/dossier", "\(laureate.slug)/dossier/framing_note"] {
             try await rootDAV.makeCollection(folder)

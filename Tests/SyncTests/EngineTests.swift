@@ -46,9 +46,11 @@ struct LiveAPI {
         return (response.status, decoded, response.header("etag"))
     }
 
-    /// Adds a dossier document as the team would; returns its id.
+    /// Adds a dossier document as the team would (any file name); returns its id.
+    @discardableResult
     func addDocument(to laureate: String, kind: String, name: String, _ bytes: [UInt8]) async throws -> String {
-        let created = try await call("POST", "/v1/laureates/\(laureate)/documents?kind=\(kind)&file_name=\(name)", bytes: bytes)
+        let encoded = name.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+        let created = try await call("POST", "/v1/laureates/\(laureate)/documents?kind=\(kind)&file_name=\(encoded)", bytes: bytes)
         #expect(created.status == 201)
         return try #require(created.body["id"] as? String)
     }
@@ -57,6 +59,19 @@ struct LiveAPI {
     func addVersion(to document: String, _ bytes: [UInt8]) async throws {
         let current = try await call("GET", "/v1/documents/\(document)")
         #expect(try await call("POST", "/v1/documents/\(document)/versions", bytes: bytes, headers: [("If-Match", current.etag!)]).status == 201)
+    }
+
+    /// The feed's latest entry for a Drive path, paging through the whole feed (other suites add documents meanwhile).
+    func feedItem(drivePath: String) async throws -> [String: Any]? {
+        var cursor = "0"
+        var found: [String: Any]?
+        while true {
+            let page = try await call("GET", "/v1/documents?limit=100&updated_after=\(cursor)")
+            let items = page.body["items"] as? [[String: Any]] ?? []
+            found = items.last { $0["drive_path"] as? String == drivePath } ?? found
+            guard page.body["has_more"] as? Bool == true, let next = page.body["next_cursor"] as? String else { return found }
+            cursor = next
+        }
     }
 
     func newLaureate() async throws -> (id: String, slug: String) {
@@ -97,11 +112,8 @@ struct EngineTests {
         let laureate = try await api.newLaureate()
         let application = Array("%PDF-1.4\ncandidature\n%%EOF\n".utf8)
         let postIncubation = Array("Dossier post-incubation : version 1\n".utf8)
-        let appDoc = try await api.call(
-            "POST", "/v1/laureates/\(laureate.id)/documents?kind=application&file_name=candidature.pdf", bytes: application)
-        let postDoc = try await api.call(
-            "POST", "/v1/laureates/\(laureate.id)/documents?kind=post_incubation&file_name=rendu.txt", bytes: postIncubation)
-        #expect(appDoc.status == 201 && postDoc.status == 201)
+        let appID = try await api.addDocument(to: laureate.id, kind: "application", name: "candidature.pdf", application)
+        let postID = try await api.addDocument(to: laureate.id, kind: "post_incubation", name: "rendu.txt", postIncubation)
         let appPath = "\(laureate.slug)/dossier/application/candidature.pdf"
         let postPath = "\(laureate.slug)/dossier/post_incubation/rendu.txt"
 
@@ -133,21 +145,15 @@ struct EngineTests {
         #expect(report.failed.isEmpty, "\(report.failed)")
         #expect(report.pulled.contains(notePath) && report.pulled.contains(appPath), "\(report)")
         #expect(report.unknownRemotePaths.contains("\(laureate.slug)/divers.txt"))
-        let appNow = try await api.call("GET", "/v1/documents/\(appDoc.body["id"] as! String)")
+        let appNow = try await api.call("GET", "/v1/documents/\(appID)")
         #expect(
             appNow.body["version"] as? Int == 2 && appNow.body["sha256"] as? String == sha(edited)
                 && appNow.body["source"] as? String == "drive")
-        let feed = try await api.call("GET", "/v1/documents?limit=100&updated_after=0")
-        let pulledNote = (feed.body["items"] as? [[String: Any]] ?? []).first { $0["drive_path"] as? String == notePath }
+        let pulledNote = try await api.feedItem(drivePath: notePath)
         #expect(pulledNote?["sha256"] as? String == sha(note))
 
         // 6. Both sides change the same file: both versions are kept, the Drive's marked as a conflict.
-        let postID = postDoc.body["id"] as! String
-        let apiEdit = Array("Dossier post-incubation : version 2 (API)\n".utf8)
-        let current = try await api.call("GET", "/v1/documents/\(postID)")
-        #expect(
-            try await api.call("POST", "/v1/documents/\(postID)/versions", bytes: apiEdit, headers: [("If-Match", current.etag!)]).status
-                == 201)
+        try await api.addVersion(to: postID, Array("Dossier post-incubation : version 2 (API)\n".utf8))
         let driveEdit = Array("Dossier post-incubation : version 2 (Drive)\n".utf8)
         _ = try await rootDAV.put(
             postPath, file: try temporaryFile(driveEdit), precondition: .replace(etag: try await strongETag(rootDAV, postPath)))
@@ -212,14 +218,7 @@ struct EngineGuardTests {
         let names = [
             "Bilan e\u{301}te\u{301}.pdf", "devis \"final\" #2 50%.pdf", String(repeating: "é", count: 100) + ".pdf", "l'atelier ?.pdf",
         ]
-        for name in names {
-            let encoded = name.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
-            #expect(
-                try await api.call(
-                    "POST", "/v1/laureates/\(laureate.id)/documents?kind=application&file_name=\(encoded)",
-                    bytes: Array("%PDF-1.4 \(name)".utf8)
-                ).status == 201)
-        }
+        for name in names { try await api.addDocument(to: laureate.id, kind: "application", name: name, Array("%PDF-1.4 \(name)".utf8)) }
         var report = try await engine(api, dav, journal).run().only(laureate.slug)
         #expect(report.failed.isEmpty, "\(report.failed)")
         let listed = try #require(try await dav.list("\(laureate.slug)/dossier/application")).map {
@@ -360,13 +359,7 @@ struct EngineGuardTests {
     @Test(arguments: TestServers.names)
     func aDryRunChangesNothingAndTheThresholdStopsAMassChange(_ server: String) async throws {
         let (api, dav, _, laureate, journal) = try await setUp(server)
-        for index in 0..<6 {
-            #expect(
-                try await api.call(
-                    "POST", "/v1/laureates/\(laureate.id)/documents?kind=application&file_name=d\(index).pdf",
-                    bytes: Array("%PDF-1.4 \(index)".utf8)
-                ).status == 201)
-        }
+        for index in 0..<6 { try await api.addDocument(to: laureate.id, kind: "application", name: "d\(index).pdf", Array("%PDF-1.4 \(index)".utf8)) }
         let dry = try await engine(api, dav, journal) { $0.dryRun = true }.run()
         #expect(dry.dryRun && dry.pushed.contains("\(laureate.slug)/dossier/application/d0.pdf"))
         #expect(try await dav.list(laureate.slug) == nil)
