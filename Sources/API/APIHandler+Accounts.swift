@@ -5,14 +5,16 @@ import Storage
 extension APIHandler {
     func createSessionToken(_ input: Operations.CreateSessionToken.Input) async throws -> Operations.CreateSessionToken.Output {
         guard case .json(let body) = input.body else { throw APIProblem.unsupportedBody }
-        let issued = try storage { try database.login(email: body.email, password: body.password, address: RequestInfo.current.address) }
+        // Task-locals do not travel to the blocking pool: read the address here.
+        let address = RequestInfo.current.address
+        let issued = try await storage { try database.login(email: body.email, password: body.password, address: address) }
         return .created(.init(body: .json(.init(issued))))
     }
 
     func revokeSessionToken(_ input: Operations.RevokeSessionToken.Input) async throws -> Operations.RevokeSessionToken.Output {
         let account = try RequestInfo.account()
         guard let tokenID = RequestInfo.current.caller?.tokenID else { throw APIProblem.notFound() }
-        try storage { try database.revokeToken(id: tokenID, userID: account.id) }
+        try await storage { try database.revokeToken(id: tokenID, userID: account.id) }
         return .noContent(.init())
     }
 
@@ -22,22 +24,22 @@ extension APIHandler {
 
     func listPersonalTokens(_ input: Operations.ListPersonalTokens.Input) async throws -> Operations.ListPersonalTokens.Output {
         let account = try RequestInfo.account(in: [.admin, .expert, .laureate])
-        let tokens = try storage { try database.personalTokens(userID: account.id) }
+        let tokens = try await storage { try database.personalTokens(userID: account.id) }
         return .ok(.init(body: .json(.init(items: tokens.map(Components.Schemas.PersonalToken.init)))))
     }
 
     func createPersonalToken(_ input: Operations.CreatePersonalToken.Input) async throws -> Operations.CreatePersonalToken.Output {
         let account = try RequestInfo.account(in: [.admin, .expert, .laureate])
         guard case .json(let body) = input.body else { throw APIProblem.unsupportedBody }
-        let issued = try storage { try database.createPersonalToken(for: account, name: body.name, days: body.expiresInDays ?? 90) }
+        let issued = try await storage { try database.createPersonalToken(for: account, name: body.name, days: body.expiresInDays ?? 90) }
         return .created(.init(body: .json(.init(token: issued.secret, personalToken: .init(issued.record)))))
     }
 
     func revokePersonalToken(_ input: Operations.RevokePersonalToken.Input) async throws -> Operations.RevokePersonalToken.Output {
         let account = try RequestInfo.account(in: [.admin, .expert, .laureate])
-        let tokens = try storage { try database.personalTokens(userID: account.id) }
+        let tokens = try await storage { try database.personalTokens(userID: account.id) }
         guard tokens.contains(where: { $0.id == input.path.tokenId }) else { throw APIProblem.notFound("No such token of yours.") }
-        try storage { try database.revokeToken(id: input.path.tokenId, userID: account.id) }
+        try await storage { try database.revokeToken(id: input.path.tokenId, userID: account.id) }
         return .noContent(.init())
     }
 }

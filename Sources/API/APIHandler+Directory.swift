@@ -22,7 +22,7 @@ extension APIHandler {
             }
             position = decoded
         }
-        let index = try storage { try database.directoryIndex() }
+        let index = try await storage { try database.directoryIndex() }
         let tag = EntityTag(
             of: Data(
                 "\(index.revision)|\(query.canonical)|\(params.cursor ?? "")|\(limit)|\(params.facets ?? false)".utf8))
@@ -38,7 +38,7 @@ extension APIHandler {
     }
 
     func getDirectoryExpert(_ input: Operations.GetDirectoryExpert.Input) async throws -> Operations.GetDirectoryExpert.Output {
-        let index = try storage { try database.directoryIndex() }
+        let index = try await storage { try database.directoryIndex() }
         guard let expert = index.expert(slug: input.path.slug) else { throw APIProblem.notFound("No published expert has this address.") }
         let body = Components.Schemas.DirectoryExpert(expert)
         let tag = EntityTag(ofJSON: body)

@@ -29,12 +29,12 @@ extension APIHandler {
     ) async throws -> DocumentRecord {
         let kind = DocumentKind(rawValue: kind) ?? .other
         let source = DocumentSource(rawValue: source ?? "api") ?? .api
-        let place = try storage {
+        let place = try await storage {
             try database.checkDocumentUpload(laureateID: laureateID, missionID: missionID, kind: kind, source: source, by: account)
         }
         let blob = try await stageBlob(body, fileName: fileName)
         defer { blob.discard() }
-        return try storage {
+        return try await storage {
             try database.addDocument(
                 laureateID: place.laureateID, missionID: place.missionID, kind: kind, fileName: fileName, blob: blob, source: source,
                 by: account)
@@ -44,7 +44,9 @@ extension APIHandler {
     /// Streams the body to a staged file; the transaction that records the document puts it in place.
     func stageBlob(_ body: HTTPBody, fileName: String) async throws -> StagedBlob {
         do {
-            return try await database.blobs.stage(body, limit: maxDocumentBytes, fileName: fileName)
+            return try await database.blobs.stage(body, limit: maxDocumentBytes, fileName: fileName) { work in
+                try await BlockingPool.shared.run(work)
+            }
         } catch BlobError.tooLarge(let limit) {
             throw APIProblem(.contentTooLarge, code: "payload_too_large", title: "The file is larger than \(limit) bytes")
         } catch BlobError.unsupportedType {
@@ -60,16 +62,16 @@ extension APIHandler {
         let account = try RequestInfo.account()
         guard case .binary(let body) = input.body else { throw APIProblem.unsupportedBody }
         let source = DocumentSource(rawValue: input.query.source?.rawValue ?? "api") ?? .api
-        _ = try storage { try database.document(id: input.path.documentId, for: account) }
+        _ = try await storage { try database.document(id: input.path.documentId, for: account) }
         let expected = try RevisionTag.expected(ifMatch: input.headers.ifMatch)
         let conflict = input.query.conflict ?? false
-        let current = try storage {
+        let current = try await storage {
             try database.checkNewVersion(
                 documentID: input.path.documentId, source: source, conflict: conflict, by: account, ifRevision: expected)
         }
         let blob = try await stageBlob(body, fileName: input.query.fileName ?? current.fileName)
         defer { blob.discard() }
-        let record = try storage {
+        let record = try await storage {
             try database.addVersion(
                 documentID: input.path.documentId, fileName: input.query.fileName, blob: blob, source: source,
                 conflict: conflict, by: account, ifRevision: expected)
@@ -82,7 +84,7 @@ extension APIHandler {
         let limit = try pageLimit(input.query.limit)
         let after = input.query.updatedAfter ?? 0
         guard after >= 0 else { throw APIProblem.badParameter("updated_after", "out_of_range", "A revision is zero or more.") }
-        let page = try storage { try database.documents(for: account, updatedAfter: after, limit: limit) }
+        let page = try await storage { try database.documents(for: account, updatedAfter: after, limit: limit) }
         return .ok(
             .init(
                 body: .json(
@@ -92,31 +94,41 @@ extension APIHandler {
 
     func getDocument(_ input: Operations.GetDocument.Input) async throws -> Operations.GetDocument.Output {
         let account = try RequestInfo.account()
-        let record = try storage { try database.document(id: input.path.documentId, for: account) }
+        let record = try await storage { try database.document(id: input.path.documentId, for: account) }
         return .ok(.init(headers: .init(eTag: RevisionTag.etag(record.revision)), body: .json(.init(record))))
     }
 
     func withdrawDocument(_ input: Operations.WithdrawDocument.Input) async throws -> Operations.WithdrawDocument.Output {
         let account = try RequestInfo.account()
-        _ = try storage { try database.document(id: input.path.documentId, for: account) }
+        _ = try await storage { try database.document(id: input.path.documentId, for: account) }
         let expected = try RevisionTag.expected(ifMatch: input.headers.ifMatch)
-        let record = try storage { try database.withdrawDocument(id: input.path.documentId, by: account, ifRevision: expected) }
+        let record = try await storage { try database.withdrawDocument(id: input.path.documentId, by: account, ifRevision: expected) }
         return .ok(.init(body: .json(.init(record))))
     }
 
     func downloadDocument(_ input: Operations.DownloadDocument.Input) async throws -> Operations.DownloadDocument.Output {
         let account = try RequestInfo.account()
-        let content = try storage { try database.documentContent(id: input.path.documentId, version: input.query.version, for: account) }
+        let content = try await storage { try database.documentContent(id: input.path.documentId, version: input.query.version, for: account) }
         let etag = "\"\(content.sha256)\""
         let disposition = Self.contentDisposition(content.fileName)
         if let ifNoneMatch = input.headers.ifNoneMatch, EntityTag.matches(ifNoneMatch: ifNoneMatch, etag: etag) {
             return .notModified(.init(headers: .init(eTag: etag)))
         }
         let url = database.blobs.url(of: content.sha256)
+        func chunks(_ range: Range<Int>) async throws -> FileChunks {
+            do {
+                return try await FileChunks.open(url, range: range)
+            } catch {
+                // The row exists but its file does not: a server fault, said at once rather than a response left hanging.
+                throw APIProblem(
+                    .internalServerError, code: "content_missing", title: "The file of this document is missing on the server",
+                    detail: "The programme team has been told by the server's log.")
+            }
+        }
         if let header = input.headers.range {
             switch ByteRange.parse(header, size: content.size) {
             case .range(let range):
-                let body = HTTPBody(FileChunks(url: url, range: range), length: .known(Int64(range.count)), iterationBehavior: .single)
+                let body = HTTPBody(try await chunks(range), length: .known(Int64(range.count)), iterationBehavior: .single)
                 return .partialContent(
                     .init(
                         headers: .init(
@@ -131,7 +143,7 @@ extension APIHandler {
                 break
             }
         }
-        let body = HTTPBody(FileChunks(url: url, range: 0..<content.size), length: .known(Int64(content.size)), iterationBehavior: .single)
+        let body = HTTPBody(try await chunks(0..<content.size), length: .known(Int64(content.size)), iterationBehavior: .single)
         return .ok(.init(headers: .init(eTag: etag, contentDisposition: disposition, acceptRanges: "bytes"), body: .binary(body)))
     }
 
@@ -160,15 +172,26 @@ enum ByteRange: Equatable {
         guard parts.count == 2 else { return .ignored }
         let first = parts[0].trimmingCharacters(in: .whitespaces)
         let last = parts[1].trimmingCharacters(in: .whitespaces)
-        if first.isEmpty {
-            guard let suffix = Int(last), suffix > 0 else { return .ignored }
-            return size == 0 ? .unsatisfiable : .range(max(0, size - suffix)..<size)
+        // Digits only (no sign, no spaces inside); a number too large for Int is still a valid position past the end.
+        func position(_ text: String) -> Int?? {
+            guard !text.isEmpty, text.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else { return nil }
+            return .some(Int(text))
         }
-        guard let start = Int(first), start >= 0 else { return .ignored }
-        guard start < size else { return .unsatisfiable }
+        guard size >= 0 else { return .ignored }
+        if first.isEmpty {
+            guard let suffix = position(last) else { return .ignored }
+            // A suffix longer than the file (or than Int) means the whole file (RFC 9110 §14.1.2).
+            guard size > 0, suffix != 0 else { return .unsatisfiable }
+            return .range(size - min(suffix ?? size, size)..<size)
+        }
+        guard let start = position(first) else { return .ignored }
+        guard let start, start < size else { return .unsatisfiable }
         if last.isEmpty { return .range(start..<size) }
-        guard let end = Int(last), end >= start else { return .ignored }
-        return .range(start..<min(end + 1, size))
+        guard let end = position(last) else { return .ignored }
+        // An end past the last byte (or past Int) is clamped to it; comparing before adding one cannot overflow.
+        let lastByte = min(end ?? (size - 1), size - 1)
+        guard lastByte >= start else { return .ignored }
+        return .range(start..<lastByte + 1)
     }
 }
 
@@ -178,29 +201,41 @@ struct FileChunks: AsyncSequence, Sendable {
     let url: URL
     let range: Range<Int>
 
+    let handle: FileHandle
+
+    /// Opens the file at the range's start (on the blocking pool), so a missing file is an error before any response.
+    static func open(_ url: URL, range: Range<Int>) async throws -> FileChunks {
+        let handle = try await BlockingPool.shared.run {
+            let handle = try FileHandle(forReadingFrom: url)
+            try handle.seek(toOffset: UInt64(range.lowerBound))
+            return handle
+        }
+        return FileChunks(url: url, range: range, handle: handle)
+    }
+
     struct AsyncIterator: AsyncIteratorProtocol {
-        let handle: FileHandle?
+        let handle: FileHandle
         var remaining: Int
 
         mutating func next() async throws -> ArraySlice<UInt8>? {
-            guard remaining > 0, let handle else {
-                try? handle?.close()
-                return nil
-            }
-            guard let data = try handle.read(upToCount: Swift.min(remaining, 1 << 16)), !data.isEmpty else {
+            guard remaining > 0 else {
                 try? handle.close()
                 return nil
+            }
+            let handle = self.handle
+            let count = Swift.min(remaining, 1 << 16)
+            // Disk reads wait on the blocking pool, not on Swift concurrency's threads.
+            guard let data = try await BlockingPool.shared.run({ try handle.read(upToCount: count) }), !data.isEmpty else {
+                try? handle.close()
+                // Shorter than recorded: end the response in error rather than leave the client waiting for bytes.
+                throw CocoaError(.fileReadCorruptFile)
             }
             remaining -= data.count
             return ArraySlice(data)
         }
     }
 
-    func makeAsyncIterator() -> AsyncIterator {
-        let handle = try? FileHandle(forReadingFrom: url)
-        try? handle?.seek(toOffset: UInt64(range.lowerBound))
-        return AsyncIterator(handle: handle, remaining: range.count)
-    }
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(handle: handle, remaining: range.count) }
 }
 
 extension Components.Schemas.Document {

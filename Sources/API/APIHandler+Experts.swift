@@ -5,8 +5,10 @@ import Storage
 extension APIHandler {
     func signUpExpert(_ input: Operations.SignUpExpert.Input) async throws -> Operations.SignUpExpert.Output {
         guard case .json(let body) = input.body else { throw APIProblem.unsupportedBody }
-        let (token, card) = try storage {
-            try database.signUpExpert(email: body.email, password: body.password, firstName: body.firstName, lastName: body.lastName)
+        let address = RequestInfo.current.address
+        let (token, card) = try await storage {
+            try database.signUpExpert(
+                email: body.email, password: body.password, firstName: body.firstName, lastName: body.lastName, address: address)
         }
         return .created(
             .init(
@@ -25,20 +27,20 @@ extension APIHandler {
             after = revision
         }
         let state = input.query.state.flatMap { CardState(rawValue: $0.rawValue) }
-        let page = try storage { try database.expertCards(state: state, after: after, limit: limit) }
+        let page = try await storage { [after] in try database.expertCards(state: state, after: after, limit: limit) }
         return .ok(.init(body: .json(.init(items: page.cards.map { .init($0, actor: .admin) }, nextCursor: page.next.map(String.init)))))
     }
 
     func getExpertCard(_ input: Operations.GetExpertCard.Input) async throws -> Operations.GetExpertCard.Output {
         let account = try RequestInfo.account()
-        let card = try storage { try database.expertCard(id: input.path.expertId, for: account) }
-        return .ok(.init(headers: .init(eTag: RevisionTag.etag(card.revision)), body: .json(try cardSchema(card, for: account))))
+        let card = try await storage { try database.expertCard(id: input.path.expertId, for: account) }
+        return .ok(.init(headers: .init(eTag: RevisionTag.etag(card.revision)), body: .json(try await cardSchema(card, for: account))))
     }
 
     func updateExpertCard(_ input: Operations.UpdateExpertCard.Input) async throws -> Operations.UpdateExpertCard.Output {
         let account = try RequestInfo.account()
         guard case .json(let patch) = input.body else { throw APIProblem.unsupportedBody }
-        _ = try storage { try database.expertCard(id: input.path.expertId, for: account) }
+        _ = try await storage { try database.expertCard(id: input.path.expertId, for: account) }
         let expected = try RevisionTag.expected(ifMatch: input.headers.ifMatch)
         var declaration: NoInterestDeclaration?
         if let given = patch.declaration {
@@ -48,31 +50,31 @@ extension APIHandler {
             declaration = NoInterestDeclaration(signatory: given.signatory, signedOn: day)
         }
         let parsed = declaration
-        let card = try storage {
+        let card = try await storage {
             try database.updateExpertCard(id: input.path.expertId, by: account, ifRevision: expected) {
                 $0.apply(patch, declaration: parsed)
             }
         }
-        return .ok(.init(headers: .init(eTag: RevisionTag.etag(card.revision)), body: .json(try cardSchema(card, for: account))))
+        return .ok(.init(headers: .init(eTag: RevisionTag.etag(card.revision)), body: .json(try await cardSchema(card, for: account))))
     }
 
     func transitionExpertCard(_ input: Operations.TransitionExpertCard.Input) async throws -> Operations.TransitionExpertCard.Output {
         let account = try RequestInfo.account()
         guard case .json(let body) = input.body else { throw APIProblem.unsupportedBody }
-        _ = try storage { try database.expertCard(id: input.path.expertId, for: account) }
+        _ = try await storage { try database.expertCard(id: input.path.expertId, for: account) }
         let expected = try RevisionTag.expected(ifMatch: input.headers.ifMatch)
         let action = CardAction(rawValue: body.action.rawValue)!
-        let card = try storage {
+        let card = try await storage {
             try database.transitionExpertCard(
                 id: input.path.expertId, action: action, by: account, ifRevision: expected, message: body.message, note: body.note)
         }
-        return .ok(.init(headers: .init(eTag: RevisionTag.etag(card.revision)), body: .json(try cardSchema(card, for: account))))
+        return .ok(.init(headers: .init(eTag: RevisionTag.etag(card.revision)), body: .json(try await cardSchema(card, for: account))))
     }
 
     /// The card as `account` sees it: review notes for the programme team only.
-    func cardSchema(_ card: ExpertCardRecord, for account: Account) throws -> Components.Schemas.ExpertCard {
+    func cardSchema(_ card: ExpertCardRecord, for account: Account) async throws -> Components.Schemas.ExpertCard {
         let actor = account.cardActor(for: card.id)
-        let reviews = actor == .admin ? try storage { try database.reviewEntries(expertID: card.id) } : nil
+        let reviews = actor == .admin ? try await storage { try database.reviewEntries(expertID: card.id) } : nil
         return .init(card, actor: actor, reviews: reviews)
     }
 

@@ -5,14 +5,14 @@ import Storage
 extension APIHandler {
     func listLaureates(_ input: Operations.ListLaureates.Input) async throws -> Operations.ListLaureates.Output {
         let account = try RequestInfo.account()
-        let laureates = try storage { try database.laureates(for: account) }
+        let laureates = try await storage { try database.laureates(for: account) }
         return .ok(.init(body: .json(.init(items: laureates.map { .init($0.laureate, hasFramingNote: $0.hasFramingNote) }))))
     }
 
     func createLaureate(_ input: Operations.CreateLaureate.Input) async throws -> Operations.CreateLaureate.Output {
         let account = try RequestInfo.account(in: [.admin])
         guard case .json(let body) = input.body else { throw APIProblem.unsupportedBody }
-        let laureate = try storage {
+        let laureate = try await storage {
             try database.createLaureate(
                 name: body.name, legalEntity: body.legalEntity, siret: body.siret, communeINSEE: body.communeInsee,
                 communeName: body.communeName, departmentCode: body.department,
@@ -24,7 +24,7 @@ extension APIHandler {
 
     func getLaureate(_ input: Operations.GetLaureate.Input) async throws -> Operations.GetLaureate.Output {
         let account = try RequestInfo.account()
-        let found = try storage { try database.laureate(id: input.path.laureateId, for: account) }
+        let found = try await storage { try database.laureate(id: input.path.laureateId, for: account) }
         return .ok(
             .init(
                 headers: .init(eTag: RevisionTag.etag(found.revision)),
@@ -34,9 +34,9 @@ extension APIHandler {
     func updateLaureate(_ input: Operations.UpdateLaureate.Input) async throws -> Operations.UpdateLaureate.Output {
         let account = try RequestInfo.account()
         guard case .json(let patch) = input.body else { throw APIProblem.unsupportedBody }
-        _ = try storage { try database.laureate(id: input.path.laureateId, for: account) }
+        _ = try await storage { try database.laureate(id: input.path.laureateId, for: account) }
         let expected = try RevisionTag.expected(ifMatch: input.headers.ifMatch)
-        let updated = try storage {
+        let updated = try await storage {
             try database.updateLaureate(id: input.path.laureateId, by: account, ifRevision: expected) { laureate in
                 if let value = patch.name { laureate.name = value }
                 if let value = patch.legalEntity { laureate.legalEntity = value }
@@ -61,8 +61,8 @@ extension APIHandler {
     func createLaureateMember(_ input: Operations.CreateLaureateMember.Input) async throws -> Operations.CreateLaureateMember.Output {
         _ = try RequestInfo.account(in: [.admin])
         guard case .json(let body) = input.body else { throw APIProblem.unsupportedBody }
-        _ = try storage { try database.laureate(id: input.path.laureateId) }
-        let member = try storage {
+        _ = try await storage { try database.laureate(id: input.path.laureateId) }
+        let member = try await storage {
             try database.createAccount(
                 email: body.email, password: body.password, role: .laureate, displayName: body.displayName,
                 link: .laureate(id: input.path.laureateId))
@@ -72,7 +72,7 @@ extension APIHandler {
 
     func listFramingNotes(_ input: Operations.ListFramingNotes.Input) async throws -> Operations.ListFramingNotes.Output {
         let account = try RequestInfo.account()
-        let notes = try storage { try database.framingNotes(laureateID: input.path.laureateId, for: account) }
+        let notes = try await storage { try database.framingNotes(laureateID: input.path.laureateId, for: account) }
         return .ok(.init(body: .json(.init(items: notes.map { .init($0.note, createdAt: $0.createdAt, authorID: $0.authorID) }))))
     }
 
@@ -82,7 +82,7 @@ extension APIHandler {
         let needs = body.needs.map {
             Need(subthemeCode: $0.subtheme, priority: NeedPriority(rawValue: $0.priority.rawValue)!, description: $0.description)
         }
-        let note = try storage {
+        let note = try await storage {
             try database.reviseFramingNote(laureateID: input.path.laureateId, needs: needs, documentID: body.documentId, by: account)
         }
         return .created(.init(body: .json(.init(note, createdAt: Date(), authorID: account.id))))
@@ -90,24 +90,24 @@ extension APIHandler {
 
     func getLaureateBudget(_ input: Operations.GetLaureateBudget.Input) async throws -> Operations.GetLaureateBudget.Output {
         let account = try RequestInfo.account()
-        let budget = try storage { try database.budget(laureateID: input.path.laureateId, for: account) }
+        let budget = try await storage { try database.budget(laureateID: input.path.laureateId, for: account) }
         return .ok(
             .init(
                 body: .json(
                     .init(
                         laureateId: budget.laureateID, ceilingCents: Int64(budget.ceilingCents),
-                        committedCents: Int64(budget.committedCents),
+                        committedCents: Int64(budget.committedCents), heldCents: Int64(budget.heldCents),
                         spentCents: Int64(budget.spentCents), remainingCents: Int64(budget.remainingCents), currency: .eur,
                         missions: budget.lines.map {
                             .init(
                                 missionId: $0.missionID, ref: $0.ref, title: $0.title, state: .init(rawValue: $0.state.rawValue)!,
-                                shareCents: Int64($0.shareCents))
+                                shareCents: Int64($0.shareCents), validated: $0.validated)
                         }))))
     }
 
     func listConflicts(_ input: Operations.ListConflicts.Input) async throws -> Operations.ListConflicts.Output {
         _ = try RequestInfo.account(in: [.admin])
-        let conflicts = try storage { try database.conflicts() }
+        let conflicts = try await storage { try database.conflicts() }
         return .ok(
             .init(
                 body: .json(
@@ -120,7 +120,7 @@ extension APIHandler {
     func recordConflict(_ input: Operations.RecordConflict.Input) async throws -> Operations.RecordConflict.Output {
         let account = try RequestInfo.account(in: [.admin])
         guard case .json(let body) = input.body else { throw APIProblem.unsupportedBody }
-        try storage { try database.recordConflict(expertID: body.expertId, laureateID: body.laureateId, reason: body.reason, by: account) }
+        try await storage { try database.recordConflict(expertID: body.expertId, laureateID: body.laureateId, reason: body.reason, by: account) }
         return .noContent(.init())
     }
 }

@@ -8,7 +8,7 @@ extension APIHandler {
         let limit = try pageLimit(input.query.limit)
         let after = input.query.updatedAfter ?? 0
         guard after >= 0 else { throw APIProblem.badParameter("updated_after", "out_of_range", "A revision is zero or more.") }
-        let page = try storage { try database.missions(for: account, updatedAfter: after, limit: limit) }
+        let page = try await storage { try database.missions(for: account, updatedAfter: after, limit: limit) }
         return .ok(
             .init(
                 body: .json(
@@ -20,7 +20,7 @@ extension APIHandler {
     func requestMission(_ input: Operations.RequestMission.Input) async throws -> Operations.RequestMission.Output {
         let account = try RequestInfo.account(in: [.laureate, .admin])
         guard case .json(let body) = input.body else { throw APIProblem.unsupportedBody }
-        let record = try storage {
+        let record = try await storage {
             try database.requestMission(
                 title: body.title, subthemeCodes: body.subthemes ?? [], expertID: body.expertId, laureateIDs: body.laureateIds, by: account)
         }
@@ -29,17 +29,17 @@ extension APIHandler {
 
     func getMission(_ input: Operations.GetMission.Input) async throws -> Operations.GetMission.Output {
         let account = try RequestInfo.account()
-        let record = try storage { try database.mission(id: input.path.missionId, for: account) }
+        let record = try await storage { try database.mission(id: input.path.missionId, for: account) }
         return .ok(.init(headers: .init(eTag: RevisionTag.etag(record.revision)), body: .json(.init(record, for: account))))
     }
 
     func transitionMission(_ input: Operations.TransitionMission.Input) async throws -> Operations.TransitionMission.Output {
         let account = try RequestInfo.account()
         guard case .json(let body) = input.body else { throw APIProblem.unsupportedBody }
-        _ = try storage { try database.mission(id: input.path.missionId, for: account) }
+        _ = try await storage { try database.mission(id: input.path.missionId, for: account) }
         let expected = try RevisionTag.expected(ifMatch: input.headers.ifMatch)
         let command = try MissionCommand(body)
-        let record = try storage {
+        let record = try await storage {
             try database.transitionMission(id: input.path.missionId, command: command, by: account, ifRevision: expected)
         }
         return .ok(.init(headers: .init(eTag: RevisionTag.etag(record.revision)), body: .json(.init(record, for: account))))
@@ -47,15 +47,15 @@ extension APIHandler {
 
     func getMissionTimeline(_ input: Operations.GetMissionTimeline.Input) async throws -> Operations.GetMissionTimeline.Output {
         let account = try RequestInfo.account(in: [.admin, .expert, .laureate])
-        _ = try storage { try database.mission(id: input.path.missionId, for: account) }
-        let events = try storage { try database.events(subjectType: "mission", subjectID: input.path.missionId) }
+        _ = try await storage { try database.mission(id: input.path.missionId, for: account) }
+        let events = try await storage { try database.events(subjectType: "mission", subjectID: input.path.missionId) }
         return .ok(.init(body: .json(.init(items: events.map(Components.Schemas.Event.init)))))
     }
 
     func listEvents(_ input: Operations.ListEvents.Input) async throws -> Operations.ListEvents.Output {
         _ = try RequestInfo.account(in: [.admin])
         let limit = try pageLimit(input.query.limit)
-        let events = try storage { try database.events(after: max(0, input.query.after ?? 0), limit: limit) }
+        let events = try await storage { try database.events(after: max(0, input.query.after ?? 0), limit: limit) }
         return .ok(
             .init(body: .json(.init(items: events.map(Components.Schemas.Event.init), nextCursor: events.last.map { String($0.seq) }))))
     }
@@ -127,6 +127,7 @@ extension MissionCommand {
         case .cancel: self = .cancel(reason: body.comment)
         case .terminate: self = .terminate(reason: body.reason ?? "")
         case .leave: self = .leave
+        case .join: self = .join
         }
     }
 }
@@ -140,9 +141,9 @@ extension Components.Schemas.Mission {
             id: mission.id, ref: mission.ref.description, title: mission.title, subthemes: mission.subthemeCodes,
             expertId: mission.expertID,
             state: .init(rawValue: mission.state.rawValue)!,
-            participants: mission.participants.map {
+            participants: mission.participants(visibleTo: Caller(account: account)).map {
                 .init(
-                    laureateId: $0.laureateID, shareCents: $0.shareCents.map(Int64.init), acceptedOn: $0.acceptedOn?.iso,
+                    laureateId: $0.laureateID, joined: $0.joined, shareCents: $0.shareCents.map(Int64.init), acceptedOn: $0.acceptedOn?.iso,
                     reviewedOn: $0.reviewedOn?.iso, review: $0.review.map(Components.Schemas.SatisfactionReviewBody.init))
             },
             pooled: mission.isPooled,
@@ -194,7 +195,7 @@ extension Components.Schemas.Event {
 extension APIHandler {
     func getProgrammeSummary(_ input: Operations.GetProgrammeSummary.Input) async throws -> Operations.GetProgrammeSummary.Output {
         _ = try RequestInfo.account(in: [.admin])
-        let summary = try storage { try database.programmeSummary() }
+        let summary = try await storage { try database.programmeSummary() }
         return .ok(
             .init(
                 body: .json(

@@ -22,7 +22,7 @@ struct APIHandler: APIProtocol {
 
     func getHealth(_ input: Operations.GetHealth.Input) async throws -> Operations.GetHealth.Output {
         do {
-            try await database.ping()
+            try await storage { [database] in try database.ping() }
         } catch {
             let problem = APIProblem(.serviceUnavailable, code: "database_unavailable", title: "The database does not answer")
             return .serviceUnavailable(.init(body: .applicationProblemJson(problem.schema)))

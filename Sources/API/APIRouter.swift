@@ -36,10 +36,12 @@ public struct APIDependencies: Sendable {
 /// The whole HTTP surface: problem+json errors around everything, the generated operations, the contract and its docs.
 public func buildRouter(_ dependencies: APIDependencies) throws -> Router<APIRequestContext> {
     let router = Router(context: APIRequestContext.self)
+    router.add(middleware: NoSniffMiddleware())
     router.add(middleware: ProblemMiddleware())
     router.add(middleware: LogRequestsMiddleware(.info))
     router.add(middleware: PublicCORSMiddleware(origins: dependencies.corsOrigins))
     router.add(middleware: BodyLimitMiddleware(limit: dependencies.maxBodyBytes))
+    router.add(middleware: TextHygieneMiddleware())
     router.add(middleware: AuthMiddleware(database: dependencies.database))
     router.add(middleware: IdempotencyMiddleware(database: dependencies.database))
     if dependencies.cacheDirectoryResponses {

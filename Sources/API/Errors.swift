@@ -1,6 +1,7 @@
 import Domain
 import Foundation
 import HTTPTypes
+import NIOPosix
 import Storage
 
 extension APIProblem {
@@ -22,7 +23,7 @@ extension APIProblem {
                 .unauthorized, code: "invalid_credentials", title: "Wrong e-mail or password", headers: [.wwwAuthenticate: "Bearer"])
         case .throttled(let seconds):
             self.init(
-                .tooManyRequests, code: "too_many_attempts", title: "Too many failed logins",
+                .tooManyRequests, code: "too_many_attempts", title: "Too many attempts from here or for this account",
                 detail: "Try again in \(seconds) seconds.", headers: [.retryAfter: String(seconds)])
         case .invalid(let errors):
             self.init(.unprocessableContent, code: "validation_failed", title: "Some fields are invalid", errors: errors)
@@ -58,10 +59,11 @@ extension APIProblem {
             self.init(
                 .conflict, code: "framing_note_missing", title: "The laureate has no framing note yet",
                 detail: "Without a framing note, laureate \(laureate) cannot start custom support.")
-        case .conflictOfInterest(_, let laureate):
+        case .conflictOfInterest:
+            // Which laureate is concerned is not said: a declared interest is known to the team, not to other laureates.
             self.init(
-                .conflict, code: "conflict_of_interest", title: "This expert has a declared interest in the laureate",
-                detail: "Laureate \(laureate) cannot engage this expert.")
+                .conflict, code: "conflict_of_interest", title: "This expert has a declared interest in a laureate of this mission",
+                detail: "A laureate cannot engage an expert who declared an interest in it.")
         case .budgetExceeded(let laureate, let requested, let remaining):
             self.init(
                 .conflict, code: "budget_exceeded", title: "The quote exceeds the laureate's remaining support",
@@ -88,6 +90,14 @@ extension APIProblem {
             self.init(
                 .conflict, code: "not_pooled", title: "Only a pooled mission can be left",
                 detail: "A laureate alone on a mission declines or cancels it.")
+        case .invitationsPending(let laureates):
+            self.init(
+                .conflict, code: "invitations_pending", title: "Invited laureates have not answered yet",
+                detail: "\(laureates.count) invited laureate(s) must join or decline before the request can be taken up.")
+        case .notJoined:
+            self.init(
+                .conflict, code: "invitation_not_answered", title: "Your laureate is only invited to this pooled mission",
+                detail: "Join the mission (action 'join') or decline the invitation (action 'leave') first.")
         }
     }
 
@@ -96,20 +106,35 @@ extension APIProblem {
     }
 }
 
-/// Runs a storage call, turning its refusals into problems.
-func storage<T>(_ body: () throws -> T) throws -> T {
+/// Runs a storage call on the blocking pool, turning its refusals into problems. Every database call of the HTTP layer
+/// goes through here: GRDB's calls block while they wait for a connection, and they must never do so on Swift
+/// concurrency's threads (as many as cores) or NIO's event loops, or a few concurrent requests freeze the server.
+func storage<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     do {
-        return try body()
+        return try await BlockingPool.shared.run(body)
     } catch let error as StorageError {
         throw APIProblem(error)
     }
 }
 
-func storage<T>(_ body: () async throws -> T) async throws -> T {
-    do {
-        return try await body()
-    } catch let error as StorageError {
-        throw APIProblem(error)
+/// The threads where blocking work (database transactions, bcrypt, file reads and writes) runs, apart from Swift
+/// concurrency's cooperative pool and NIO's event loops. Sized above the database's connections (5 readers and a
+/// writer), so waiting for one never holds up work that could run.
+public enum BlockingPool {
+    /// How many threads: enough for every database connection plus bcrypt and file work.
+    public static let threadCount = 16
+
+    static let shared: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: threadCount)
+        pool.start()
+        return pool
+    }()
+}
+
+extension NIOThreadPool {
+    /// Runs `body` on one of the pool's threads and resumes the caller with its result.
+    func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await runIfActive(body)
     }
 }
 

@@ -12,11 +12,19 @@ struct IdempotencyMiddleware: RouterMiddleware {
     typealias Context = APIRequestContext
     let database: AppDatabase
 
+    /// A password login issues a new token each time and changes nothing else: its key is not kept.
+    static let notKept: Set<String> = ["/v1/auth/token"]
+    /// Answers that carry a new secret (a sign-up's session, a personal token): the secret is never stored, so a retry
+    /// with the same key is told the first request succeeded instead of getting the token again (which could be revoked
+    /// by then).
+    static let carrySecrets: Set<String> = ["/v1/experts", "/v1/me/tokens"]
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard request.method == .post, let key = request.headers[.idempotencyKey] else { return try await next(request, context) }
         guard (1...200).contains(key.count) else {
             throw APIProblem.badParameter("Idempotency-Key", "invalid", "An idempotency key has 1 to 200 characters.")
         }
+        guard !Self.notKept.contains(request.uri.path) else { return try await next(request, context) }
         let scope = RequestInfo.current.caller.map { "user:\($0.account.id)" } ?? "anonymous:\(RequestInfo.current.address)"
         var request = request
         var hasher = SHA256()
@@ -32,7 +40,8 @@ struct IdempotencyMiddleware: RouterMiddleware {
         }
         let fingerprint = Hex.string(hasher.finalize())
 
-        switch try database.beginIdempotent(scope: scope, key: key, fingerprint: fingerprint) {
+        let database = self.database
+        switch try await storage({ try database.beginIdempotent(scope: scope, key: key, fingerprint: fingerprint) }) {
         case .replay(let stored):
             var headers = HTTPFields()
             for pair in stored.headers where pair.count == 2 {
@@ -56,21 +65,32 @@ struct IdempotencyMiddleware: RouterMiddleware {
         } catch {
             let problem = ProblemMiddleware<Context>.problem(for: error)
             guard problem.status.kind != .serverError else {
-                try? database.abandonIdempotent(scope: scope, key: key)
+                _ = try? await storage { try database.abandonIdempotent(scope: scope, key: key) }
                 throw error
             }
             response = ProblemMiddleware<Context>.response(for: problem)
         }
         guard response.status.kind != .serverError else {
-            try? database.abandonIdempotent(scope: scope, key: key)
+            _ = try? await storage { try database.abandonIdempotent(scope: scope, key: key) }
             return response
         }
         let collector = DirectoryResponseCache.Collector()
         try await response.body.write(collector)
-        let headers = response.headers.map { [$0.name.rawName, $0.value] }
-        try database.finishIdempotent(
-            scope: scope, key: key,
-            response: StoredResponse(status: response.status.code, headers: headers, body: Data(buffer: collector.buffer)))
+        let stored: StoredResponse
+        if Self.carrySecrets.contains(request.uri.path) && response.status.kind == .successful {
+            let problem = ProblemMiddleware<Context>.response(
+                for: APIProblem(
+                    .conflict, code: "token_not_replayed", title: "The first request with this key succeeded",
+                    detail: "Tokens are never stored, so its answer cannot be sent again: log in, or list your tokens."))
+            let body = DirectoryResponseCache.Collector()
+            try await problem.body.write(body)
+            stored = StoredResponse(
+                status: problem.status.code, headers: problem.headers.map { [$0.name.rawName, $0.value] }, body: Data(buffer: body.buffer))
+        } else {
+            let headers = response.headers.map { [$0.name.rawName, $0.value] }
+            stored = StoredResponse(status: response.status.code, headers: headers, body: Data(buffer: collector.buffer))
+        }
+        try await storage { try database.finishIdempotent(scope: scope, key: key, response: stored) }
         return Response(status: response.status, headers: response.headers, body: .init(byteBuffer: collector.buffer))
     }
 }

@@ -52,10 +52,23 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch {
             let problem = Self.problem(for: error)
             if problem.status == .internalServerError {
-                context.logger.error("unexpected error", metadata: ["error": "\(String(reflecting: error))"])
+                context.logger.error("unexpected error", metadata: ["error": "\(Self.redactedDescription(of: error))"])
             }
             return Self.response(for: problem)
         }
+    }
+
+    /// What may be logged of an unexpected error: its type, and for an error of the generated layer the operation and
+    /// its cause's type. Never the error's own description: the OpenAPI runtime's errors carry the whole request
+    /// (its `Authorization` header, its body), and database errors may carry the values of a statement.
+    static func redactedDescription(of error: any Error) -> String {
+        if let serverError = error as? ServerError {
+            return "\(type(of: serverError.underlyingError)) in operation \(serverError.operationID)"
+        }
+        if let clientError = error as? ClientError {
+            return "\(type(of: clientError.underlyingError)) in client operation \(clientError.operationID)"
+        }
+        return "\(type(of: error))"
     }
 
     static func problem(for error: any Error) -> APIProblem {
@@ -65,9 +78,14 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         case let serverError as ServerError:
             if let problem = serverError.underlyingError as? APIProblem { return problem }
             if serverError.httpStatus.kind == .clientError {
+                if let decoding = serverError.underlyingError as? DecodingError {
+                    return APIProblem(
+                        .badRequest, code: "bad_request", title: "Malformed request",
+                        detail: "The body does not match the contract.", errors: [FieldError(decoding)])
+                }
                 return APIProblem(
                     serverError.httpStatus, code: "bad_request", title: "Malformed request",
-                    detail: serverError.causeDescription)
+                    detail: Self.plainCause(serverError.causeDescription))
             }
             return APIProblem(.internalServerError, code: "internal_error", title: "Internal error")
         case let httpError as HTTPResponseError:
@@ -75,6 +93,15 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         default:
             return APIProblem(.internalServerError, code: "internal_error", title: "Internal error")
         }
+    }
+
+    /// The runtime's cause, without the Swift type names and coding paths it sometimes carries.
+    static func plainCause(_ cause: String) -> String {
+        let firstLine = cause.split(separator: "\n").first.map(String.init) ?? cause
+        guard !firstLine.contains("DecodingError"), !firstLine.contains("CodingKeys"), firstLine.count <= 200 else {
+            return "A parameter or the body does not match the contract."
+        }
+        return firstLine
     }
 
     static func problem(forStatus status: HTTPResponse.Status, headers: HTTPFields) -> APIProblem {
@@ -102,5 +129,41 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         var headers = problem.headers
         headers[.contentType] = "application/problem+json"
         return Response(status: problem.status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}
+
+extension FieldError {
+    /// A JSON decoding failure in plain words, pointing at the field where it happened.
+    init(_ error: DecodingError) {
+        func pointer(_ path: [any CodingKey]) -> String {
+            jsonPointer(path.map { $0.intValue.map(String.init) ?? $0.stringValue })
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            self.init(pointer(context.codingPath + [key]), "required", "This field is required.")
+        case .valueNotFound(_, let context):
+            self.init(pointer(context.codingPath), "required", "This field may not be null.")
+        case .typeMismatch(let type, let context):
+            self.init(pointer(context.codingPath), "invalid_type", "Expected \(FieldError.plainName(of: type)).")
+        case .dataCorrupted(let context):
+            if context.codingPath.isEmpty {
+                self.init("", "malformed_json", "The body is not valid JSON.")
+            } else {
+                self.init(pointer(context.codingPath), "invalid_value", "This value is not one the contract allows.")
+            }
+        @unknown default:
+            self.init("", "malformed_json", "The body does not match the contract.")
+        }
+    }
+
+    static func plainName(of type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Bool.Type: "true or false"
+        case is Int.Type, is Int64.Type, is Int32.Type: "a whole number"
+        case is Double.Type, is Float.Type: "a number"
+        case is [Any].Type: "an array"
+        default: "a value of another type"
+        }
     }
 }

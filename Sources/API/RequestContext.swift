@@ -55,7 +55,9 @@ struct AuthMiddleware: RouterMiddleware {
         if let header = request.headers[.authorization] {
             let parts = header.split(separator: " ", maxSplits: 1)
             guard parts.count == 2, parts[0].lowercased() == "bearer",
-                let caller = try await database.authenticate(token: String(parts[1]).trimmingCharacters(in: .whitespaces))
+                let caller = try await storage({ [database] in
+                    try database.authenticate(token: String(parts[1]).trimmingCharacters(in: .whitespaces))
+                })
             else {
                 throw APIProblem(
                     .unauthorized, code: "invalid_token", title: "The token is unknown, expired or revoked",
@@ -99,11 +101,17 @@ struct PublicCORSMiddleware: RouterMiddleware {
     typealias Context = APIRequestContext
     /// Allowed origins; "*" allows any.
     let origins: [String]
-    static let publicPrefixes = ["/v1/directory/", "/v1/taxonomy", "/v1/territories", "/v1/programme"]
+    /// The public operations: the directory and the reference data, nothing else (`/v1/programme/summary` is the team's).
+    static let publicPaths: Set<String> = ["/v1/taxonomy", "/v1/territories", "/v1/programme"]
+    static let publicPrefixes = ["/v1/directory/"]
+
+    static func isPublic(_ path: String) -> Bool {
+        publicPaths.contains(path) || publicPrefixes.contains { path.hasPrefix($0) }
+    }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
-        guard let origin = request.headers[.origin], Self.publicPrefixes.contains(where: { path.hasPrefix($0) }),
+        guard let origin = request.headers[.origin], Self.isPublic(path),
             origins.contains("*") || origins.contains(origin)
         else {
             return try await next(request, context)
@@ -123,4 +131,20 @@ struct PublicCORSMiddleware: RouterMiddleware {
         response.headers[.vary] = "Origin"
         return response
     }
+}
+
+/// `X-Content-Type-Options: nosniff` on every response: a browser never guesses a type other than the one declared,
+/// so an uploaded text file that looks like HTML is never run as a page (downloads are also attachments).
+struct NoSniffMiddleware: RouterMiddleware {
+    typealias Context = APIRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response = try await next(request, context)
+        response.headers[.xContentTypeOptions] = "nosniff"
+        return response
+    }
+}
+
+extension HTTPField.Name {
+    static let xContentTypeOptions = Self("X-Content-Type-Options")!
 }

@@ -1,3 +1,4 @@
+import Domain
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -59,7 +60,14 @@ struct DirectoryResponseCache: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard request.method == .get, request.uri.path.hasPrefix(Self.prefix) else { return try await next(request, context) }
-        let revision = try database.directoryIndex().revision
+        let database = self.database
+        let index: DirectoryIndex
+        if let cached = database.cachedDirectoryIndex() {
+            index = cached
+        } else {
+            index = try await storage { try database.directoryIndex() }
+        }
+        let revision = index.revision
         let key = request.uri.description
         if let entry = store.get(key, revision: revision) {
             if let tag = entry.headers[.eTag], let ifNoneMatch = request.headers[.ifNoneMatch],

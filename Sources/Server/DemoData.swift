@@ -190,6 +190,12 @@ struct DemoData {
         let created = try database.requestMission(
             title: title, subthemeCodes: subthemes, expertID: expert.id, laureateIDs: members.map(\.0.id), by: requester)
         let id = created.mission.id
+        // The invited laureates accept the invitation (a pooled request left `requested` keeps them pending).
+        if target != .requested {
+            for member in members.dropFirst() {
+                _ = try database.transitionMission(id: id, command: .join, by: member.1, ifRevision: nil)
+            }
+        }
         let path: [MissionState: [MissionCommand]] = [
             .requested: [],
             .scoping: [.scope],
@@ -208,7 +214,7 @@ struct DemoData {
             switch command {
             case .scope, .propose, .report, .decline: actors = [expert.account]
             case .accept, .review: actors = members.map(\.1)
-            case .cancel, .sendBack, .leave: actors = [requester]
+            case .cancel, .sendBack, .leave, .join: actors = [requester]
             case .terminate: actors = [admin]
             }
             do {

@@ -32,6 +32,9 @@ struct Serve: AsyncParsableCommand {
         // Before any request: files of uploads killed between their file and their commit are not kept.
         let swept = try database.sweepUnreferencedBlobs()
         if swept > 0 { Logger(label: "mdp").notice("removed \(swept) unreferenced blob files") }
+        // Keys claimed by requests the last process never finished are free to retry.
+        let released = try database.releaseUnfinishedIdempotencyKeys()
+        if released > 0 { Logger(label: "mdp").notice("released \(released) idempotency keys of unfinished requests") }
         let demoNotice = demo ? try await Demo.prepare(database, dataDirectory: settings.dataDirectory) : nil
         let app = try buildApplication(settings, database: database, notice: demoNotice)
         try await app.runService()

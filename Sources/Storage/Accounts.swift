@@ -120,7 +120,9 @@ extension AppDatabase {
         if let blockedUntil {
             throw StorageError.throttled(retryAfter: max(1, Int(blockedUntil.timeIntervalSince(now).rounded(.up))))
         }
-        guard let row, Secrets.verify(password, hash: row["password_hash"]) else {
+        // Verified whether or not the account exists (a decoy hash of the same cost), so timing tells nothing.
+        let matches = Secrets.verify(password, hash: row?["password_hash"], cost: options.bcryptCost)
+        guard let row, matches else {
             try writer.write { db in
                 try db.execute(sql: "INSERT INTO login_failure (email, address, at) VALUES (?, ?, ?)", arguments: [email, address, now])
                 try db.execute(sql: "DELETE FROM login_failure WHERE at < ?", arguments: [since])
@@ -151,10 +153,10 @@ extension AppDatabase {
     }
 
     /// The account behind a bearer token, or nil when the token is unknown, expired or revoked.
-    public func authenticate(token: String) async throws -> Authenticated? {
+    public func authenticate(token: String) throws -> Authenticated? {
         let hash = Secrets.tokenHash(token)
         let now = self.now
-        let found: (Authenticated, Date?)? = try await writer.read { db in
+        let found: (Authenticated, Date?)? = try writer.read { db in
             guard
                 let row = try Row.fetchOne(
                     db,
@@ -167,7 +169,7 @@ extension AppDatabase {
         }
         guard let (authenticated, lastUsed) = found else { return nil }
         if lastUsed.map({ now.timeIntervalSince($0) > 300 }) ?? true {
-            try await writer.write { db in
+            try writer.write { db in
                 try db.execute(sql: "UPDATE token SET last_used_at = ? WHERE id = ?", arguments: [now, authenticated.tokenID])
             }
         }

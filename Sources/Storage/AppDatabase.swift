@@ -23,11 +23,14 @@ public struct AppDatabase: Sendable {
         public var sessionLifetime: TimeInterval
         /// The programme the rules apply.
         public var settings: ProgrammeSettings
+        /// Expert sign-ups allowed from one address in `throttleWindow` (each costs a bcrypt hash).
+        public var signupsPerAddress: Int
 
         public init(
             clock: @escaping @Sendable () -> Date = { Date() }, bcryptCost: UInt8 = 11, sessionLifetime: TimeInterval = 12 * 3600,
-            settings: ProgrammeSettings = .manufacturesDeProximite
+            settings: ProgrammeSettings = .manufacturesDeProximite, signupsPerAddress: Int = 10
         ) {
+            self.signupsPerAddress = signupsPerAddress
             self.clock = clock
             self.bcryptCost = bcryptCost
             self.sessionLifetime = sessionLifetime
@@ -69,8 +72,8 @@ public struct AppDatabase: Sendable {
     }
 
     /// Answers when the database can be read; throws otherwise (readiness).
-    public func ping() async throws {
-        _ = try await writer.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    public func ping() throws {
+        _ = try writer.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
     }
 
     /// The names of the migrations applied so far, oldest first.

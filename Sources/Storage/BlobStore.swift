@@ -34,7 +34,12 @@ public struct BlobStore: Sendable {
 
     /// Streams `chunks` to a temporary file, hashing, measuring and recognising it on the way; memory holds one chunk
     /// and the first bytes. Nothing is under a real name yet: the transaction that records the file commits it.
-    public func stage<Chunks: AsyncSequence>(_ chunks: Chunks, limit: Int, fileName: String) async throws -> StagedBlob
+    /// `blocking` runs each file write and the final sync: a server passes its blocking pool, so no disk wait happens on
+    /// Swift concurrency's threads.
+    public func stage<Chunks: AsyncSequence>(
+        _ chunks: Chunks, limit: Int, fileName: String,
+        blocking: @Sendable (_ work: @escaping @Sendable () throws -> Void) async throws -> Void = { try $0() }
+    ) async throws -> StagedBlob
     where Chunks.Element == ArraySlice<UInt8> {
         let temporary = root.appendingPathComponent("tmp").appendingPathComponent(UUID().uuidString)
         guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
@@ -52,10 +57,12 @@ public struct BlobStore: Sendable {
                 guard size <= limit else { throw BlobError.tooLarge(limit: limit) }
                 if head.count < DocumentType.sniffLength { head += chunk.prefix(DocumentType.sniffLength - head.count) }
                 hasher.update(data: chunk)
-                try handle.write(contentsOf: chunk)
+                try await blocking { try handle.write(contentsOf: chunk) }
             }
-            try handle.synchronize()
-            try handle.close()
+            try await blocking {
+                try handle.synchronize()
+                try handle.close()
+            }
         } catch {
             try? handle.close()
             throw error

@@ -15,6 +15,9 @@ final class DirectoryCache: Sendable {
     /// Called after a transaction that changed expert cards has committed.
     func invalidate() { state.withLock { $0.generation += 1 } }
 
+    /// The index if no write happened since it was built.
+    func cached() -> DirectoryIndex? { state.withLock { $0.builtFor == $0.generation ? $0.index : nil } }
+
     /// The current index, rebuilt with `build` when a write happened since it was built.
     func index(build: () throws -> DirectoryIndex) throws -> DirectoryIndex {
         let (generation, cached) = state.withLock { ($0.generation, $0.builtFor == $0.generation ? $0.index : nil) }

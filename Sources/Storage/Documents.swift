@@ -67,19 +67,35 @@ extension AppDatabase {
         """
 
     static func owner(_ db: Database, laureateID: String, missionID: String?) throws -> (DocumentOwner, [Engagement]) {
-        let engagements = try engagements(db, laureateID: laureateID)
-        if let missionID {
-            let record = try missionRecord(db, id: missionID)
-            let mission = record.mission
-            return (
-                .mission(
-                    Engagement(
-                        missionID: mission.id, title: mission.title, expertID: mission.expertID, laureateIDs: mission.laureateIDs,
-                        state: mission.state)),
-                engagements
-            )
+        var cache = OwnerCache()
+        return try cache.owner(db, laureateID: laureateID, missionID: missionID)
+    }
+
+    /// The facts the document access rules need, read once per mission and per laureate: the one source both a single
+    /// document and the documents feed answer from. A mission's file belongs to the mission as it is now (its expert
+    /// and the laureates that joined it), whichever laureate uploaded it, even one that has since left the pool.
+    struct OwnerCache {
+        var missions: [String: Engagement] = [:]
+        var laureates: [String: [Engagement]] = [:]
+
+        mutating func owner(_ db: Database, laureateID: String, missionID: String?) throws -> (DocumentOwner, [Engagement]) {
+            let engagements = try laureates[laureateID] ?? AppDatabase.engagements(db, laureateID: laureateID)
+            laureates[laureateID] = engagements
+            guard let missionID else { return (.dossier(laureateID: laureateID), engagements) }
+            if let engagement = missions[missionID] { return (.mission(engagement), engagements) }
+            let mission = try AppDatabase.missionRecord(db, id: missionID).mission
+            let engagement = Engagement(
+                missionID: mission.id, title: mission.title, expertID: mission.expertID, laureateIDs: mission.joinedLaureateIDs,
+                state: mission.state)
+            missions[missionID] = engagement
+            return (.mission(engagement), engagements)
         }
-        return (.dossier(laureateID: laureateID), engagements)
+
+        /// Whether `account` may read `record`.
+        mutating func canRead(_ db: Database, _ record: DocumentRecord, by account: Account) throws -> Bool {
+            let (owner, engagements) = try owner(db, laureateID: record.laureateID, missionID: record.missionID)
+            return DocumentAccess.canRead(account, owner, engagements: engagements)
+        }
     }
 
     /// Refuses early (before any byte is stored) an upload the caller may not make: 404 when it may not even know
@@ -96,7 +112,7 @@ extension AppDatabase {
                 let mission = try Self.missionRecord(db, id: missionID).mission
                 guard Self.canSee(mission, account) else { throw StorageError.notFound }
                 laureate =
-                    laureate ?? (account.laureateID.flatMap { mission.laureateIDs.contains($0) ? $0 : nil } ?? mission.laureateIDs.first)
+                    laureate ?? (account.laureateID.flatMap { mission.joinedLaureateIDs.contains($0) ? $0 : nil } ?? mission.joinedLaureateIDs.first)
             }
             guard let laureate,
                 try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM laureate WHERE id = ?)", arguments: [laureate]) == true
@@ -169,8 +185,8 @@ extension AppDatabase {
     public func document(id: String, for account: Account) throws -> DocumentRecord {
         try writer.read { db in
             let record = try Self.documentRecord(db, id: id)
-            let (owner, engagements) = try Self.owner(db, laureateID: record.laureateID, missionID: record.missionID)
-            guard DocumentAccess.canRead(account, owner, engagements: engagements) else { throw StorageError.notFound }
+            var owners = OwnerCache()
+            guard try owners.canRead(db, record, by: account) else { throw StorageError.notFound }
             return record
         }
     }
@@ -259,22 +275,14 @@ extension AppDatabase {
     ) {
         try writer.read { db in
             var readable: [DocumentRecord] = []
-            var engagementCache: [String: [Engagement]] = [:]
+            var owners = OwnerCache()
             let cursor = try Row.fetchCursor(
                 db, sql: Self.documentSelect + " WHERE document.revision > ? ORDER BY document.revision", arguments: [revision])
             var last: Int64?
             while let row = try cursor.next() {
                 let record = DocumentRecord(row: row)
                 last = record.revision
-                let engagements = try engagementCache[record.laureateID] ?? Self.engagements(db, laureateID: record.laureateID)
-                engagementCache[record.laureateID] = engagements
-                let owner: DocumentOwner
-                if let missionID = record.missionID, let engagement = engagements.first(where: { $0.missionID == missionID }) {
-                    owner = .mission(engagement)
-                } else {
-                    owner = .dossier(laureateID: record.laureateID)
-                }
-                if DocumentAccess.canRead(account, owner, engagements: engagements) { readable.append(record) }
+                if try owners.canRead(db, record, by: account) { readable.append(record) }
                 if readable.count == limit { break }
             }
             let more =

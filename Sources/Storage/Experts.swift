@@ -45,9 +45,11 @@ extension AppDatabase {
     }
 
     /// Registration: the expert's account, a draft card with their name and e-mail, and a session, in one transaction.
-    public func signUpExpert(email: String, password: String, firstName: String, lastName: String) throws -> (IssuedToken, ExpertCardRecord)
+    public func signUpExpert(email: String, password: String, firstName: String, lastName: String, address: String = "unknown") throws
+        -> (IssuedToken, ExpertCardRecord)
     {
         let email = Credentials.normalisedEmail(email)
+        try throttleSignUp(from: address)
         var errors = Credentials.errors(email: email, password: password)
         for (pointer, value) in [("/first_name", firstName), ("/last_name", lastName)]
         where value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
@@ -201,6 +203,30 @@ extension AppDatabase {
             return (cards, rows.count > limit ? cards.last?.revision : nil)
         }
     }
+
+    /// Counts a sign-up attempt from `address` and refuses it (429) past `signupsPerAddress` in the throttle window,
+    /// before any bcrypt work: sign-ups are throttled like logins.
+    func throttleSignUp(from address: String) throws {
+        let now = self.now
+        let since = now.addingTimeInterval(-Self.throttleWindow)
+        let limit = options.signupsPerAddress
+        let blockedUntil: Date? = try writer.write { db in
+            try db.execute(sql: "DELETE FROM signup_attempt WHERE at <= ?", arguments: [since])
+            let attempts = try Date.fetchAll(
+                db, sql: "SELECT at FROM signup_attempt WHERE address = ? ORDER BY at", arguments: [address])
+            if attempts.count >= limit {
+                return attempts[attempts.count - limit].addingTimeInterval(Self.throttleWindow)
+            }
+            try db.execute(sql: "INSERT INTO signup_attempt (address, at) VALUES (?, ?)", arguments: [address, now])
+            return nil
+        }
+        if let blockedUntil {
+            throw StorageError.throttled(retryAfter: max(1, Int(blockedUntil.timeIntervalSince(now).rounded(.up))))
+        }
+    }
+
+    /// The public directory when no write happened since it was last built (no database access), else nil.
+    public func cachedDirectoryIndex() -> DirectoryIndex? { directory.cached() }
 
     /// The public directory as of the last committed write.
     public func directoryIndex() throws -> DirectoryIndex {

@@ -59,6 +59,16 @@ extension AppDatabase {
         }
     }
 
+    /// Releases every key still claimed by a request that never finished: called at start, when no request of this
+    /// process can be running, so a request cut by a crash can be retried instead of answering "in progress" for 24 h.
+    /// (One server over its own database file; several instances over a shared database must not call this.)
+    public func releaseUnfinishedIdempotencyKeys() throws -> Int {
+        try writer.write { db in
+            try db.execute(sql: "DELETE FROM idempotency WHERE status IS NULL")
+            return db.changesCount
+        }
+    }
+
     /// Releases a claimed key whose request failed on our side, so a retry runs it again.
     public func abandonIdempotent(scope: String, key: String) throws {
         try writer.write { db in

@@ -44,9 +44,9 @@ extension AppDatabase {
             db,
             sql: """
                 SELECT mission.id, mission.title, mission.expert_id, mission.state,
-                       (SELECT json_group_array(laureate_id) FROM mission_participant p WHERE p.mission_id = mission.id) AS laureates
+                       (SELECT json_group_array(laureate_id) FROM mission_participant p WHERE p.mission_id = mission.id AND p.joined) AS laureates
                 FROM mission JOIN mission_participant ON mission_participant.mission_id = mission.id
-                WHERE mission_participant.laureate_id = ?
+                WHERE mission_participant.laureate_id = ? AND mission_participant.joined
                 """, arguments: [laureateID]
         ).map { row in
             Engagement(

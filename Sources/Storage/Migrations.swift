@@ -241,6 +241,14 @@ enum Migrations {
                     BEGIN SELECT RAISE(ABORT, 'document versions are kept as uploaded'); END;
                     """)
         }
+        migrator.registerMigration("2026-11-28 pooled invitations") { db in
+            // An invited laureate takes part only once one of its members joins; every earlier participant had joined.
+            try db.execute(sql: "ALTER TABLE mission_participant ADD COLUMN joined INTEGER NOT NULL DEFAULT 1 CHECK (joined IN (0, 1))")
+        }
+        migrator.registerMigration("2026-11-28 sign-up throttling") { db in
+            try db.execute(sql: "CREATE TABLE signup_attempt (address TEXT NOT NULL, at DATETIME NOT NULL)")
+            try db.execute(sql: "CREATE INDEX signup_attempt_by_address ON signup_attempt (address, at)")
+        }
         return migrator
     }
 }

@@ -18,11 +18,18 @@ public struct BudgetView: Sendable, Hashable {
         public let title: String
         public let state: MissionState
         public let shareCents: Int
+        /// This laureate validated its share (a held share while the mission is still proposed).
+        public let validated: Bool
+
+        var commitment: BudgetLedger.Commitment { .init(state: state, shareCents: shareCents, validated: validated) }
     }
 
     public let laureateID: String
     public let ceilingCents: Int
+    /// Accepted missions and held shares together: what the ceiling is measured against.
     public let committedCents: Int
+    /// The part of `committedCents` held by pooled proposals this laureate validated while others have not yet.
+    public let heldCents: Int
     public let spentCents: Int
     public var remainingCents: Int { ceilingCents - committedCents }
     public let lines: [Line]
@@ -65,7 +72,8 @@ extension AppDatabase {
                     laureateID: row["laureate_id"], shareCents: row["share_cents"],
                     acceptedOn: (row["accepted_on"] as String?).flatMap(CalendarDate.init(iso:)),
                     reviewedOn: (row["reviewed_on"] as String?).flatMap(CalendarDate.init(iso:)),
-                    review: try (row["review"] as String?).map { try decoder.decode(SatisfactionReview.self, from: Data($0.utf8)) }))
+                    review: try (row["review"] as String?).map { try decoder.decode(SatisfactionReview.self, from: Data($0.utf8)) },
+                    joined: row["joined"]))
         }
         var byID: [String: MissionRecord] = [:]
         for row in try Row.fetchAll(db, sql: "SELECT * FROM mission WHERE id IN (SELECT value FROM json_each(?))", arguments: [list]) {
@@ -103,9 +111,8 @@ extension AppDatabase {
         title: String, subthemeCodes: [String] = [], expertID: String, laureateIDs: [String], by account: Account
     ) throws -> MissionRecord {
         guard account.role == .laureate || account.role == .admin else { throw StorageError.forbidden }
-        if account.role == .laureate, let own = account.laureateID, !laureateIDs.contains(own) {
-            throw StorageError.invalid([FieldError("/laureate_ids", "must_include_yours", "A request includes your own laureate.")])
-        }
+        let requester = account.role == .laureate ? account.laureateID : nil
+        if account.role == .laureate && requester == nil { throw StorageError.forbidden }
         let today = calendarToday
         return try writer.write { db in
             guard try Bool.fetchOne(db, sql: "SELECT state = 'published' FROM expert WHERE id = ?", arguments: [expertID]) == true else {
@@ -126,7 +133,7 @@ extension AppDatabase {
             do throws(MissionError) {
                 mission = try MissionWorkflow.request(
                     id: id, ref: ref, title: title, subthemeCodes: subthemeCodes, expertID: expertID, laureateIDs: laureateIDs,
-                    conflicts: conflicts)
+                    requester: requester, conflicts: conflicts)
             } catch {
                 throw StorageError.mission(error)
             }
@@ -143,8 +150,8 @@ extension AppDatabase {
                 ])
             for (position, participant) in mission.participants.enumerated() {
                 try db.execute(
-                    sql: "INSERT INTO mission_participant (mission_id, laureate_id, position) VALUES (?, ?, ?)",
-                    arguments: [mission.id, participant.laureateID, position])
+                    sql: "INSERT INTO mission_participant (mission_id, laureate_id, position, joined) VALUES (?, ?, ?, ?)",
+                    arguments: [mission.id, participant.laureateID, position, participant.joined])
             }
             try Self.appendEvent(
                 db, at: now, actorID: account.id, action: "mission.requested", subjectType: "mission", subjectID: mission.id,
@@ -210,12 +217,12 @@ extension AppDatabase {
             for participant in after.participants {
                 try db.execute(
                     sql: """
-                        UPDATE mission_participant SET share_cents = ?, accepted_on = ?, reviewed_on = ?, review = ?
+                        UPDATE mission_participant SET share_cents = ?, accepted_on = ?, reviewed_on = ?, review = ?, joined = ?
                         WHERE mission_id = ? AND laureate_id = ?
                         """,
                     arguments: [
                         participant.shareCents, participant.acceptedOn?.iso, participant.reviewedOn?.iso, try Self.json(participant.review),
-                        id,
+                        participant.joined, id,
                         participant.laureateID,
                     ])
             }
@@ -226,15 +233,17 @@ extension AppDatabase {
         }
     }
 
-    /// What a laureate's missions commit against its ceiling, leaving one mission out.
+    /// What a laureate's missions commit or hold against its ceiling, leaving one mission out.
     static func committed(_ db: Database, laureateID: String, excluding missionID: String? = nil) throws -> Int {
         let rows = try Row.fetchAll(
             db,
             sql: """
-                SELECT mission.state, coalesce(p.share_cents, 0) AS share FROM mission_participant p JOIN mission ON mission.id = p.mission_id
-                WHERE p.laureate_id = ? AND mission.id IS NOT ?
+                SELECT mission.state, coalesce(p.share_cents, 0) AS share, p.accepted_on IS NOT NULL AS validated
+                FROM mission_participant p JOIN mission ON mission.id = p.mission_id
+                WHERE p.laureate_id = ? AND p.joined AND mission.id IS NOT ?
                 """, arguments: [laureateID, missionID])
-        return BudgetLedger.committed(rows.map { (MissionState(rawValue: $0["state"]) ?? .requested, $0["share"]) })
+        return BudgetLedger.committed(
+            rows.map { .init(state: MissionState(rawValue: $0["state"]) ?? .requested, shareCents: $0["share"], validated: $0["validated"]) })
     }
 
     /// A laureate's budget, for its members and the programme team.
@@ -251,18 +260,21 @@ extension AppDatabase {
             let lines = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT mission.id, mission.ref, mission.title, mission.state, coalesce(p.share_cents, 0) AS share
+                    SELECT mission.id, mission.ref, mission.title, mission.state, coalesce(p.share_cents, 0) AS share,
+                           p.accepted_on IS NOT NULL AS validated
                     FROM mission_participant p JOIN mission ON mission.id = p.mission_id
-                    WHERE p.laureate_id = ? ORDER BY mission.ref
+                    WHERE p.laureate_id = ? AND p.joined ORDER BY mission.ref
                     """, arguments: [laureateID]
             ).map {
                 BudgetView.Line(
                     missionID: $0["id"], ref: $0["ref"], title: $0["title"], state: MissionState(rawValue: $0["state"]) ?? .requested,
-                    shareCents: $0["share"])
+                    shareCents: $0["share"], validated: $0["validated"])
             }
-            let committed = BudgetLedger.committed(lines.map { ($0.state, $0.shareCents) })
-            let spent = lines.filter { $0.state == .closed }.map(\.shareCents).reduce(0, +)
-            return BudgetView(laureateID: laureateID, ceilingCents: ceiling, committedCents: committed, spentCents: spent, lines: lines)
+            let commitments = lines.map(\.commitment)
+            return BudgetView(
+                laureateID: laureateID, ceilingCents: ceiling, committedCents: BudgetLedger.committed(commitments),
+                heldCents: BudgetLedger.held(commitments),
+                spentCents: Money.saturatingSum(lines.filter { $0.state == .closed }.map(\.shareCents)), lines: lines)
         }
     }
 

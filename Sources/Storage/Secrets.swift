@@ -1,20 +1,45 @@
 import Crypto
+import Domain
 import Foundation
 import HummingbirdBcrypt
+import Synchronization
 
 /// Passwords and tokens at rest: passwords as bcrypt hashes, tokens as SHA-256 digests. Neither is ever logged.
 enum Secrets {
-    /// A hash to verify against when the account does not exist, so a login takes as long either way.
-    static let decoyHash = Bcrypt.hash("decoy password that matches nothing", cost: 4)
+    /// Hashes to verify against when the account does not exist or has no password, one per cost, so a login takes
+    /// as long whether the e-mail is known or not.
+    private static let decoys = Mutex([UInt8: String]())
 
-    static func hashPassword(_ password: String, cost: UInt8) -> String { Bcrypt.hash(password, cost: cost) }
+    static func decoyHash(cost: UInt8) -> String {
+        if let hash = decoys.withLock({ $0[cost] }) { return hash }
+        let hash = Bcrypt.hash("decoy password that matches nothing", cost: cost)
+        decoys.withLock { $0[cost] = hash }
+        return hash
+    }
 
-    static func verify(_ password: String, hash: String?) -> Bool {
-        guard let hash else {
-            _ = Bcrypt.verify(password, hash: decoyHash)
-            return false
+    /// bcrypt is CPU work of ~0.1 s a call: at most one per core at a time, so a burst of logins or sign-ups leaves the
+    /// blocking pool's other threads free for database work.
+    private static let bcryptSlots = DispatchSemaphore(value: max(1, ProcessInfo.processInfo.activeProcessorCount))
+
+    private static func limited<T>(_ work: () -> T) -> T {
+        bcryptSlots.wait()
+        defer { bcryptSlots.signal() }
+        return work()
+    }
+
+    static func hashPassword(_ password: String, cost: UInt8) -> String { limited { Bcrypt.hash(password, cost: cost) } }
+
+    /// Whether `password` matches `hash`; with no hash (unknown account) a decoy of the same cost is checked, so the
+    /// answer takes as long. A password longer than bcrypt reads (72 bytes) never matches.
+    static func verify(_ password: String, hash: String?, cost: UInt8) -> Bool {
+        let usable = password.utf8.count <= Credentials.passwordMaxBytes
+        return limited {
+            guard let hash, usable else {
+                _ = Bcrypt.verify(usable ? password : "", hash: hash ?? decoyHash(cost: cost))
+                return false
+            }
+            return Bcrypt.verify(password, hash: hash)
         }
-        return Bcrypt.verify(password, hash: hash)
     }
 
     /// A new opaque bearer token: "mdp_" and 32 random bytes, base64url.

@@ -54,9 +54,9 @@ extension AppDatabase {
                 let themes = Set(mission.subthemeCodes.compactMap { Taxonomy.subtheme($0)?.themeCode })
                 for theme in themes { byTheme[theme, default: 0] += 1 }
                 for region in Set(mission.laureateIDs.compactMap { regionOf[$0] }) { byRegion[region, default: 0] += 1 }
-                let shares = mission.participants.map { $0.shareCents ?? 0 }.reduce(0, +)
-                if mission.state.commitsBudget { committed += shares }
-                if mission.state == .closed { spent += shares }
+                let shares = Money.saturatingSum(mission.participants.map { $0.shareCents ?? 0 })
+                if mission.state.commitsBudget { committed = Money.saturatingSum([committed, shares]) }
+                if mission.state == .closed { spent = Money.saturatingSum([spent, shares]) }
                 for review in mission.participants.compactMap(\.review) {
                     for theme in themes { ratings[theme, default: []].append(review.averageHundredths) }
                 }
@@ -70,13 +70,13 @@ extension AppDatabase {
                 missionsByState: MissionState.allCases.compactMap { state in byState[state].map { (state, $0) } },
                 missionsByTheme: ordered(byTheme, Taxonomy.themes.map(\.code)),
                 missionsByRegion: ordered(byRegion, Territories.regions.map(\.code)),
-                ceilingsCents: laureates.map { $0["support_ceiling_cents"] as Int }.reduce(0, +), committedCents: committed,
+                ceilingsCents: Money.saturatingSum(laureates.map { $0["support_ceiling_cents"] as Int }), committedCents: committed,
                 spentCents: spent,
                 satisfactionByTheme: Taxonomy.themes.compactMap { theme in
                     ratings[theme.code].map {
                         ProgrammeSummary.Satisfaction(
                             themeCode: theme.code, reviews: $0.count,
-                            averageHundredths: Money.roundedDivision($0.reduce(0, +), by: $0.count))
+                            averageHundredths: Money.roundedDivision(Money.saturatingSum($0), by: $0.count))
                     }
                 })
         }

@@ -30,8 +30,8 @@ struct AccountsTests {
         let issued = try cast.database.login(email: "paul@durand-conseil.fr", password: "mot de passe paul", address: "127.0.0.1")
         let dump = try cast.database.debugDumpOfTokenTable()
         #expect(!dump.contains(issued.secret) && !dump.contains(String(issued.secret.dropFirst(4))))
-        #expect(try await cast.database.authenticate(token: issued.secret)?.account.email == "paul@durand-conseil.fr")
-        #expect(try await cast.database.authenticate(token: issued.secret + "x") == nil)
+        #expect(try cast.database.authenticate(token: issued.secret)?.account.email == "paul@durand-conseil.fr")
+        #expect(try cast.database.authenticate(token: issued.secret + "x") == nil)
     }
 
     @Test func wrongCredentialsAre401AndTheSixthTryIn15MinutesIs429() async throws {

@@ -17,10 +17,12 @@ struct Programme: Sendable {
     let otherExpert: String
     let laureates: [(id: String, token: String)]
 
-    static func make(ceilings: [Int] = [1_500_000, 1_000_000, 2_000_000]) throws -> Programme {
+    /// `directory`: the production configuration (a file-backed WAL `DatabasePool` there) instead of a memory queue.
+    static func make(ceilings: [Int] = [1_500_000, 1_000_000, 2_000_000], directory: String? = nil) throws -> Programme {
         let clock = TestClock()
         clock.set(CalendarDate(2023, 6, 1)!)
-        let database = try AppDatabase.inMemory(options: .init(clock: { clock.now }, bcryptCost: 4))
+        let options = AppDatabase.Options(clock: { clock.now }, bcryptCost: 4)
+        let database = try directory.map { try AppDatabase.file(inDirectory: $0, options: options) } ?? AppDatabase.inMemory(options: options)
         let token = { (account: Account) in try database.createPersonalToken(for: account, name: "test", days: 30).secret }
         let admin = try database.createAccount(email: "equipe@ftl.fr", password: nil, role: .admin, displayName: "Équipe")
         let expert = try database.importExpert(sampleCard(email: "claire@conseil.fr"), state: .published)
@@ -102,6 +104,14 @@ extension TestClientProtocol {
         let reply = try await send(
             .post, "/v1/missions", token: laureate.token, json: ["title": title, "expert_id": p.expertID, "laureate_ids": [laureate.id]])
         return try #require(reply.body["id"] as? String)
+    }
+
+    /// A member of each laureate accepts its invitation into a pooled request.
+    func join(_ mission: String, _ laureates: some Sequence<(id: String, token: String)>, reader: String) async throws {
+        for laureate in laureates {
+            let reply = try await step(mission, laureate.token, ["action": "join"], reader: reader)
+            #expect(reply.status == .ok)
+        }
     }
 
     func note(_ laureate: (id: String, token: String)) async throws {
@@ -244,11 +254,18 @@ struct MissionsTests {
             try await client.note(laureate)
             let id = try await client.newMission(p, by: laureate, title: "t")
             _ = try await client.step(id, p.expert, ["action": "scope"], reader: p.admin)
-            // 8 333,34 € + 20 % = 10 000,01 €: one cent over the 10 000 € ceiling.
-            _ = try await client.step(id, p.expert, proposalBody(totalBeforeVAT: 833_334), reader: p.admin)
+            // 8 333,34 € + 20 % = 10 000,01 €: one cent over the 10 000 € ceiling, so it could never be accepted.
+            let over = try await client.step(id, p.expert, proposalBody(totalBeforeVAT: 833_334), reader: p.admin)
+            #expect(over.status == .unprocessableContent && over.pointers == ["/quote/lines"])
+            // 2 500 € + 20 % = 3 000 € accepted first; then 5 833,34 € + 20 % = 7 000,01 € is one cent too many.
+            let first = try await client.newMission(p, by: laureate, title: "premier")
+            _ = try await client.step(first, p.expert, ["action": "scope"], reader: p.admin)
+            _ = try await client.step(first, p.expert, proposalBody(totalBeforeVAT: 250_000), reader: p.admin)
+            #expect(try await client.step(first, laureate.token, ["action": "accept"], reader: p.admin).status == .ok)
+            _ = try await client.step(id, p.expert, proposalBody(totalBeforeVAT: 583_334), reader: p.admin)
             let refused = try await client.step(id, laureate.token, ["action": "accept"], reader: p.admin)
             #expect(refused.status == .conflict && refused.code == "budget_exceeded")
-            #expect(refused.body["remaining_cents"] as? Int == 1_000_000)
+            #expect(refused.body["remaining_cents"] as? Int == 700_000)
             #expect(try await client.send(.get, "/v1/missions/\(id)", token: laureate.token).body["state"] as? String == "proposed")
         }
     }
@@ -293,6 +310,7 @@ struct MissionsTests {
             for laureate in p.laureates {
                 #expect(try await client.send(.get, "/v1/missions/\(mission)", token: laureate.token).status == .ok)
             }
+            try await client.join(mission, p.laureates.dropFirst(), reader: p.admin)
             _ = try await client.step(mission, p.expert, ["action": "scope"], reader: p.admin)
             let wrongShares = try await client.step(
                 mission, p.expert, proposalBody(totalBeforeVAT: 250_000, shares: [(ids[0], 100_000), (ids[1], 100_000), (ids[2], 99_999)]),
@@ -492,6 +510,7 @@ struct LeavingAPITests {
             let seen = try await client.send(.get, "/v1/missions", token: leaver.token)
             let cursor = try #require(seen.body["next_cursor"] as? String)
             #expect((seen.body["items"] as? [Any])?.count == 1 && (seen.body["removed"] as? [Any])?.isEmpty == true)
+            try await client.join(mission, p.laureates.dropFirst(), reader: p.admin)
             _ = try await client.step(mission, p.expert, ["action": "scope"], reader: p.admin)
             _ = try await client.step(mission, p.expert, proposalBody(totalBeforeVAT: 250_000), reader: p.admin)
             let left = try await client.step(mission, leaver.token, ["action": "leave"], reader: p.admin)

@@ -34,7 +34,7 @@ struct BudgetAndWindowTests {
     }
 
     @Test func theCommittedAmountCountsOnlyMissionsThatCommitBudget() {
-        let commitments: [(state: MissionState, shareCents: Int)] = MissionState.allCases.map { ($0, 100) }
+        let commitments = MissionState.allCases.map { BudgetLedger.Commitment(state: $0, shareCents: 100, validated: false) }
         #expect(BudgetLedger.committed(commitments) == 400)  // accepted, reported, closed, terminated
         let ledger = BudgetLedger(ceilingCents: 1_000, committedCents: 400)
         #expect(ledger.remainingCents == 600 && ledger.allows(600) && !ledger.allows(601) && !ledger.allows(-1))

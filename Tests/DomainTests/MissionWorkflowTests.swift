@@ -7,7 +7,7 @@ struct MissionWorkflowTests {
     static let allowed: [MissionState: [MissionAction: [MissionActor: MissionState]]] = [
         .requested: [
             .scope: [.expert: .scoping], .decline: [.expert: .declined],
-            .cancel: [.laureate: .cancelled, .admin: .cancelled], .leave: [.laureate: .requested],
+            .cancel: [.laureate: .cancelled, .admin: .cancelled], .leave: [.laureate: .requested], .join: [.laureate: .requested],
         ],
         .scoping: [
             .propose: [.expert: .proposed], .decline: [.expert: .declined, .laureate: .declined],

@@ -8,12 +8,14 @@ struct AppDatabaseTests {
         "2026-11-27 instance", "2026-11-27 accounts, laureates and expert cards",
         "2026-11-27 framing notes, conflicts, missions and the audit log", "2026-11-27 idempotency keys",
         "2026-11-27 documents",
+        "2026-11-28 pooled invitations",
+        "2026-11-28 sign-up throttling",
     ]
 
     @Test func aFreshDatabaseIsMigratedAndAnswers() async throws {
         let database = try AppDatabase.inMemory()
         #expect(try database.appliedMigrations() == AppDatabaseTests.migrations)
-        try await database.ping()
+        try database.ping()
         #expect(try database.createdAt()?.hasPrefix("20") == true)
     }
 
@@ -26,6 +28,6 @@ struct AppDatabaseTests {
         let again = try AppDatabase.file(inDirectory: folder)
         #expect(try again.createdAt() == created)
         #expect(try again.appliedMigrations() == AppDatabaseTests.migrations)
-        try await again.ping()
+        try again.ping()
     }
 }

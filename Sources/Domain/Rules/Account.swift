@@ -53,6 +53,8 @@ public struct Account: Sendable, Hashable {
 /// Rules for credentials people choose.
 public enum Credentials {
     public static let passwordLengths = 12...200
+    /// bcrypt reads the first 72 bytes of a password: a longer one would be cut silently, so it is refused instead.
+    public static let passwordMaxBytes = 72
 
     /// E-mail addresses are compared trimmed and lowercased.
     public static func normalisedEmail(_ email: String) -> String {
@@ -72,6 +74,13 @@ public enum Credentials {
                 FieldError(
                     passwordPointer, "weak_password",
                     "A password has \(passwordLengths.lowerBound) to \(passwordLengths.upperBound) characters."))
+        } else if password.utf8.count > passwordMaxBytes {
+            errors.append(
+                FieldError(
+                    passwordPointer, "password_too_long",
+                    "A password has at most \(passwordMaxBytes) bytes in UTF-8 (72 ASCII letters, fewer accented ones)."))
+        } else if let scalar = TextRule.singleLine.firstForbidden(in: password) {
+            errors.append(FieldError(passwordPointer, "control_character", "A password holds no control character (found \(TextRule.name(scalar)))."))
         }
         return errors
     }

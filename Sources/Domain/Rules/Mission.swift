@@ -42,7 +42,10 @@ public enum MissionAction: String, Sendable, Hashable, Codable, CaseIterable {
     /// The programme team ends an accepted mission, with a reason.
     case terminate
     /// A laureate leaves a pooled mission before acceptance; the others go on (a proposal goes back to scoping).
+    /// For a laureate invited into a pooled request, leaving is declining the invitation.
     case leave
+    /// A laureate invited into a pooled request by another one accepts the invitation: only then does it take part.
+    case join
 }
 
 /// Who acts, seen from the mission: one of its laureates, its expert, the programme team, or someone else.
@@ -55,6 +58,9 @@ public enum MissionActor: String, Sendable, Hashable, Codable, CaseIterable {
 
 /// The mission lifecycle as data: every allowed (from, action, actor) → to; anything else is refused.
 public enum MissionWorkflow {
+    /// The most laureates one pooled mission may gather (the programme has 100).
+    public static let maxParticipants = 100
+
     public struct Transition: Sendable, Hashable {
         public let from: MissionState
         public let action: MissionAction
@@ -84,6 +90,7 @@ public enum MissionWorkflow {
             .init(from: .requested, action: .leave, actor: .laureate, to: .requested),
             .init(from: .scoping, action: .leave, actor: .laureate, to: .scoping),
             .init(from: .proposed, action: .leave, actor: .laureate, to: .scoping),
+            .init(from: .requested, action: .join, actor: .laureate, to: .requested),
         ]
 
     private struct Key: Hashable {
@@ -126,6 +133,10 @@ public enum MissionError: Error, Sendable, Hashable {
     case notAParticipant(laureateID: String)
     /// Leaving is for pooled missions; a single laureate declines or cancels instead.
     case notPooled
+    /// Invited laureates have not answered yet: the expert cannot take up the request until they join or decline.
+    case invitationsPending(laureateIDs: [String])
+    /// An invited laureate answers its invitation (join or leave) before it may do anything else on the mission.
+    case notJoined(laureateID: String)
 }
 
 /// A laureate taking part in a mission, with its share of a pooled quote and where it stands.
@@ -136,11 +147,14 @@ public struct Participant: Sendable, Hashable, Codable {
     public var acceptedOn: CalendarDate?
     public var reviewedOn: CalendarDate?
     public var review: SatisfactionReview?
+    /// False while the laureate is only invited by another one (SPEC §4.7): it takes part once one of its members joins.
+    public var joined: Bool
 
     public init(
         laureateID: String, shareCents: Int? = nil, acceptedOn: CalendarDate? = nil, reviewedOn: CalendarDate? = nil,
-        review: SatisfactionReview? = nil
+        review: SatisfactionReview? = nil, joined: Bool = true
     ) {
+        self.joined = joined
         self.laureateID = laureateID
         self.shareCents = shareCents
         self.acceptedOn = acceptedOn
@@ -181,7 +195,20 @@ public struct Mission: Sendable, Hashable, Codable {
     }
 
     public var isPooled: Bool { participants.count > 1 }
+    /// Every laureate on the mission, invited ones included (they may see the invitation and answer it).
     public var laureateIDs: [String] { participants.map(\.laureateID) }
+    /// The laureates that take part: the requester and those who accepted their invitation.
+    public var joinedLaureateIDs: [String] { participants.filter(\.joined).map(\.laureateID) }
+    /// The laureates invited that have not answered yet.
+    public var pendingLaureateIDs: [String] { participants.filter { !$0.joined }.map(\.laureateID) }
+
+    /// The participants `caller` may know of: an expert learns of an invited laureate only once it joins.
+    public func participants(visibleTo caller: Caller) -> [Participant] {
+        switch caller.actor(on: self) {
+        case .expert, .otherExpert, .anonymous: participants.filter(\.joined)
+        case .admin, .sync, .laureate, .otherLaureate: participants
+        }
+    }
 
     /// Each laureate's share of the quote, in cents: the given shares, or the total split evenly.
     public var shares: [String: Int] {
@@ -244,6 +271,7 @@ public enum MissionCommand: Sendable, Hashable {
     case cancel(reason: String?)
     case terminate(reason: String)
     case leave
+    case join
 
     public var action: MissionAction {
         switch self {
@@ -257,15 +285,18 @@ public enum MissionCommand: Sendable, Hashable {
         case .cancel: .cancel
         case .terminate: .terminate
         case .leave: .leave
+        case .join: .join
         }
     }
 }
 
 extension MissionWorkflow {
     /// Opens a mission: a laureate (or several, pooled) solicits an expert they have no conflict with.
+    /// `requester` is the laureate whose member asks: it takes part at once, the others are invited and take part only
+    /// when one of their members joins. Without a requester (the programme team asks) every laureate takes part.
     public static func request(
         id: String, ref: MissionRef, title: String, subthemeCodes: [String] = [], expertID: String, laureateIDs: [String],
-        conflicts: ConflictRegistry
+        requester: String? = nil, conflicts: ConflictRegistry
     ) throws(MissionError) -> Mission {
         var errors: [FieldError] = []
         for (index, code) in subthemeCodes.enumerated() where Taxonomy.subtheme(code) == nil {
@@ -280,11 +311,17 @@ extension MissionWorkflow {
         if Set(laureateIDs).count != laureateIDs.count {
             errors.append(FieldError("/laureate_ids", "duplicate", "Each laureate takes part once."))
         }
+        if laureateIDs.count > maxParticipants {
+            errors.append(FieldError("/laureate_ids", "too_many", "A pooled mission has at most \(maxParticipants) laureates."))
+        }
+        if let requester, !laureateIDs.contains(requester) {
+            errors.append(FieldError("/laureate_ids", "must_include_yours", "A request includes your own laureate."))
+        }
         guard errors.isEmpty else { throw .invalid(errors) }
         try conflicts.check(expertID: expertID, laureateIDs: laureateIDs)
         return Mission(
             id: id, ref: ref, title: title, subthemeCodes: subthemeCodes, expertID: expertID,
-            participants: laureateIDs.map { Participant(laureateID: $0) })
+            participants: laureateIDs.map { Participant(laureateID: $0, joined: requester == nil || $0 == requester) })
     }
 
     /// Applies `command` by `caller` to `mission`: checks the table, then every rule the step needs,
@@ -295,9 +332,21 @@ extension MissionWorkflow {
         let actor = caller.actor(on: mission)
         var target = try next(from: mission.state, action: command.action, actor: actor)
         var mission = mission
+        if case .laureate(let laureateID) = caller, let own = mission.participants.first(where: { $0.laureateID == laureateID }) {
+            switch command.action {
+            case .join:
+                guard !own.joined else { throw .alreadyDone(laureateID: laureateID, action: .join) }
+            case .leave:
+                break
+            default:
+                guard own.joined else { throw .notJoined(laureateID: laureateID) }
+            }
+        }
 
         switch command {
         case .scope:
+            let pending = mission.pendingLaureateIDs
+            guard pending.isEmpty else { throw .invitationsPending(laureateIDs: pending) }
             for laureate in mission.laureateIDs where !context.laureatesWithFramingNote.contains(laureate) {
                 throw .framingNoteMissing(laureateID: laureate)
             }
@@ -305,7 +354,9 @@ extension MissionWorkflow {
 
         case .propose(let proposal, let shares):
             var errors = proposal.diagnostic.errors(at: "/diagnostic", window: context.settings.window)
-            errors += proposal.quote.errors(at: "/quote")
+            // What the programme could pay for this mission: the sum of its laureates' ceilings.
+            let payable = Money.saturatingSum(mission.laureateIDs.map { context.budgets[$0]?.ceilingCents ?? 0 })
+            errors += proposal.quote.errors(at: "/quote", maxTotalCents: payable)
             if proposal.quote.validUntil < context.today {
                 errors.append(FieldError("/quote/valid_until", "in_the_past", "The quote is valid until a later day."))
             }
@@ -317,8 +368,8 @@ extension MissionWorkflow {
                 guard Set(shares.keys) == Set(laureates) else {
                     throw .invalid([FieldError("/shares", "participants_mismatch", "Give one share to each laureate.")])
                 }
-                resolved = laureates.map { shares[$0]! }
-                guard resolved.allSatisfy({ $0 >= 0 }), resolved.reduce(0, +) == total else {
+                resolved = laureates.map { shares[$0] ?? -1 }
+                guard resolved.allSatisfy({ $0 >= 0 }), Money.sum(resolved) == total else {
                     throw .invalid([
                         FieldError("/shares", "shares_do_not_sum", "The shares add up to the quote total, \(total) cents.")
                     ])
@@ -388,13 +439,26 @@ extension MissionWorkflow {
                 throw .transitionNotAllowed(from: mission.state, action: .leave, actor: actor)
             }
             guard mission.isPooled else { throw .notPooled }
+            let wasInvited = mission.participants.contains { $0.laureateID == laureateID && !$0.joined }
             mission.participants.removeAll { $0.laureateID == laureateID }
+            // The last invited laureate declined and the requester is left alone: the pooled request ends.
+            if wasInvited && mission.pendingLaureateIDs.isEmpty && mission.participants.count == 1 {
+                target = .cancelled
+                mission.lastComment = "Every invited laureate declined the pooled mission."
+            }
             if mission.state == .proposed {
                 for index in mission.participants.indices {
                     mission.participants[index].shareCents = nil
                     mission.participants[index].acceptedOn = nil
                 }
             }
+
+        case .join:
+            guard case .laureate(let laureateID) = caller,
+                let index = mission.participants.firstIndex(where: { $0.laureateID == laureateID })
+            else { throw .transitionNotAllowed(from: mission.state, action: .join, actor: actor) }
+            try context.conflicts.check(expertID: mission.expertID, laureateIDs: [laureateID])
+            mission.participants[index].joined = true
         }
         mission.state = target
         return mission

@@ -12,8 +12,9 @@ public struct QuoteLine: Sendable, Hashable, Codable {
         self.unitPriceCents = unitPriceCents
     }
 
-    /// Rounding rule: each line is rounded to the cent, halves up.
-    public var totalCents: Int { Money.roundedDivision(quantityHundredths * unitPriceCents, by: 100) }
+    /// Rounding rule: each line is rounded to the cent, halves up. Saturates rather than trapping on values that were
+    /// not validated yet (`Quote.errors` refuses any line past `Quote.maxTotalCents`).
+    public var totalCents: Int { Money.roundedDivision(Money.saturatingProduct(quantityHundredths, unitPriceCents), by: 100) }
 }
 
 /// The quote ("devis") an expert sends with the diagnostic. Amounts are cents; the VAT rate is in basis points.
@@ -31,20 +32,25 @@ public struct Quote: Sendable, Hashable, Codable {
 
     /// The French VAT rates a quote may use, in basis points.
     public static let allowedVATRates: Set<Int> = [0, 210, 550, 850, 1000, 2000]
-    /// Bounds that keep every product far from overflow: 10 million euros a unit, 100 000 units, 500 lines.
-    public static let maxUnitPriceCents = 1_000_000_000
+    /// Bounds on each field: 1 million euros a unit, 100 000 units, 500 lines. With them a line is at most 10¹³ cents
+    /// and 500 lines 5 × 10¹⁵, far inside `Int`; the totals are checked against `maxTotalCents` before any VAT is applied.
+    public static let maxUnitPriceCents = 100_000_000
     public static let maxQuantityHundredths = 10_000_000
     public static let maxLines = 500
+    /// No quote of any programme goes past 10 million euros including VAT, whatever its participants' ceilings.
+    public static let maxTotalCents = 1_000_000_000
 
-    /// The sum of the rounded lines.
-    public var subtotalCents: Int { lines.map(\.totalCents).reduce(0, +) }
+    /// The sum of the rounded lines (saturating on values not validated yet).
+    public var subtotalCents: Int { Money.saturatingSum(lines.map(\.totalCents)) }
     /// Rounding rule: VAT is computed once on the subtotal and rounded to the cent, halves up.
-    public var vatCents: Int { Money.roundedDivision(subtotalCents * vatRateBasisPoints, by: 10_000) }
+    public var vatCents: Int { Money.roundedDivision(Money.saturatingProduct(subtotalCents, vatRateBasisPoints), by: 10_000) }
     /// What the laureate commits: the total including VAT.
-    public var totalCents: Int { subtotalCents + vatCents }
+    public var totalCents: Int { Money.saturatingSum([subtotalCents, vatCents]) }
 
-    /// Every problem with the quote, pointers relative to `prefix` (e.g. "/quote").
-    public func errors(at prefix: String) -> [FieldError] {
+    /// Every problem with the quote, pointers relative to `prefix` (e.g. "/quote"). `maxTotalCents` is what the
+    /// programme could pay for this mission (the sum of its participants' ceilings): a quote above it can never be
+    /// accepted, so it is refused when it is sent.
+    public func errors(at prefix: String, maxTotalCents: Int = Quote.maxTotalCents) -> [FieldError] {
         var errors: [FieldError] = []
         if lines.isEmpty {
             errors.append(FieldError("\(prefix)/lines", "required", "A quote has at least one line."))
@@ -61,13 +67,29 @@ public struct Quote: Sendable, Hashable, Codable {
                 errors.append(FieldError("\(at)/quantity_hundredths", "out_of_range", "The quantity is positive."))
             }
             if !(0...Quote.maxUnitPriceCents).contains(line.unitPriceCents) {
-                errors.append(FieldError("\(at)/unit_price_cents", "out_of_range", "The unit price is zero or more."))
+                errors.append(
+                    FieldError(
+                        "\(at)/unit_price_cents", "out_of_range",
+                        "The unit price is between 0 and \(Money.formatted(Quote.maxUnitPriceCents)) before VAT."))
             }
         }
         if !Quote.allowedVATRates.contains(vatRateBasisPoints) {
             errors.append(FieldError("\(prefix)/vat_rate_basis_points", "invalid_vat_rate", "Not a French VAT rate."))
         }
-        if errors.isEmpty && totalCents <= 0 {
+        guard errors.isEmpty else { return errors }
+        // Every field is within its bounds here, so each line and their sum fit in Int (see maxUnitPriceCents).
+        let cap = min(maxTotalCents, Quote.maxTotalCents)
+        if let index = lines.firstIndex(where: { $0.totalCents > cap }) {
+            errors.append(
+                FieldError(
+                    "\(prefix)/lines/\(index)/unit_price_cents", "above_payable",
+                    "This line alone is more than the programme can pay for this mission (\(Money.formatted(cap)))."))
+        } else if subtotalCents > cap || totalCents > cap {
+            errors.append(
+                FieldError(
+                    "\(prefix)/lines", "above_payable",
+                    "The quote totals \(Money.formatted(totalCents)), more than the programme can pay for this mission (\(Money.formatted(cap)))."))
+        } else if totalCents <= 0 {
             errors.append(FieldError("\(prefix)/lines", "zero_total", "A quote totals more than zero."))
         }
         return errors

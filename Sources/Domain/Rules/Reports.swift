@@ -55,7 +55,7 @@ public struct SatisfactionReview: Sendable, Hashable, Codable {
 
     /// The mean rating, in hundredths (4.25 is 425).
     public var averageHundredths: Int {
-        ratings.isEmpty ? 0 : Money.roundedDivision(ratings.values.reduce(0, +) * 100, by: ratings.count)
+        ratings.isEmpty ? 0 : Money.roundedDivision(Money.saturatingProduct(Money.saturatingSum(ratings.values), 100), by: ratings.count)
     }
 
     public func errors(at prefix: String = "") -> [FieldError] {

@@ -1,0 +1,45 @@
+import Domain
+import Foundation
+import Storage
+import Testing
+
+@Suite("Trust: timing and retries at the storage level")
+struct TrustStorageTests {
+    /// A login for an unknown e-mail costs a bcrypt check like a wrong password for a known one, so the answer's time
+    /// does not tell which e-mails have accounts (it used to take ~3 ms against ~160 ms).
+    @Test func aLoginTakesAsLongForAnUnknownEmailAsForAWrongPassword() throws {
+        let database = try AppDatabase.inMemory(options: .init(bcryptCost: 8))
+        _ = try database.createAccount(email: "connue@example.fr", password: "le bon mot de passe", role: .admin, displayName: "Connue")
+        func median(_ email: String) -> Duration {
+            var times: [Duration] = []
+            for attempt in 0..<3 {
+                let clock = ContinuousClock()
+                let start = clock.now
+                _ = try? database.login(email: email, password: "un mauvais mot de passe", address: "10.0.0.\(attempt)")
+                times.append(clock.now - start)
+            }
+            return times.sorted()[1]
+        }
+        let known = median("connue@example.fr")
+        let unknown = median("inconnue@example.fr")
+        let ratio = unknown / known
+        #expect(ratio > 0.4 && ratio < 2.5, "unknown \(unknown), known \(known)")
+    }
+
+    /// A request cut by a crash leaves its key claimed; the next start releases it, so a retry runs instead of
+    /// answering "in progress" for 24 hours.
+    @Test func keysOfRequestsThatNeverFinishedAreFreeAgainAfterARestart() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mdp-keys-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let before = try AppDatabase.file(inDirectory: folder)
+        #expect(try before.beginIdempotent(scope: "user:1", key: "k", fingerprint: "f") == .proceed)
+        #expect(try before.beginIdempotent(scope: "user:1", key: "done", fingerprint: "f") == .proceed)
+        try before.finishIdempotent(scope: "user:1", key: "done", response: .init(status: 201, headers: [], body: Data()))
+        #expect(try before.beginIdempotent(scope: "user:1", key: "k", fingerprint: "f") == .inProgress)
+        let after = try AppDatabase.file(inDirectory: folder)
+        #expect(try after.releaseUnfinishedIdempotencyKeys() == 1)
+        #expect(try after.beginIdempotent(scope: "user:1", key: "k", fingerprint: "f") == .proceed)
+        // A finished request keeps its answer.
+        #expect(try after.beginIdempotent(scope: "user:1", key: "done", fingerprint: "f") == .replay(.init(status: 201, headers: [], body: Data())))
+    }
+}
