@@ -82,10 +82,10 @@ extension APIHandler {
         let needs = body.needs.map {
             Need(subthemeCode: $0.subtheme, priority: NeedPriority(rawValue: $0.priority.rawValue)!, description: $0.description)
         }
-        let note = try await storage {
+        let revised = try await storage {
             try database.reviseFramingNote(laureateID: input.path.laureateId, needs: needs, documentID: body.documentId, by: account)
         }
-        return .created(.init(body: .json(.init(note, createdAt: Date(), authorID: account.id))))
+        return .created(.init(body: .json(.init(revised.note, createdAt: revised.createdAt, authorID: account.id))))
     }
 
     func getLaureateBudget(_ input: Operations.GetLaureateBudget.Input) async throws -> Operations.GetLaureateBudget.Output {

@@ -29,7 +29,8 @@ struct IdempotencyMiddleware: RouterMiddleware {
         var request = request
         var hasher = SHA256()
         hasher.update(data: Data("\(request.method.rawValue) \(request.uri.description)\n".utf8))
-        if request.headers[.contentType]?.lowercased().hasPrefix("application/octet-stream") == true {
+        let isUpload = request.headers[.contentType]?.lowercased().hasPrefix("application/octet-stream") == true
+        if isUpload {
             // A file is never buffered: its retry is recognised by its length and, when sent, its digest.
             let digest = request.headers[.contentSHA256] ?? ""
             hasher.update(data: Data("\(request.headers[.contentLength] ?? "?") \(digest)".utf8))
@@ -43,6 +44,16 @@ struct IdempotencyMiddleware: RouterMiddleware {
         let database = self.database
         switch try await storage({ try database.beginIdempotent(scope: scope, key: key, fingerprint: fingerprint) }) {
         case .replay(let stored):
+            // A file's retry is the same request only if it carries the same bytes: the stored answer names the
+            // document's digest, compared with the retry's body (read, hashed and dropped).
+            if isUpload, let expected = Self.documentDigest(in: stored) {
+                var digest = SHA256()
+                for try await chunk in request.body { digest.update(data: Data(buffer: chunk)) }
+                guard Hex.string(digest.finalize()) == expected else {
+                    throw APIProblem(
+                        .unprocessableContent, code: "idempotency_key_reused", title: "This Idempotency-Key was used for another file")
+                }
+            }
             var headers = HTTPFields()
             for pair in stored.headers where pair.count == 2 {
                 if let name = HTTPField.Name(pair[0]) { headers.append(HTTPField(name: name, value: pair[1])) }
@@ -96,6 +107,14 @@ struct IdempotencyMiddleware: RouterMiddleware {
 }
 
 extension IdempotencyMiddleware {
+    /// The `sha256` of the document a stored upload answer describes, if it is one.
+    static func documentDigest(in stored: StoredResponse) -> String? {
+        guard (200..<300).contains(stored.status),
+            let object = try? JSONSerialization.jsonObject(with: stored.body) as? [String: Any]
+        else { return nil }
+        return object["sha256"] as? String
+    }
+
     /// A JSON body with its keys sorted, so the same request sent again with keys in another order is recognised.
     static func canonical(_ body: Data) -> Data {
         guard let object = try? JSONSerialization.jsonObject(with: body, options: [.fragmentsAllowed]),

@@ -170,7 +170,8 @@ extension AppDatabase {
                 arguments: [next.rawValue, shownMessage, try Self.nextRevision(db), now, published, id])
             try db.execute(
                 sql: "INSERT INTO expert_review (expert_id, author_id, action, message, note, at) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [id, account.id, action.rawValue, message, note?.nilIfEmpty, now])
+                // The review notes are the programme team's: what an expert sends is its message, never a private note.
+                arguments: [id, account.id, action.rawValue, message, actor == .admin ? note?.nilIfEmpty : nil, now])
             try Self.appendEvent(
                 db, at: now, actorID: account.id, action: "expert.\(action.rawValue)", subjectType: "expert", subjectID: id,
                 before: card.state.rawValue, after: next.rawValue)

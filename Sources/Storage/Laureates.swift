@@ -58,9 +58,11 @@ extension AppDatabase {
 
     // MARK: Framing notes
 
-    /// A new version of a laureate's framing note, by one of its members or the programme team.
+    /// A new version of a laureate's framing note, by one of its members or the programme team, with the time it was
+    /// recorded (the programme's clock, like every other time).
+    @discardableResult
     public func reviseFramingNote(laureateID: String, needs: [Need], documentID: String? = nil, by account: Account) throws
-        -> FramingNoteVersion
+        -> (note: FramingNoteVersion, createdAt: Date)
     {
         guard account.role == .admin || account.laureateID == laureateID else {
             throw account.role == .laureate || account.role == .expert ? StorageError.notFound : StorageError.forbidden
@@ -98,7 +100,7 @@ extension AppDatabase {
             try Self.appendEvent(
                 db, at: now, actorID: account.id, action: "framing_note.revised", subjectType: "laureate", subjectID: laureateID,
                 before: latest, after: note)
-            return note
+            return (note, now)
         }
     }
 

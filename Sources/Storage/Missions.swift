@@ -78,8 +78,11 @@ extension AppDatabase {
         var byID: [String: MissionRecord] = [:]
         for row in try Row.fetchAll(db, sql: "SELECT * FROM mission WHERE id IN (SELECT value FROM json_each(?))", arguments: [list]) {
             let id: String = row["id"]
+            guard let ref = MissionRef(row["ref"] as String) else {
+                throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "mission \(id) has an unreadable reference")
+            }
             let mission = Mission(
-                id: id, ref: MissionRef(row["ref"] as String)!, title: row["title"],
+                id: id, ref: ref, title: row["title"],
                 subthemeCodes: try decoder.decode([String].self, from: Data((row["subthemes"] as String).utf8)), expertID: row["expert_id"],
                 participants: participants[id] ?? [], state: MissionState(rawValue: row["state"]) ?? .requested,
                 proposal: try (row["proposal"] as String?).map { try decoder.decode(Proposal.self, from: Data($0.utf8)) },
@@ -125,10 +128,13 @@ extension AppDatabase {
             let counter = "mission-\(today.year)"
             try db.execute(sql: "INSERT OR IGNORE INTO counter (name, value) VALUES (?, 0)", arguments: [counter])
             let sequence = try Int.fetchOne(
-                db, sql: "UPDATE counter SET value = value + 1 WHERE name = ? RETURNING value", arguments: [counter])!
+                db, sql: "UPDATE counter SET value = value + 1 WHERE name = ? RETURNING value", arguments: [counter]) ?? 0
             let mission: Mission
             let conflicts = try Self.conflicts(db, expertID: expertID)
-            let ref = MissionRef(year: today.year, sequence: sequence)!
+            guard let ref = MissionRef(year: today.year, sequence: sequence) else {
+                // A million requests in a year: refused rather than numbered twice or trapped.
+                throw StorageError.invalid([FieldError("", "too_many_missions", "No mission reference is left for \(today.year).")])
+            }
             let id = Self.newID()
             do throws(MissionError) {
                 mission = try MissionWorkflow.request(

@@ -441,6 +441,29 @@ struct TrustAPITests {
 
     // MARK: The smaller ones
 
+    @Test func anUploadRetriedWithTheSameKeyIsRecognisedByItsBytesNotItsLength() async throws {
+        let p = try Programme.make()
+        try await makeApplication(database: p.database).test(.router) { client in
+            let laureate = p.laureates[0]
+            let uri = "/v1/laureates/\(laureate.id)/documents?kind=application&file_name=note.txt"
+            let key: HTTPFields = [HTTPField.Name("Idempotency-Key")!: "envoi-1"]
+            let first = try await client.upload(uri, token: laureate.token, bytes: Array("Première version\n".utf8), headers: key)
+            let same = try await client.upload(uri, token: laureate.token, bytes: Array("Première version\n".utf8), headers: key)
+            #expect(first.status == .created && same.status == .created && same.body["id"] as? String == first.body["id"] as? String)
+            let other = try await client.upload(uri, token: laureate.token, bytes: Array("Deuxième version\n".utf8), headers: key)
+            #expect(other.status == .unprocessableContent && other.code == "idempotency_key_reused")
+        }
+    }
+
+    @Test func aFramingNoteIsDatedByTheProgrammeClock() async throws {
+        let p = try Programme.make()
+        try await makeApplication(database: p.database).test(.router) { client in
+            let laureate = p.laureates[0]
+            let reply = try await client.send(.post, "/v1/laureates/\(laureate.id)/framing-notes", token: laureate.token, json: ["needs": needs])
+            #expect((reply.body["created_at"] as? String)?.hasPrefix("2023-06-01") == true)
+        }
+    }
+
     @Test func corsOnlyOnPublicEndpointsNosniffEverywhereAndNoOtherLaureateNamedInAConflict() async throws {
         let p = try Programme.make()
         try await makeApplication(database: p.database).test(.router) { client in
@@ -452,13 +475,13 @@ struct TrustAPITests {
             #expect(programme.headers[HTTPField.Name("X-Content-Type-Options")!] == "nosniff")
             let laureate = p.laureates[0]
             let html = try await client.upload(
-                "/v1/laureates/\(laureate.id)/documents?kind=other&file_name=page.txt", token: laureate.token,
+                "/v1/laureates/\(laureate.id)/documents?kind=application&file_name=page.html", token: laureate.token,
                 bytes: Array("<html><script>alert(1)</script></html>\n".utf8))
-            if html.status == .created, let id = html.body["id"] as? String {
-                let download = try await client.send(.get, "/v1/documents/\(id)/content", token: laureate.token)
-                #expect(download.headers[.contentDisposition]?.hasPrefix("attachment") == true)
-                #expect(download.headers[HTTPField.Name("X-Content-Type-Options")!] == "nosniff")
-            }
+            let id = try #require(html.body["id"] as? String)
+            #expect(html.body["media_type"] as? String != "text/html")
+            let download = try await client.send(.get, "/v1/documents/\(id)/content", token: laureate.token)
+            #expect(download.headers[.contentDisposition]?.hasPrefix("attachment") == true)
+            #expect(download.headers[HTTPField.Name("X-Content-Type-Options")!] == "nosniff")
             // A conflict of interest with L2 refuses the pooled request without naming L2 to L1.
             try await client.note(laureate)
             let conflict = ["expert_id": p.expertID, "laureate_id": p.laureates[1].id, "reason": "Associé"]

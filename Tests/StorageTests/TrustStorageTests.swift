@@ -43,3 +43,22 @@ struct TrustStorageTests {
         #expect(try after.beginIdempotent(scope: "user:1", key: "done", fingerprint: "f") == .replay(.init(status: 201, headers: [], body: Data())))
     }
 }
+
+@Suite("Trust: what an expert writes stays out of the team's private notes")
+struct PrivateNotesTests {
+    @Test func anExpertsWithdrawalNoteIsNotKeptAsAPrivateReviewNote() throws {
+        let database = try AppDatabase.inMemory()
+        let content = ExpertCardContent(
+            firstName: "Claire", lastName: "Martin", organisation: Organisation(name: "Martin Conseil", siret: "73282932000074"),
+            contact: ContactDetails(email: "claire@example.fr", phone: "06 12 34 56 78"), summary: "Modèle économique.",
+            subthemeCodes: ["4.2"], coverage: Coverage(regionCodes: ["84"]), sectors: ["bois"],
+            experiences: [PriorExperience(tiersLieu: "La Quincaillerie", description: "Plan de financement", productive: true)],
+            declaration: NoInterestDeclaration(signatory: "Claire Martin", signedOn: CalendarDate(2023, 2, 10)!))
+        let expert = try database.importExpert(content, state: .published, password: "un mot de passe sûr")
+        _ = try database.transitionExpertCard(
+            id: expert.expertID, action: .withdraw, by: expert.account, ifRevision: nil, message: "Je pars à la retraite",
+            note: "écrit par l'expert")
+        let last = try #require(try database.reviewEntries(expertID: expert.expertID).last)
+        #expect(last.action == .withdraw && last.note == nil && last.message == "Je pars à la retraite")
+    }
+}
