@@ -46,6 +46,7 @@ lint:
 bench: deps
 	bench/directory.sh
 	bench/missions.sh
+	bench/load.sh
 	bench/sync.sh
 
 ## Removes the local database and blobs of `make run`.

@@ -44,5 +44,6 @@ check "a wrong password is 401" test "$(login ops@example.fr 'not the password')
 check "mdp audit verify accepts the demo's chain" "$binary" audit verify --data-dir "$data/data"
 sync_token=$("$binary" admin token --role sync --data-dir "$data/data")
 check "a sync token reads the documents feed" test "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $sync_token" "$base/v1/documents?limit=1")" = 200
+check "a request killed half-way is free to retry after a restart" python3 scripts/crash-retry.py "$binary"
 echo "smoke: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

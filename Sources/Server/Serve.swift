@@ -28,7 +28,9 @@ struct Serve: AsyncParsableCommand {
         if demo && settings.today == nil { settings.today = Demo.today }
         let database = try AppDatabase.file(
             inDirectory: settings.dataDirectory,
-            options: .init(clock: settings.clock, sessionLifetime: TimeInterval(settings.sessionHours) * 3600))
+            options: .init(
+                clock: settings.clock, sessionLifetime: TimeInterval(settings.sessionHours) * 3600,
+                signupsPerAddress: settings.signupsPerAddress))
         // Before any request: files of uploads killed between their file and their commit are not kept.
         let swept = try database.sweepUnreferencedBlobs()
         if swept > 0 { Logger(label: "mdp").notice("removed \(swept) unreferenced blob files") }

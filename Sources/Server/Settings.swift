@@ -38,6 +38,8 @@ struct ServeSettings: Sendable {
     var maxDocumentBytes = 50 << 20
     /// The programme's day, for demos and training: the clock starts there and runs on. Nil is the real date.
     var today: CalendarDate?
+    /// Expert sign-ups allowed from one address in 15 minutes.
+    var signupsPerAddress = 10
 
     /// The time the server lives in.
     var clock: @Sendable () -> Date {
@@ -77,6 +79,11 @@ struct ServeSettings: Sendable {
             throw ValidationError("documents.max_bytes must be a positive number of bytes, not \(maxBytes)")
         }
         self.maxDocumentBytes = maxDocumentBytes
+        let signups = source.reader.string(forKey: "auth.signups_per_address", default: String(signupsPerAddress))
+        guard let signupsPerAddress = Int(signups), (1...1_000_000).contains(signupsPerAddress) else {
+            throw ValidationError("auth.signups_per_address must be 1 to 1000000, not \(signups)")
+        }
+        self.signupsPerAddress = signupsPerAddress
         if let day = source.reader.string(forKey: "programme.today") {
             guard let parsed = CalendarDate(iso: day) else {
                 throw ValidationError("programme.today must be a day as YYYY-MM-DD, not \(day)")
