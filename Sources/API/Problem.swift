@@ -83,8 +83,10 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
                         .badRequest, code: "bad_request", title: "Malformed request",
                         detail: "The body does not match the contract.", errors: [FieldError(decoding)])
                 }
+                let unsupported = serverError.httpStatus == .unsupportedMediaType
                 return APIProblem(
-                    serverError.httpStatus, code: "bad_request", title: "Malformed request",
+                    serverError.httpStatus, code: unsupported ? "unsupported_media_type" : "bad_request",
+                    title: unsupported ? "Unsupported content type" : "Malformed request",
                     detail: Self.plainCause(serverError.causeDescription))
             }
             return APIProblem(.internalServerError, code: "internal_error", title: "Internal error")

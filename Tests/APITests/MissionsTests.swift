@@ -106,6 +106,17 @@ extension TestClientProtocol {
         return try #require(reply.body["id"] as? String)
     }
 
+    /// A pooled mission requested by the first laureate's member from the programme's expert, every other laureate
+    /// joining; returns its id.
+    func pooledMission(_ p: Programme, _ laureates: [(id: String, token: String)], title: String = "Mutualisée") async throws -> String {
+        let reply = try await send(
+            .post, "/v1/missions", token: laureates[0].token,
+            json: ["title": title, "expert_id": p.expertID, "laureate_ids": laureates.map(\.id)])
+        let mission = try #require(reply.body["id"] as? String)
+        try await join(mission, laureates.dropFirst(), reader: p.admin)
+        return mission
+    }
+
     /// A member of each laureate accepts its invitation into a pooled request.
     func join(_ mission: String, _ laureates: some Sequence<(id: String, token: String)>, reader: String) async throws {
         for laureate in laureates {

@@ -151,11 +151,7 @@ struct TrustAPITests {
         try await makeApplication(database: p.database).test(.router) { client in
             let (l1, l3) = (p.laureates[0], p.laureates[2])
             for laureate in [l1, l3] { try await client.note(laureate) }
-            let pool = try #require(
-                try await client.send(
-                    .post, "/v1/missions", token: l1.token, json: ["title": "Mutualisée", "expert_id": p.expertID, "laureate_ids": [l1.id, l3.id]]
-                ).body["id"] as? String)
-            try await client.join(pool, [l3], reader: p.admin)
+            let pool = try await client.pooledMission(p, [l1, l3])
             _ = try await client.step(pool, p.expert, ["action": "scope"], reader: p.admin)
             // 10 000 € before VAT + 20 % = 12 000 €, 6 000 € each.
             let proposed = try await client.step(pool, p.expert, proposalBody(totalBeforeVAT: 1_000_000), reader: p.admin)
@@ -181,11 +177,7 @@ struct TrustAPITests {
         try await makeApplication(database: p.database).test(.router) { client in
             let (l1, l3) = (p.laureates[0], p.laureates[2])
             for laureate in [l1, l3] { try await client.note(laureate) }
-            let pool = try #require(
-                try await client.send(
-                    .post, "/v1/missions", token: l1.token, json: ["title": "Mutualisée", "expert_id": p.expertID, "laureate_ids": [l1.id, l3.id]]
-                ).body["id"] as? String)
-            try await client.join(pool, [l3], reader: p.admin)
+            let pool = try await client.pooledMission(p, [l1, l3])
             _ = try await client.step(pool, p.expert, ["action": "scope"], reader: p.admin)
             _ = try await client.step(pool, p.expert, proposalBody(totalBeforeVAT: 1_000_000), reader: p.admin)
             _ = try await client.step(pool, l3.token, ["action": "accept"], reader: p.admin)
@@ -205,11 +197,7 @@ struct TrustAPITests {
         try await makeApplication(database: p.database).test(.router) { client in
             let (l1, l3) = (p.laureates[0], p.laureates[2])
             for laureate in [l1, l3] { try await client.note(laureate) }
-            let pool = try #require(
-                try await client.send(
-                    .post, "/v1/missions", token: l1.token, json: ["title": "Mutualisée", "expert_id": p.expertID, "laureate_ids": [l1.id, l3.id]]
-                ).body["id"] as? String)
-            try await client.join(pool, [l3], reader: p.admin)
+            let pool = try await client.pooledMission(p, [l1, l3])
             _ = try await client.step(pool, p.expert, ["action": "scope"], reader: p.admin)
             _ = try await client.step(pool, p.expert, proposalBody(totalBeforeVAT: 1_000_000), reader: p.admin)
             let solo = try await client.newMission(p, by: l3)
@@ -290,11 +278,7 @@ struct TrustAPITests {
         try await makeApplication(database: p.database).test(.router) { client in
             let (l1, l2) = (p.laureates[0], p.laureates[1])
             for laureate in [l1, l2] { try await client.note(laureate) }
-            let pool = try #require(
-                try await client.send(
-                    .post, "/v1/missions", token: l1.token, json: ["title": "Mutualisée", "expert_id": p.expertID, "laureate_ids": [l1.id, l2.id]]
-                ).body["id"] as? String)
-            try await client.join(pool, [l2], reader: p.admin)
+            let pool = try await client.pooledMission(p, [l1, l2])
             _ = try await client.step(pool, p.expert, ["action": "scope"], reader: p.admin)
             // The other expert works with L2 on another mission.
             let other = try #require(
