@@ -136,7 +136,6 @@ extension Components.Schemas.Mission {
     init(_ record: MissionRecord, for account: Account) {
         let mission = record.mission
         let proposal = mission.proposal
-        let actor = Caller(account: account).actor(on: mission)
         self.init(
             id: mission.id, ref: mission.ref.description, title: mission.title, subthemes: mission.subthemeCodes,
             expertId: mission.expertID,
@@ -169,7 +168,7 @@ extension Components.Schemas.Mission {
                     recommendations: $0.recommendations)
             },
             lastComment: mission.lastComment, revision: record.revision, createdAt: record.createdAt, updatedAt: record.updatedAt,
-            allowedActions: MissionWorkflow.allowedActions(in: mission.state, for: actor).map { .init(rawValue: $0.rawValue)! })
+            allowedActions: MissionWorkflow.allowedActions(on: mission, for: Caller(account: account)).map { .init(rawValue: $0.rawValue)! })
     }
 }
 

@@ -235,7 +235,8 @@ struct TrustAPITests {
             let seenByInvited = try await client.send(.get, "/v1/missions/\(mission)", token: l2.token)
             let invited = (seenByInvited.body["participants"] as? [[String: Any]])?.first { $0["laureate_id"] as? String == l2.id }
             #expect(invited?["joined"] as? Bool == false)
-            #expect(seenByInvited.body["allowed_actions"] as? [String] == ["cancel", "leave", "join"])
+            #expect(seenByInvited.body["allowed_actions"] as? [String] == ["leave", "join"])
+            #expect(try await client.send(.get, "/v1/missions/\(mission)", token: l1.token).body["allowed_actions"] as? [String] == ["cancel", "leave"])
             // Nothing moves before it answers: no scope, no budget line, no dossier for the expert.
             let scope = try await client.step(mission, p.expert, ["action": "scope"], reader: p.admin)
             #expect(scope.status == .conflict && scope.code == "invitations_pending")

@@ -115,6 +115,16 @@ public enum MissionWorkflow {
     public static func allowedActions(in state: MissionState, for actor: MissionActor) -> [MissionAction] {
         MissionAction.allCases.filter { table[Key(from: state, action: $0, actor: actor)] != nil }
     }
+
+    /// The actions `caller` may take on `mission`: an invited laureate only answers its invitation (join or leave),
+    /// a laureate that takes part never joins again.
+    public static func allowedActions(on mission: Mission, for caller: Caller) -> [MissionAction] {
+        let actions = allowedActions(in: mission.state, for: caller.actor(on: mission))
+        guard case .laureate(let id) = caller, let own = mission.participants.first(where: { $0.laureateID == id }) else {
+            return actions
+        }
+        return own.joined ? actions.filter { $0 != .join } : actions.filter { $0 == .join || $0 == .leave }
+    }
 }
 
 /// Why a mission operation was refused, in the programme's words.
