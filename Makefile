@@ -5,19 +5,26 @@ PORT       ?= 8080
 DATA_DIR   ?= ./data
 # Debian packages the build needs (libcurl for the sync engine, SQLite for storage).
 APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev pkg-config
+# PyPI tools the tests use: contract fuzzing (the WebDAV peers are installed by scripts/webdav-servers.sh).
+SCHEMATHESIS_VERSION := 4.32.5
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test deps build build-tests smoke format lint bench clean-data
+.PHONY: run test test-deps deps build build-tests smoke fuzz format lint bench clean-data
 
 ## Install what is missing, build, and serve the API with demo data on an embedded SQLite file under $(DATA_DIR).
 run: deps build
 	$(SWIFT) run --skip-build mdp serve --demo --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR)
 
 ## Install what is missing, build with warnings as errors, start the test servers (wsgidav, Apache mod_dav, mdp serve),
-## run every test, stop them, then a smoke test of the real binary.
-test: deps build-tests
+## run every test, stop them, then a smoke test of the real binary and contract fuzzing (schemathesis, every role).
+test: deps test-deps build-tests
 	scripts/with-test-servers.sh $(SWIFT) test --skip-build --parallel
 	scripts/smoke.sh .build/debug/mdp
+	SCHEMATHESIS_VERSION=$(SCHEMATHESIS_VERSION) scripts/contract-fuzz.sh .build/debug/mdp
+
+test-deps:
+	@python3 -c "import importlib.metadata as m, sys; sys.exit(m.version('schemathesis') != '$(SCHEMATHESIS_VERSION)')" 2>/dev/null \
+		|| python3 -m pip install -q "schemathesis==$(SCHEMATHESIS_VERSION)"
 
 ## Debian packages, installed only when missing (apt-get update first, as a new machine needs).
 deps:
@@ -35,6 +42,10 @@ build-tests:
 
 smoke: build
 	scripts/smoke.sh .build/debug/mdp
+
+## Contract fuzzing alone (schemathesis against a live demo server, anonymous and with each role's token).
+fuzz: test-deps build
+	SCHEMATHESIS_VERSION=$(SCHEMATHESIS_VERSION) scripts/contract-fuzz.sh .build/debug/mdp
 
 format:
 	$(SWIFT) format --in-place --recursive Package.swift Sources Tests

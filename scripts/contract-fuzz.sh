@@ -13,7 +13,7 @@
 # before it are printed and a fresh server is started for the remaining runs. The server is always stopped.
 # Exits non-zero on any failure, error or crash; the last line is a one-line summary.
 #
-# Knobs (environment): MAX_EXAMPLES (12), SEED (20240315), WORKERS (1), REQUEST_TIMEOUT (10 s),
+# Knobs (environment): MAX_EXAMPLES (10), SEED (20240315), WORKERS (1), REQUEST_TIMEOUT (10 s),
 # CHECKS (the four below plus response_headers_conformance), FUZZ_OUT (folder kept for reports; default: a temp
 # folder, removed at the end unless something failed), SCHEMATHESIS_VERSION (4.32.5).
 set -euo pipefail
@@ -23,7 +23,7 @@ binary=${1:?usage: contract-fuzz.sh path/to/mdp}
 binary=$(cd "$(dirname "$binary")" && pwd)/$(basename "$binary")
 
 st_version=${SCHEMATHESIS_VERSION:-4.32.5}
-max_examples=${MAX_EXAMPLES:-12}
+max_examples=${MAX_EXAMPLES:-10}
 seed=${SEED:-20240315}
 workers=${WORKERS:-1}
 request_timeout=${REQUEST_TIMEOUT:-10}
@@ -51,11 +51,13 @@ stop_server() {
     if [ -n "$pid" ]; then wait "$pid" 2>/dev/null || true; fi
     pid=
 }
-keep=0
+keep=0 fuzzer=
 cleanup() {
     local rc=$?
+    if [ -n "$fuzzer" ]; then kill "$fuzzer" 2>/dev/null || true; wait "$fuzzer" 2>/dev/null || true; fi
     stop_server
-    if [ -z "${FUZZ_OUT:-}" ] && [ "$keep" -eq 0 ] && [ "$rc" -eq 0 ]; then rm -rf "$work"; else rm -rf "$work"/data-*; fi
+    # Reports stay (in FUZZ_OUT, or in the temp folder when something failed); server data never does.
+    if [ -n "${FUZZ_OUT:-}" ] || { [ "$keep" -eq 0 ] && [ "$rc" -eq 0 ]; }; then rm -rf "$work"; else rm -rf "$work"/data-*; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -225,11 +227,15 @@ run() {  # run NAME ROLE EXTRA-ARGS...   (ROLE: anonymous, laureate, expert, adm
     if [ ! -f "$cfg" ]; then cfg="$out/admin.toml"; fi
     echo "contract-fuzz: --- $name ---"
     local rc=0 t0=$SECONDS
+    # In the background and waited for, so that Ctrl-C or TERM reach the traps at once (not after the run).
     timeout 180 python3 -m schemathesis.cli --config-file "$cfg" run "$base/openapi.yaml" "${auth[@]}" \
         --checks "$checks" --max-examples "$max_examples" --seed "$seed" --workers "$workers" \
         --request-timeout "$request_timeout" --generation-database none --no-color --output-sanitize false \
         --report ndjson,junit --report-ndjson-path "$out/$name.ndjson" --report-junit-path "$out/$name.junit.xml" \
-        "$@" >"$out/$name.txt" 2>&1 || rc=$?
+        "$@" >"$out/$name.txt" 2>&1 &
+    fuzzer=$!
+    wait "$fuzzer" || rc=$?
+    fuzzer=
     local last failures errors
     last=$(grep -E '^=+ .* =+$' "$out/$name.txt" | tail -1 || true)
     failures=$(grep -oE '[0-9]+ failures?' <<<"$last" | grep -oE '^[0-9]+' || echo 0)

@@ -41,8 +41,8 @@ public func buildRouter(_ dependencies: APIDependencies) throws -> Router<APIReq
     router.add(middleware: LogRequestsMiddleware(.info))
     router.add(middleware: PublicCORSMiddleware(origins: dependencies.corsOrigins))
     router.add(middleware: BodyLimitMiddleware(limit: dependencies.maxBodyBytes))
-    router.add(middleware: TextHygieneMiddleware())
     router.add(middleware: AuthMiddleware(database: dependencies.database))
+    router.add(middleware: TextHygieneMiddleware())
     router.add(middleware: IdempotencyMiddleware(database: dependencies.database))
     if dependencies.cacheDirectoryResponses {
         router.add(middleware: DirectoryResponseCache(database: dependencies.database))

@@ -49,10 +49,18 @@ struct AuthMiddleware: RouterMiddleware {
     typealias Context = APIRequestContext
     let database: AppDatabase
 
+    /// Operations open to anyone: a stale token sent along is ignored there, so a client holding an expired token can
+    /// still log in, sign up, read the directory or check health.
+    static func isOpen(_ request: Request) -> Bool {
+        let path = request.uri.path
+        if request.method == .post { return path == "/v1/auth/token" || path == "/v1/experts" }
+        return PublicCORSMiddleware.isPublic(path) || ["/health", "/openapi.yaml", "/docs"].contains(path)
+    }
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let address = context.remoteAddress?.ipAddress ?? "unknown"
         var info = RequestInfo(caller: nil, address: address)
-        if let header = request.headers[.authorization] {
+        if let header = request.headers[.authorization], !Self.isOpen(request) {
             let parts = header.split(separator: " ", maxSplits: 1)
             guard parts.count == 2, parts[0].lowercased() == "bearer",
                 let caller = try await storage({ [database] in

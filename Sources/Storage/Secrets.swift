@@ -30,16 +30,10 @@ enum Secrets {
     static func hashPassword(_ password: String, cost: UInt8) -> String { limited { Bcrypt.hash(password, cost: cost) } }
 
     /// Whether `password` matches `hash`; with no hash (unknown account) a decoy of the same cost is checked, so the
-    /// answer takes as long. A password longer than bcrypt reads (72 bytes) never matches.
+    /// answer takes as long. (Accounts made before passwords were limited to 72 bytes still log in: bcrypt reads the
+    /// same first 72 bytes it hashed; a NUL never reaches here, the API refuses control characters.)
     static func verify(_ password: String, hash: String?, cost: UInt8) -> Bool {
-        let usable = password.utf8.count <= Credentials.passwordMaxBytes
-        return limited {
-            guard let hash, usable else {
-                _ = Bcrypt.verify(usable ? password : "", hash: hash ?? decoyHash(cost: cost))
-                return false
-            }
-            return Bcrypt.verify(password, hash: hash)
-        }
+        limited { Bcrypt.verify(password, hash: hash ?? decoyHash(cost: cost)) && hash != nil }
     }
 
     /// A new opaque bearer token: "mdp_" and 32 random bytes, base64url.

@@ -220,8 +220,15 @@ struct BadInputTests {
                 uri: "/v1/auth/token", method: .post, headers: [.contentType: "text/plain"], body: ByteBuffer(string: "hello")
             ) { Reply(status: $0.status, headers: $0.headers, data: Data(buffer: $0.body)) }
             #expect(wrongType.status.code >= 400 && wrongType.status.code < 500)
-            let badToken = try await client.send(.get, "/v1/directory/experts", token: "mdp_forged")
+            // A stale token is refused where an account is needed, ignored where none is (a client holding an expired
+            // token still reads the directory and logs in again).
+            let badToken = try await client.send(.get, "/v1/me", token: "mdp_forged")
             #expect(badToken.status == .unauthorized && badToken.code == "invalid_token")
+            #expect(try await client.send(.get, "/v1/directory/experts", token: "mdp_forged").status == .ok)
+            #expect(try await client.send(.get, "/health", token: "mdp_forged").status == .ok)
+            let relogin = try await client.send(
+                .post, "/v1/auth/token", token: "mdp_forged", json: ["email": "nobody@example.fr", "password": "not a password at all"])
+            #expect(relogin.status == .unauthorized && relogin.code == "invalid_credentials")
         }
     }
 }

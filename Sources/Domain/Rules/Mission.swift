@@ -379,7 +379,10 @@ extension MissionWorkflow {
                     throw .invalid([FieldError("/shares", "participants_mismatch", "Give one share to each laureate.")])
                 }
                 resolved = laureates.map { shares[$0] ?? -1 }
-                guard resolved.allSatisfy({ $0 >= 0 }), Money.sum(resolved) == total else {
+                if let index = resolved.firstIndex(where: { $0 < 0 }) {
+                    throw .invalid([FieldError("/shares", "out_of_range", "The share of laureate \(laureates[index]) is negative: a share is zero or more cents.")])
+                }
+                guard Money.sum(resolved) == total else {
                     throw .invalid([
                         FieldError("/shares", "shares_do_not_sum", "The shares add up to the quote total, \(total) cents.")
                     ])

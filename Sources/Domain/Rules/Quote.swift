@@ -64,7 +64,10 @@ public struct Quote: Sendable, Hashable, Codable {
                 errors.append(FieldError("\(at)/label", "required", "Each line says what it is for."))
             }
             if !(1...Quote.maxQuantityHundredths).contains(line.quantityHundredths) {
-                errors.append(FieldError("\(at)/quantity_hundredths", "out_of_range", "The quantity is positive."))
+                errors.append(
+                    FieldError(
+                        "\(at)/quantity_hundredths", "out_of_range",
+                        "The quantity is between 0.01 and \(Quote.maxQuantityHundredths / 100), in hundredths."))
             }
             if !(0...Quote.maxUnitPriceCents).contains(line.unitPriceCents) {
                 errors.append(
