@@ -282,7 +282,8 @@ public struct SyncEngine: Sendable {
         switch error {
         case let transport as TransportError where transport.isTransient: return jittered
         case WebDAVError.locked: return jittered
-        case WebDAVError.throttled(let retryAfter): return min(retryAfter ?? jittered, 60)
+        // The Drive's Retry-After is bounded before use: "nan", "-1e300" or "1e300" must not reach an Int conversion.
+        case WebDAVError.throttled(let retryAfter): return retryAfter.map { $0.isFinite ? min(max($0, 0), 60) : jittered } ?? min(jittered, 60)
         case WebDAVError.status(let code, _) where code >= 500 || code == 429: return jittered
         case APIError.status(let code, _) where code >= 500 || code == 429: return jittered
         default: return nil

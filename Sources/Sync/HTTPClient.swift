@@ -292,7 +292,7 @@ final class Transfer {
 
     /// Rewinds the request body (libcurl asks when it must send it again). 0 is CURL_SEEKFUNC_OK, 1 FAIL.
     func seek(_ offset: Int, origin: Int32) -> Int32 {
-        guard origin == SEEK_SET else { return 1 }
+        guard origin == SEEK_SET, offset >= 0 else { return 1 }
         if inputData != nil {
             inputOffset = offset
             return 0
