@@ -108,6 +108,9 @@ extension APIHandler {
 
     func downloadDocument(_ input: Operations.DownloadDocument.Input) async throws -> Operations.DownloadDocument.Output {
         let account = try RequestInfo.account()
+        if let version = input.query.version, version < 1 {
+            throw APIProblem.badParameter("version", "out_of_range", "Versions are numbered from 1.")
+        }
         let content = try await storage { try database.documentContent(id: input.path.documentId, version: input.query.version, for: account) }
         let etag = "\"\(content.sha256)\""
         let disposition = Self.contentDisposition(content.fileName)

@@ -55,7 +55,9 @@ extension APIHandler {
     func listEvents(_ input: Operations.ListEvents.Input) async throws -> Operations.ListEvents.Output {
         _ = try RequestInfo.account(in: [.admin])
         let limit = try pageLimit(input.query.limit)
-        let events = try await storage { try database.events(after: max(0, input.query.after ?? 0), limit: limit) }
+        let after = input.query.after ?? 0
+        guard after >= 0 else { throw APIProblem.badParameter("after", "out_of_range", "An event number is zero or more.") }
+        let events = try await storage { try database.events(after: after, limit: limit) }
         return .ok(
             .init(body: .json(.init(items: events.map(Components.Schemas.Event.init), nextCursor: events.last.map { String($0.seq) }))))
     }

@@ -440,6 +440,19 @@ struct TrustAPITests {
         }
     }
 
+    @Test func negativeEventNumbersAndVersionZeroAreBadParameters() async throws {
+        let p = try Programme.make()
+        try await makeApplication(database: p.database).test(.router) { client in
+            let events = try await client.send(.get, "/v1/events?after=-1", token: p.admin)
+            #expect(events.status == .badRequest && events.pointers == ["/after"])
+            let laureate = p.laureates[0]
+            let uploaded = try await client.upload(
+                "/v1/laureates/\(laureate.id)/documents?kind=application&file_name=dossier.pdf", token: laureate.token, bytes: pdf)
+            let id = try #require(uploaded.body["id"] as? String)
+            #expect(try await client.send(.get, "/v1/documents/\(id)/content?version=0", token: laureate.token).status == .badRequest)
+        }
+    }
+
     @Test func aFramingNoteIsDatedByTheProgrammeClock() async throws {
         let p = try Programme.make()
         try await makeApplication(database: p.database).test(.router) { client in

@@ -197,6 +197,32 @@ struct TrustTests {
         }
     }
 
+    @Test func theButtonsOfferedAreTheOnesThatWork() throws {
+        let mission = try invitation()
+        #expect(!MissionWorkflow.allowedActions(on: mission, for: .expert(id: "E1")).contains(.scope))
+        #expect(MissionWorkflow.allowedActions(on: mission, for: .laureate(id: "L2")) == [.leave, .join])
+        let solo = requestedMission()
+        #expect(MissionWorkflow.allowedActions(on: solo, for: .laureate(id: "L1")) == [.cancel])
+        #expect(MissionWorkflow.allowedActions(on: solo, for: .expert(id: "E1")) == [.scope, .decline])
+    }
+
+    @Test func aShareAboveItsLaureatesCeilingOrAConflictIsRefusedWhenProposed() throws {
+        let scoped = try MissionWorkflow.apply(.scope, by: .expert(id: "E1"), to: requestedMission(laureates: ["L1", "L2"]), context: context())
+        var ctx = context()
+        ctx.budgets["L2"] = BudgetLedger(ceilingCents: 1_000_000, committedCents: 0)
+        let quote = proposal(lines: [QuoteLine(label: "Mutualisée", quantityHundredths: 100, unitPriceCents: 1_000_000)])
+        #expect(throws: MissionError.invalid([
+            FieldError("/shares", "above_ceiling", "The share of laureate L2, 11\u{202F}000,00\u{00A0}€, is above its support ceiling.")
+        ])) {
+            try MissionWorkflow.apply(.propose(quote, shares: ["L1": 100_000, "L2": 1_100_000]), by: .expert(id: "E1"), to: scoped, context: ctx)
+        }
+        var conflicted = context()
+        conflicted.conflicts = ConflictRegistry([.init(expertID: "E1", laureateID: "L2")])
+        #expect(throws: MissionError.conflictOfInterest(expertID: "E1", laureateID: "L2")) {
+            try MissionWorkflow.apply(.propose(quote, shares: nil), by: .expert(id: "E1"), to: scoped, context: conflicted)
+        }
+    }
+
     @Test func whenEveryInvitedLaureateDeclinesTheRequestIsCancelled() throws {
         var mission = try invitation()
         mission = try MissionWorkflow.apply(.leave, by: .laureate(id: "L2"), to: mission, context: context())

@@ -119,7 +119,10 @@ public enum MissionWorkflow {
     /// The actions `caller` may take on `mission`: an invited laureate only answers its invitation (join or leave),
     /// a laureate that takes part never joins again.
     public static func allowedActions(on mission: Mission, for caller: Caller) -> [MissionAction] {
-        let actions = allowedActions(in: mission.state, for: caller.actor(on: mission))
+        // The same guards as `apply`: no leave on a mission of one laureate, no scope while invitations are pending.
+        let actions = allowedActions(in: mission.state, for: caller.actor(on: mission)).filter {
+            ($0 != .leave || mission.isPooled) && ($0 != .scope || mission.pendingLaureateIDs.isEmpty)
+        }
         guard case .laureate(let id) = caller, let own = mission.participants.first(where: { $0.laureateID == id }) else {
             return actions
         }
@@ -390,6 +393,16 @@ extension MissionWorkflow {
             } else {
                 resolved = Money.split(total, weights: laureates.map { _ in 1 })
             }
+            // A share above its laureate's own ceiling could never be accepted: refused when it is sent.
+            for (laureate, share) in zip(laureates, resolved) where share > (context.budgets[laureate]?.ceilingCents ?? 0) {
+                throw .invalid([
+                    FieldError(
+                        "/shares", "above_ceiling",
+                        "The share of laureate \(laureate), \(Money.formatted(share)), is above its support ceiling.")
+                ])
+            }
+            // An expert who declared an interest in one of the laureates cannot quote for it either.
+            try context.conflicts.check(expertID: mission.expertID, laureateIDs: laureates)
             for index in mission.participants.indices {
                 mission.participants[index].shareCents = resolved[index]
                 mission.participants[index].acceptedOn = nil
