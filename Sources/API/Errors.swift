@@ -110,8 +110,10 @@ extension APIProblem {
 /// goes through here: GRDB's calls block while they wait for a connection, and they must never do so on Swift
 /// concurrency's threads (as many as cores) or NIO's event loops, or a few concurrent requests freeze the server.
 func storage<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    // The request's Idempotency-Key travels with the work (task-locals stay behind on the pool's threads).
+    let claim = IdempotencyMiddleware.claim
     do {
-        return try await BlockingPool.shared.run(body)
+        return try await BlockingPool.shared.run { try IdempotencyClaim.with(claim, body) }
     } catch let error as StorageError {
         throw APIProblem(error)
     }

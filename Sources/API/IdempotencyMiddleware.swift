@@ -12,6 +12,22 @@ struct IdempotencyMiddleware: RouterMiddleware {
     typealias Context = APIRequestContext
     let database: AppDatabase
 
+    /// The key the request being served claimed, for the writes that carry it out.
+    @TaskLocal static var claim: IdempotencyClaim.Key?
+
+    /// What a retry gets when the first request's write was committed but the server stopped before keeping its answer.
+    static var answerLost: StoredResponse {
+        let problem = APIProblem(
+            .conflict, code: "idempotency_answer_lost", title: "The first request with this key was carried out",
+            detail: "The server stopped before it could answer. Read the resource to see the result; do not send it again.")
+        let response = ProblemMiddleware<Context>.response(for: problem)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return StoredResponse(
+            status: problem.status.code, headers: response.headers.map { [$0.name.rawName, $0.value] },
+            body: (try? encoder.encode(problem.schema)) ?? Data())
+    }
+
     /// A password login issues a new token each time and changes nothing else: its key is not kept.
     static let notKept: Set<String> = ["/v1/auth/token"]
     /// Answers that carry a new secret (a sign-up's session, a personal token): the secret is never stored, so a retry
@@ -72,7 +88,9 @@ struct IdempotencyMiddleware: RouterMiddleware {
 
         let response: Response
         do {
-            response = try await next(request, context)
+            response = try await Self.$claim.withValue(IdempotencyClaim.Key(scope: scope, key: key)) {
+                try await next(request, context)
+            }
         } catch {
             let problem = ProblemMiddleware<Context>.problem(for: error)
             guard problem.status.kind != .serverError else {
@@ -105,6 +123,9 @@ struct IdempotencyMiddleware: RouterMiddleware {
         return Response(status: response.status, headers: response.headers, body: .init(byteBuffer: collector.buffer))
     }
 }
+
+/// The answer kept, at start, for keys whose request was carried out but never answered (`mdp serve` settles them).
+public func idempotencyAnswerLost() -> StoredResponse { IdempotencyMiddleware.answerLost }
 
 extension IdempotencyMiddleware {
     /// The `sha256` of the document a stored upload answer describes, if it is one.

@@ -35,8 +35,10 @@ struct Serve: AsyncParsableCommand {
         let swept = try database.sweepUnreferencedBlobs()
         if swept > 0 { Logger(label: "mdp").notice("removed \(swept) unreferenced blob files") }
         // Keys claimed by requests the last process never finished are free to retry.
-        let released = try database.releaseUnfinishedIdempotencyKeys()
-        if released > 0 { Logger(label: "mdp").notice("released \(released) idempotency keys of unfinished requests") }
+        let keys = try database.releaseUnfinishedIdempotencyKeys(answerLost: idempotencyAnswerLost())
+        if keys.released + keys.settled > 0 {
+            Logger(label: "mdp").notice("idempotency keys of unfinished requests: \(keys.released) released, \(keys.settled) answered as done")
+        }
         let demoNotice = demo ? try await Demo.prepare(database, dataDirectory: settings.dataDirectory) : nil
         let app = try buildApplication(settings, database: database, notice: demoNotice)
         try await app.runService()

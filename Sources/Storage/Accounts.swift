@@ -69,7 +69,7 @@ extension AppDatabase {
         let hash = password.map { Secrets.hashPassword($0, cost: options.bcryptCost) }
         let id = Self.newID()
         let now = self.now
-        try writer.write { db in
+        try write { db in
             guard try !Self.emailExists(db, email) else { throw StorageError.emailTaken }
             try db.execute(
                 sql: """
@@ -130,7 +130,7 @@ extension AppDatabase {
             throw StorageError.invalidCredentials
         }
         let account = Self.account(from: row)
-        return try writer.write { db in
+        return try write { db in
             try db.execute(sql: "DELETE FROM login_failure WHERE email = ?", arguments: [email])
             return try issueToken(db, account: account, kind: "session", name: nil, lifetime: options.sessionLifetime)
         }
@@ -178,7 +178,7 @@ extension AppDatabase {
 
     /// Revokes one token of `userID`; another user's token is not found.
     public func revokeToken(id: String, userID: String) throws {
-        try writer.write { db in
+        try write { db in
             try db.execute(
                 sql: "UPDATE token SET revoked_at = coalesce(revoked_at, ?) WHERE id = ? AND user_id = ?",
                 arguments: [now, id, userID])
@@ -200,14 +200,14 @@ extension AppDatabase {
             errors.append(FieldError("/expires_in_days", "out_of_range", "A token lives 1 to 365 days."))
         }
         guard errors.isEmpty else { throw StorageError.invalid(errors) }
-        return try writer.write { db in
+        return try write { db in
             try issueToken(db, account: account, kind: "personal", name: trimmed, lifetime: TimeInterval(days) * 86_400)
         }
     }
 
     /// A long-lived token for a service account (the sync engine), issued by the operator.
     public func createServiceToken(for account: Account, name: String, days: Int) throws -> IssuedToken {
-        try writer.write { db in
+        try write { db in
             try issueToken(db, account: account, kind: "service", name: name, lifetime: TimeInterval(days) * 86_400)
         }
     }

@@ -163,7 +163,7 @@ extension AppDatabase {
         let place = try checkDocumentUpload(laureateID: laureateID, missionID: missionID, kind: kind, source: source, by: account)
         let id = Self.newID()
         let now = self.now
-        return try writer.write { db in
+        return try write { db in
             try db.execute(
                 sql: """
                     INSERT INTO document (id, laureate_id, mission_id, kind, current_version, revision, created_at, updated_at)
@@ -234,7 +234,7 @@ extension AppDatabase {
         let blob = staged.stored
         let current = try checkNewVersion(documentID: documentID, source: source, conflict: conflict, by: account)
         let now = self.now
-        return try writer.write { db in
+        return try write { db in
             let record = try Self.documentRecord(db, id: documentID)
             if let expected, record.revision != expected { throw StorageError.stale(current: record.revision) }
             guard !record.withdrawn else { throw StorageError.invalid([FieldError("", "withdrawn", "This document was withdrawn.")]) }
@@ -258,7 +258,7 @@ extension AppDatabase {
     public func withdrawDocument(id: String, by account: Account, ifRevision expected: Int64?) throws -> DocumentRecord {
         let current = try checkNewVersion(documentID: id, source: account.role == .sync ? .drive : .api, by: account)
         let now = self.now
-        return try writer.write { db in
+        return try write { db in
             let record = try Self.documentRecord(db, id: id)
             if let expected, record.revision != expected { throw StorageError.stale(current: record.revision) }
             guard !record.withdrawn else { return record }

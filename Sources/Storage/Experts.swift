@@ -58,7 +58,7 @@ extension AppDatabase {
         guard errors.isEmpty else { throw StorageError.invalid(errors) }
         let hash = Secrets.hashPassword(password, cost: options.bcryptCost)
         let content = ExpertCardContent(firstName: firstName, lastName: lastName, contact: ContactDetails(email: email))
-        let result = try writer.write { db -> (IssuedToken, ExpertCardRecord) in
+        let result = try write { db -> (IssuedToken, ExpertCardRecord) in
             guard try !Self.emailExists(db, email) else { throw StorageError.emailTaken }
             let expertID = try insertExpert(db, content: content, state: .draft)
             let account = Account(
@@ -118,7 +118,7 @@ extension AppDatabase {
         let actor = account.cardActor(for: id)
         guard CardWorkflow.canRead(actor) else { throw StorageError.notFound }
         guard actor == .owner else { throw StorageError.forbidden }
-        let record = try writer.write { db -> ExpertCardRecord in
+        let record = try write { db -> ExpertCardRecord in
             let card = try Self.fetchCard(db, id: id)
             if let expected, card.revision != expected { throw StorageError.stale(current: card.revision) }
             guard CardWorkflow.canEdit(card.state, actor: actor) else { throw StorageError.card(.notEditable(card.state)) }
@@ -149,7 +149,7 @@ extension AppDatabase {
         if CardWorkflow.requiresMessage(action) && message == nil {
             throw StorageError.invalid([FieldError("/message", "required", "Tell the expert what to change.")])
         }
-        let record = try writer.write { db -> ExpertCardRecord in
+        let record = try write { db -> ExpertCardRecord in
             let card = try Self.fetchCard(db, id: id)
             if let expected, card.revision != expected { throw StorageError.stale(current: card.revision) }
             let next: CardState

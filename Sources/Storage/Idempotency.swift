@@ -26,7 +26,54 @@ public enum IdempotencyDecision: Sendable, Hashable {
     case inProgress
 }
 
+/// The `Idempotency-Key` of the request a blocking thread is serving: the write that carries the request out marks the
+/// key as applied in its own transaction, so after a crash the key is either free (nothing was applied) or known done.
+public enum IdempotencyClaim {
+    public struct Key: Sendable, Hashable {
+        public let scope: String
+        public let key: String
+        public init(scope: String, key: String) {
+            self.scope = scope
+            self.key = key
+        }
+    }
+
+    private final class Box {
+        let key: Key
+        init(_ key: Key) { self.key = key }
+    }
+
+    private static let slot = "mdp.idempotency-claim"
+
+    /// Runs `body` with `key` as the current thread's claim (none when nil).
+    public static func with<T>(_ key: Key?, _ body: () throws -> T) rethrows -> T {
+        let dictionary = Thread.current.threadDictionary
+        let previous = dictionary[slot]
+        dictionary[slot] = key.map(Box.init)
+        defer { dictionary[slot] = previous }
+        return try body()
+    }
+
+    static var current: Key? { (Thread.current.threadDictionary[slot] as? Box)?.key }
+}
+
 extension AppDatabase {
+    /// A write transaction that carries out a request: when the request has an `Idempotency-Key`, the key is marked as
+    /// applied in the same transaction. Side writes (throttling counters, token use times) use `writer.write`.
+    func write<T>(_ updates: (Database) throws -> T) throws -> T {
+        let claim = IdempotencyClaim.current
+        let now = self.now
+        return try writer.write { db in
+            let value = try updates(db)
+            if let claim {
+                try db.execute(
+                    sql: "UPDATE idempotency SET applied_at = coalesce(applied_at, ?) WHERE scope = ? AND key = ? AND status IS NULL",
+                    arguments: [now, claim.scope, claim.key])
+            }
+            return value
+        }
+    }
+
     /// How long a key is remembered.
     public static let idempotencyLifetime: TimeInterval = 24 * 3600
 
@@ -59,13 +106,19 @@ extension AppDatabase {
         }
     }
 
-    /// Releases every key still claimed by a request that never finished: called at start, when no request of this
-    /// process can be running, so a request cut by a crash can be retried instead of answering "in progress" for 24 h.
+    /// Settles every key still claimed by a request that never finished, at start, when no request of this process can
+    /// be running: a key whose request changed nothing is released (the retry runs); a key whose write was committed
+    /// before the crash answers `answerLost` from now on (the retry learns it was done; nothing is applied twice).
     /// (One server over its own database file; several instances over a shared database must not call this.)
-    public func releaseUnfinishedIdempotencyKeys() throws -> Int {
-        try writer.write { db in
-            try db.execute(sql: "DELETE FROM idempotency WHERE status IS NULL")
-            return db.changesCount
+    public func releaseUnfinishedIdempotencyKeys(answerLost: StoredResponse) throws -> (released: Int, settled: Int) {
+        let headers = String(decoding: try JSONEncoder().encode(answerLost.headers), as: UTF8.self)
+        return try writer.write { db in
+            try db.execute(sql: "DELETE FROM idempotency WHERE status IS NULL AND applied_at IS NULL")
+            let released = db.changesCount
+            try db.execute(
+                sql: "UPDATE idempotency SET status = ?, headers = ?, body = ? WHERE status IS NULL AND applied_at IS NOT NULL",
+                arguments: [answerLost.status, headers, answerLost.body])
+            return (released, db.changesCount)
         }
     }
 

@@ -67,7 +67,7 @@ extension AppDatabase {
         guard account.role == .admin || account.laureateID == laureateID else {
             throw account.role == .laureate || account.role == .expert ? StorageError.notFound : StorageError.forbidden
         }
-        return try writer.write { db in
+        return try write { db in
             guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM laureate WHERE id = ?)", arguments: [laureateID]) == true else {
                 throw StorageError.notFound
             }
@@ -132,7 +132,7 @@ extension AppDatabase {
         guard !reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw StorageError.invalid([FieldError("/reason", "required", "Say what the interest is.")])
         }
-        try writer.write { db in
+        try write { db in
             for (table, id, pointer) in [("expert", expertID, "/expert_id"), ("laureate", laureateID, "/laureate_id")] {
                 guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM \(table) WHERE id = ?)", arguments: [id]) == true else {
                     throw StorageError.invalid([FieldError(pointer, "unknown", "No \(table) has this id.")])
@@ -197,7 +197,7 @@ extension AppDatabase {
         guard account.role == .admin else {
             throw account.laureateID == id ? StorageError.forbidden : StorageError.notFound
         }
-        try writer.write { db in
+        try write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM laureate WHERE id = ?", arguments: [id]) else {
                 throw StorageError.notFound
             }

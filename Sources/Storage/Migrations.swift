@@ -245,6 +245,10 @@ enum Migrations {
             // An invited laureate takes part only once one of its members joins; every earlier participant had joined.
             try db.execute(sql: "ALTER TABLE mission_participant ADD COLUMN joined INTEGER NOT NULL DEFAULT 1 CHECK (joined IN (0, 1))")
         }
+        migrator.registerMigration("2026-11-28 idempotency applied") { db in
+            // Set by the write that carried out a keyed request, in that write's own transaction.
+            try db.execute(sql: "ALTER TABLE idempotency ADD COLUMN applied_at DATETIME")
+        }
         migrator.registerMigration("2026-11-28 sign-up throttling") { db in
             try db.execute(sql: "CREATE TABLE signup_attempt (address TEXT NOT NULL, at DATETIME NOT NULL)")
             try db.execute(sql: "CREATE INDEX signup_attempt_by_address ON signup_attempt (address, at)")

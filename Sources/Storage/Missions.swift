@@ -117,7 +117,7 @@ extension AppDatabase {
         let requester = account.role == .laureate ? account.laureateID : nil
         if account.role == .laureate && requester == nil { throw StorageError.forbidden }
         let today = calendarToday
-        return try writer.write { db in
+        return try write { db in
             guard try Bool.fetchOne(db, sql: "SELECT state = 'published' FROM expert WHERE id = ?", arguments: [expertID]) == true else {
                 throw StorageError.invalid([FieldError("/expert_id", "unknown_expert", "No published expert has this id.")])
             }
@@ -181,7 +181,7 @@ extension AppDatabase {
         -> MissionRecord
     {
         let today = calendarToday
-        return try writer.write { db in
+        return try write { db in
             let record = try Self.missionRecord(db, id: id)
             guard Self.canSee(record.mission, account) else { throw StorageError.notFound }
             if let expected, record.revision != expected { throw StorageError.stale(current: record.revision) }

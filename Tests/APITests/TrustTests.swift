@@ -412,6 +412,26 @@ struct TrustAPITests {
         }
     }
 
+    /// The write a keyed request makes marks its key as applied in the same transaction: with the answer lost (as a
+    /// crash between the commit and the kept answer would leave it), the next start settles the key as done.
+    @Test func aKeyedWriteMarksItsKeyAppliedInItsOwnTransaction() async throws {
+        let folder = Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let p = try Programme.make(directory: folder)
+        let laureate = p.laureates[0]
+        try await makeApplication(database: p.database).test(.router) { client in
+            let key: HTTPFields = [HTTPField.Name("Idempotency-Key")!: "demande-1"]
+            let reply = try await client.send(
+                .post, "/v1/missions", token: laureate.token, json: ["title": "Foncier", "expert_id": p.expertID, "laureate_ids": [laureate.id]],
+                headers: key)
+            #expect(reply.status == .created)
+        }
+        let raw = try DatabaseQueue(path: folder + "/mdp.sqlite")
+        try await raw.write { db in try db.execute(sql: "UPDATE idempotency SET status = NULL, headers = NULL, body = NULL") }
+        let settled = try p.database.releaseUnfinishedIdempotencyKeys(answerLost: .init(status: 409, headers: [], body: Data()))
+        #expect(settled.released == 0 && settled.settled == 1)
+    }
+
     @Test func signUpsAreThrottledPerAddressLikeLogins() async throws {
         let p = try Programme.make()
         try await makeApplication(database: p.database).test(.router) { client in

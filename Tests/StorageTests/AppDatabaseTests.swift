@@ -9,6 +9,7 @@ struct AppDatabaseTests {
         "2026-11-27 framing notes, conflicts, missions and the audit log", "2026-11-27 idempotency keys",
         "2026-11-27 documents",
         "2026-11-28 pooled invitations",
+        "2026-11-28 idempotency applied",
         "2026-11-28 sign-up throttling",
     ]
 

@@ -26,9 +26,9 @@ struct TrustStorageTests {
         #expect(ratio > 0.4 && ratio < 2.5, "unknown \(unknown), known \(known)")
     }
 
-    /// A request cut by a crash leaves its key claimed; the next start releases it, so a retry runs instead of
-    /// answering "in progress" for 24 hours.
-    @Test func keysOfRequestsThatNeverFinishedAreFreeAgainAfterARestart() throws {
+    /// A request cut by a crash leaves its key claimed; the next start releases it when nothing was applied, so a retry
+    /// runs instead of answering "in progress" for 24 hours, and answers "carried out" when its write was committed.
+    @Test func keysOfRequestsThatNeverFinishedAreFreeAgainOrKnownDoneAfterARestart() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mdp-keys-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let before = try AppDatabase.file(inDirectory: folder)
@@ -36,9 +36,20 @@ struct TrustStorageTests {
         #expect(try before.beginIdempotent(scope: "user:1", key: "done", fingerprint: "f") == .proceed)
         try before.finishIdempotent(scope: "user:1", key: "done", response: .init(status: 201, headers: [], body: Data()))
         #expect(try before.beginIdempotent(scope: "user:1", key: "k", fingerprint: "f") == .inProgress)
+        // A third request's write was committed, then the process died before its answer was kept.
+        #expect(try before.beginIdempotent(scope: "user:1", key: "applied", fingerprint: "f") == .proceed)
+        let account = try before.createAccount(email: "equipe@example.fr", password: nil, role: .admin, displayName: "Équipe")
+        _ = try IdempotencyClaim.with(.init(scope: "user:1", key: "applied")) {
+            try before.createPersonalToken(for: account, name: "intégration", days: 30)
+        }
         let after = try AppDatabase.file(inDirectory: folder)
-        #expect(try after.releaseUnfinishedIdempotencyKeys() == 1)
+        let lost = StoredResponse(status: 409, headers: [], body: Data("answer lost".utf8))
+        let settled = try after.releaseUnfinishedIdempotencyKeys(answerLost: lost)
+        #expect(settled.released == 1 && settled.settled == 1)
         #expect(try after.beginIdempotent(scope: "user:1", key: "k", fingerprint: "f") == .proceed)
+        // Carried out before the crash: the retry is told so, and nothing is applied twice.
+        #expect(try after.beginIdempotent(scope: "user:1", key: "applied", fingerprint: "f") == .replay(lost))
+        #expect(try after.personalTokens(userID: account.id).count == 1)
         // A finished request keeps its answer.
         #expect(try after.beginIdempotent(scope: "user:1", key: "done", fingerprint: "f") == .replay(.init(status: 201, headers: [], body: Data())))
     }
