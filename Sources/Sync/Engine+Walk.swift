@@ -1,5 +1,6 @@
 import Domain
 import Foundation
+import Synchronization
 
 /// The Drive side of a run: files by layout path (NFC), what the layout does not know, and the folders seen.
 struct DriveListing {
@@ -30,11 +31,12 @@ extension SyncEngine {
         while !level.isEmpty {
             let askedAt = Date()
             listing.listed += level.count
-            let listed = try await concurrently(level, limit: options.parallel) { folder in
-                (folder, try await retrying { try await drive.list(folder) })
+            // Outputs come back in the folders' order: no tuple is built across the listing's await.
+            let listings = try await concurrently(level, limit: options.parallel) { folder in
+                try await retrying { try await drive.list(folder) }
             }
             var next: [String] = []
-            for (folder, children) in listed {
+            for (folder, children) in zip(level, listings) {
                 guard let children else { continue }  // gone since its parent was listed
                 var holdsFolders = false
                 for child in children {
@@ -135,22 +137,46 @@ extension SyncEngine {
     }
 }
 
-/// Runs `body` over `items` with at most `limit` running at once; the results come back in the items' order.
+/// Runs `body` over `items`, at most `limit` at a time, and returns the outputs in the items' order. A child task
+/// returns nothing: it stores its output in its own slot. No value crosses a suspension inside a tuple returned from a
+/// child task, the shape Swift 6.3.1 miscompiles at -O (swiftlang/swift#91911, fix reverted in #92155); and an output
+/// that is missing at the end is an error, never silently dropped.
 func concurrently<Item: Sendable, Output: Sendable>(
     _ items: [Item], limit: Int, _ body: @escaping @Sendable (Item) async throws -> Output
 ) async throws -> [Output] {
-    try await withThrowingTaskGroup(of: (Int, Output).self) { group in
-        var waiting = items.indices.reversed() as [Int]
-        for _ in 0..<max(1, limit) {
-            guard let index = waiting.popLast() else { break }
-            group.addTask { (index, try await body(items[index])) }
+    let slots = Slots<Output>(count: items.count)
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        var next = 0
+        func start() {
+            guard next < items.count else { return }
+            let index = next
+            next += 1
+            group.addTask {
+                let output = try await body(items[index])
+                slots.store(output, at: index)
+            }
         }
-        var results = [Output?](repeating: nil, count: items.count)
-        while let (index, output) = try await group.next() {
-            results[index] = output
-            if let next = waiting.popLast() { group.addTask { (next, try await body(items[next])) } }
+        for _ in 0..<max(1, limit) { start() }
+        while try await group.next() != nil { start() }
+    }
+    return try slots.outputs()
+}
+
+/// One output per item, filled by concurrent tasks.
+final class Slots<Output: Sendable>: Sendable {
+    private let values: Mutex<[Output?]>
+
+    init(count: Int) { values = Mutex(Array(repeating: nil, count: count)) }
+
+    func store(_ output: Output, at index: Int) { values.withLock { $0[index] = output } }
+
+    /// Every output in order; a missing one means a task ended without storing its result (a compiler or runtime
+    /// fault): said loudly rather than returning fewer results than items.
+    func outputs() throws -> [Output] {
+        try values.withLock { values in
+            guard let missing = values.firstIndex(where: { $0 == nil }) else { return values.map { $0! } }
+            throw SyncError.checkFailed(path: "item \(missing) of \(values.count)", reason: "a parallel task returned no result")
         }
-        return results.compactMap { $0 }
     }
 }
 

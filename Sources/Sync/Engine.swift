@@ -146,12 +146,14 @@ public struct SyncEngine: Sendable {
             let (path, decision) = planned[index]
             options.progress?("[\(index + 1)/\(planned.count)] \(path)")
             do {
-                return (path, Result<Outcome, SyncFailure>.success(try await act(decision, path: path, places: places, collections: collections)))
+                let outcome = try await act(decision, path: path, places: places, collections: collections)
+                return Result<Outcome, SyncFailure>.success(outcome)
             } catch {
-                return (path, .failure(SyncFailure(description: "\(error)")))
+                return .failure(SyncFailure(description: "\(error)"))
             }
         }
-        for (path, outcome) in outcomes {
+        // Outcomes come back in the plan's order: no tuple is built across the transfer's await.
+        for ((path, _), outcome) in zip(planned, outcomes) {
             switch outcome {
             case .success(let outcome):
                 outcome.note(path, into: &report)
