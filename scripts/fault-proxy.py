@@ -52,6 +52,11 @@ class Proxy(BaseHTTPRequestHandler):
         connection = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
         headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
         headers["Host"] = target.netloc
+        # MOVE and COPY name their destination by URL: the server must see one of its own, not the proxy's.
+        for key in [k for k in headers if k.lower() == "destination"]:
+            destination = urllib.parse.urlparse(headers[key])
+            headers[key] = urllib.parse.urlunparse(
+                (target.scheme, target.netloc, target.path.rstrip("/") + destination.path, "", destination.query, ""))
         path = target.path.rstrip("/") + self.path
         connection.request(self.command, path, body=body, headers=headers)
         response = connection.getresponse()

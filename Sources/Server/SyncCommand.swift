@@ -70,12 +70,15 @@ struct SyncCommand: AsyncParsableCommand {
             guard let direction = SyncOptions.Direction(rawValue: direction) else {
                 throw SyncConfigurationError("--direction is push, pull or both")
             }
-            var http = HTTPClientOptions()
-            http.maxParallel = max(1, parallel)
-            http.caBundle = reader.string(forKey: "sync.ca_bundle")
-            let apiClient = HTTPClient(options: http)
+            // Two values, built apart: the Drive's credentials can never travel to the API, whatever the order of lines.
+            var apiHTTP = HTTPClientOptions()
+            apiHTTP.maxParallel = max(1, parallel)
+            apiHTTP.caBundle = reader.string(forKey: "sync.ca_bundle")
+            var driveHTTP = HTTPClientOptions()
+            driveHTTP.maxParallel = max(1, parallel)
+            driveHTTP.caBundle = reader.string(forKey: "sync.ca_bundle")
             if let user = reader.string(forKey: "sync.webdav.user") {
-                http.basicAuth = (user, try secret(fromFile: "sync.webdav.password_file") ?? "")
+                driveHTTP.basicAuth = (user, try secret(fromFile: "sync.webdav.password_file") ?? "")
             }
             var options = SyncOptions()
             options.direction = direction
@@ -88,8 +91,8 @@ struct SyncCommand: AsyncParsableCommand {
             }
             let journalPath = reader.string(forKey: "sync.journal", default: "./data/sync-journal.sqlite")
             return SyncEngine(
-                api: APIClient(base: apiURL, token: token, http: apiClient),
-                drive: WebDAVClient(base: webdavURL, http: HTTPClient(options: http)),
+                api: APIClient(base: apiURL, token: token, http: HTTPClient(options: apiHTTP)),
+                drive: WebDAVClient(base: webdavURL, http: HTTPClient(options: driveHTTP)),
                 journal: try Journal(path: journalPath), options: options)
         }
 
@@ -105,6 +108,9 @@ struct SyncCommand: AsyncParsableCommand {
                 return SyncExit.configurationError
             } catch WebDAVError.unauthorized {
                 FileHandle.standardError.write(Data("mdp sync: the Drive refused the credentials (401/403)\n".utf8))
+                return SyncExit.configurationError
+            } catch SyncError.driveRoot(let reason) {
+                FileHandle.standardError.write(Data("mdp sync: \(reason)\n".utf8))
                 return SyncExit.configurationError
             } catch {
                 FileHandle.standardError.write(Data("mdp sync: \(error)\n".utf8))
@@ -169,10 +175,18 @@ extension SyncReport {
             "\(dryRun ? "dry run: would have " : "")pushed \(pushed.count), pulled \(pulled.count), conflicts kept \(conflicts.count), archived \(archived.count), pushed again after a Drive deletion \(repushedAfterRemoteDeletion.count), already in step \(adopted.count)"
         ]
         lines.append("folders listed \(foldersListed), not listed again (tag unchanged since in step) \(foldersSkipped.count)")
+        if let drive { lines.append(drive.summary) }
         if let safetyStop { lines.append("safety stop: \(safetyStop)") }
         for path in unknownRemotePaths { lines.append("unknown remote path (left alone): \(path)") }
         for path in repushedAfterRemoteDeletion { lines.append("deleted on the Drive, pushed again: \(path)") }
         for path in conflicts { lines.append("conflict, both versions kept: \(path)") }
+        for (path, place) in keptAside.sorted(by: { $0.key < $1.key }) {
+            lines.append("written on the Drive during the run, kept aside (the name was taken again): \(path) → \(place)")
+        }
+        for twin in nameTwins {
+            lines.append(
+                "conflict, a name that differs from a synced one only by its Unicode form (NFC/NFD), left untouched: \(twin.path) (synced: \(twin.synced)); rename one of them")
+        }
         for (path, reason) in failed.sorted(by: { $0.key < $1.key }) { lines.append("failed: \(path): \(reason)") }
         return lines.joined(separator: "\n")
     }

@@ -1,8 +1,26 @@
 import Domain
 import Foundation
+import Synchronization
 
 /// Where the API keeps laureates and missions, to file a new Drive document: laureate id by slug, mission by reference.
 typealias Places = (laureates: [String: String], missions: [String: (id: String, laureates: [String])])
+
+/// What every transfer of a run shares: where new documents go, the collections made, what the Drive does, and
+/// what was found along the way for the report.
+struct RunContext: Sendable {
+    let places: Places?
+    let collections: Collections
+    let traits: DriveTraits
+    let keptAside = Findings()
+}
+
+/// Drive path → where its bytes were kept, filled by concurrent transfers.
+final class Findings: Sendable {
+    private let found = Mutex<[String: String]>([:])
+
+    func note(_ path: String, keptAt place: String) { found.withLock { $0[path] = place } }
+    var values: [String: String] { found.withLock { $0 } }
+}
 
 /// What acting on one path did.
 enum Outcome: Equatable, Sendable {
@@ -34,6 +52,7 @@ extension Decision {
         case .repush: .repushed
         case .pull: .pulled
         case .reconcile: .conflictKept
+        case .resume: .pushed
         case .archive: .archived
         case .verify, .none, .forget: nil
         }
@@ -48,9 +67,9 @@ struct SyncFailure: Error, Sendable {
 extension SyncEngine {
     /// Acts on one path. A push refused with 412 (the Drive file changed, or appeared, since it was listed) is decided
     /// again once from a fresh read of that file: it then becomes a pull or a conflict kept, never an overwrite.
-    func act(_ decision: Decision, path: String, places: Places?, collections: Collections, again: Bool = false) async throws -> Outcome {
+    func act(_ decision: Decision, path: String, context: RunContext, again: Bool = false) async throws -> Outcome {
         do {
-            return try await perform(decision, path: path, places: places, collections: collections)
+            return try await perform(decision, path: path, context: context)
         } catch WebDAVError.preconditionFailed where !again {
             let document: FeedDocument
             let target: String
@@ -62,11 +81,12 @@ extension SyncEngine {
             }
             let fresh = try await retrying { try await drive.propfind(target, depth: 0) }?.first
             let next = Self.decide(api: document, remote: fresh, journal: try journal.entry(path), withdrawnIDs: [])
-            return try await act(next, path: path, places: places, collections: collections, again: true)
+            return try await act(next, path: path, context: context, again: true)
         }
     }
 
-    private func perform(_ decision: Decision, path: String, places: Places?, collections: Collections) async throws -> Outcome {
+    private func perform(_ decision: Decision, path: String, context: RunContext) async throws -> Outcome {
+        let (places, collections) = (context.places, context.collections)
         switch decision {
         case .none:
             return .inStep
@@ -75,11 +95,11 @@ extension SyncEngine {
             return .forgotten
         case .push(let document, let replacing):
             let target = replacing?.path ?? path
-            let etag = try await push(document, to: target, replacing: replacing?.etag, collections: collections)
+            let etag = try await push(document, to: target, replacing: replacing?.etag, context: context)
             try journal.record(.pushed(document, path: path, remotePath: target, etag: etag, at: Date()))
             return .pushed
         case .repush(let document):
-            let etag = try await push(document, to: path, replacing: nil, collections: collections)
+            let etag = try await push(document, to: path, replacing: nil, context: context)
             try journal.record(.pushed(document, path: path, remotePath: path, etag: etag, at: Date()))
             return .repushed
         case .archive(let remote):
@@ -118,14 +138,14 @@ extension SyncEngine {
                 if let document, apiChanged {
                     let push = Decision.push(document, replacing: remote)
                     guard allowed(push) else { return .leftToOtherDirection }
-                    return try await perform(push, path: path, places: places, collections: collections)
+                    return try await perform(push, path: path, context: context)
                 }
                 return .inStep
             }
             let next: Decision = document.map { apiChanged ? .reconcile($0, remote) : .pull($0, remote) } ?? .pull(nil, remote)
             guard allowed(next) else { return .leftToOtherDirection }
-            return try await perform(next, path: path, places: places, collections: collections)
-        case .reconcile(let document, let remote):
+            return try await perform(next, path: path, context: context)
+        case .reconcile(let document, let remote), .resume(let document, let remote):
             let (file, sha) = try await fetch(remote, path: path)
             defer { try? FileManager.default.removeItem(at: file) }
             if sha == document.sha256 {
@@ -133,11 +153,52 @@ extension SyncEngine {
                 try journal.record(.seen(remote, path: path, document: document, sha256: sha, at: Date()))
                 return .adopted
             }
+            if case .resume = decision, try await isPrefix(file, of: document, path: path) {
+                // The engine's own upload, cut short: every byte there is one of the document's, in place.
+                let push = Decision.push(document, replacing: remote)
+                guard allowed(push) else { return .leftToOtherDirection }
+                return try await perform(push, path: path, context: context)
+            }
             // Both changed: the Drive's bytes become a new version marked as a conflict; the store's stay as the
             // version before it; the Drive file is left as it is. Nothing is overwritten.
             let updated = try await retrying { try await api.addVersion(document, file: file, sha256: sha, conflict: true) }
             try journal.record(.seen(remote, path: path, document: updated, sha256: sha, at: Date()))
             return .conflictKept
+        }
+    }
+
+    /// Whether `file` (read from the Drive) is a strict prefix of the document's bytes, read from the API and checked
+    /// against the feed. An upload intent proves nothing by itself: someone may have saved a file of their own there.
+    func isPrefix(_ file: URL, of document: FeedDocument, path: String) async throws -> Bool {
+        let (size, _) = try Self.measure(file)
+        guard size < document.size else { return false }
+        let reference = try await downloadChecked(document, path: path)
+        defer { try? FileManager.default.removeItem(at: reference) }
+        let found = try FileHandle(forReadingFrom: file)
+        let expected = try FileHandle(forReadingFrom: reference)
+        defer {
+            try? found.close()
+            try? expected.close()
+        }
+        while let chunk = try found.read(upToCount: 1 << 16), !chunk.isEmpty {
+            guard let same = try expected.read(upToCount: chunk.count), same == chunk else { return false }
+        }
+        return true
+    }
+
+    /// The document's current bytes from the API in a scratch file, checked against the feed's size and SHA-256.
+    func downloadChecked(_ document: FeedDocument, path: String) async throws -> URL {
+        let file = scratchFile()
+        do {
+            try await retrying { try await api.download(document, to: file) }
+            let (size, sha) = try Self.measure(file)
+            guard size == document.size, sha == document.sha256 else {
+                throw SyncError.checkFailed(path: path, reason: "the API sent \(size) bytes with another digest than its feed")
+            }
+            return file
+        } catch {
+            try? FileManager.default.removeItem(at: file)
+            throw error
         }
     }
 
@@ -153,17 +214,33 @@ extension SyncEngine {
         return (laureate, mission.id, location.kind.rawValue, location.fileName)
     }
 
-    /// Downloads a document from the API to a scratch file, checks it against the feed's size and SHA-256, then PUTs
-    /// it: `If-None-Match: *` to create, `If-Match` to replace.
-    func push(_ document: FeedDocument, to path: String, replacing etag: String?, collections: Collections) async throws -> String? {
-        let file = scratchFile()
-        defer { try? FileManager.default.removeItem(at: file) }
-        try await retrying { try await api.download(document, to: file) }
-        let (size, sha) = try Self.measure(file)
-        guard size == document.size, sha == document.sha256 else {
-            throw SyncError.checkFailed(path: path, reason: "the API sent \(size) bytes with another digest than its feed")
+    /// Downloads a document from the API to a scratch file, checks it against the feed's size and SHA-256, then puts it
+    /// on the Drive without ever landing on bytes someone else wrote: by preconditions where the Drive honours them
+    /// (`If-None-Match: *` to create, `If-Match` to replace), else by a name of the engine's own and a MOVE that never
+    /// overwrites; a Drive that does neither is not written to.
+    func push(_ document: FeedDocument, to path: String, replacing etag: String?, context: RunContext) async throws -> String? {
+        guard context.traits.canWriteSafely else {
+            throw SyncError.checkFailed(
+                path: path,
+                reason: "the Drive honours neither If-Match / If-None-Match nor Overwrite: F (or could not be probed): nothing is written to it")
         }
-        try await makeParents(of: path, collections: collections)
+        let file = try await downloadChecked(document, path: path)
+        defer { try? FileManager.default.removeItem(at: file) }
+        try await makeParents(of: path, collections: context.collections)
+        try journal.intend(path, sha256: document.sha256, size: document.size)
+        do {
+            if context.traits.honoursPreconditions {
+                return try await put(file, at: path, replacing: etag)
+            }
+            return try await place(file, at: path, replacing: etag, context: context)
+        } catch WebDAVError.preconditionFailed {
+            try journal.dropIntent(path)
+            throw WebDAVError.preconditionFailed
+        }
+    }
+
+    /// A PUT guarded by a precondition, on a Drive found to honour them.
+    private func put(_ file: URL, at path: String, replacing etag: String?) async throws -> String? {
         var replacing = etag
         if let current = replacing, current.hasPrefix("W/") {
             // Only the same version, its tag turned strong, may guard the replacement: a tag that names another
@@ -173,15 +250,56 @@ extension SyncEngine {
             }
             replacing = strong
         }
-        try journal.intend(path, sha256: sha, size: size)
         let precondition: WebDAVClient.Precondition = replacing.map { .replace(etag: $0) } ?? .create
+        return try await retrying { try await drive.put(path, file: file, precondition: precondition) }
+    }
+
+    /// On a Drive that ignores preconditions (probed; `rclone serve webdav` is one): the bytes go up under a name of the
+    /// engine's own in the archive folder, then are moved into place with `Overwrite: F`, so a create never lands on a
+    /// file that appeared meanwhile and nobody sees a partial upload under the document's name. A file to replace is
+    /// first moved aside into the archive, where its bytes stay; if what was moved is not the version listed (someone
+    /// wrote since), it goes back and the path is decided again, as a 412 would have it.
+    private func place(_ file: URL, at path: String, replacing etag: String?, context: RunContext) async throws -> String? {
+        let upload = "\(options.archiveFolder)/\(Self.uploadsFolder)/\(UUID().uuidString.lowercased())"
+        try await makeParents(of: upload, collections: context.collections)
+        let tag = try await retrying { try await drive.put(upload, file: file, precondition: .ownFile) }
         do {
-            return try await retrying { try await drive.put(path, file: file, precondition: precondition) }
-        } catch WebDAVError.preconditionFailed {
-            try journal.dropIntent(path)
-            throw WebDAVError.preconditionFailed
+            try await moveAside(path, replacing: etag, context: context)
+            try await retrying { try await drive.move(upload, to: path) }
+        } catch {
+            try? await drive.delete(upload)
+            throw error
+        }
+        if let tag { return tag }
+        return try await retrying { try await drive.propfind(path, depth: 0) }?.first?.etag
+    }
+
+    /// Moves the version listed as `etag` out of `path` into the archive before it is replaced (nothing to do for a
+    /// create). A 412 means "decide again": the file went away, or someone wrote it since it was listed (their bytes
+    /// then go back under their name, or stay aside, reported, when yet another file took it meanwhile).
+    private func moveAside(_ path: String, replacing etag: String?, context: RunContext) async throws {
+        if let etag {
+            let aside = "\(options.archiveFolder)/\(Self.stamp())-\(UUID().uuidString.prefix(8).lowercased())/\(path)"
+            try await makeParents(of: aside, collections: context.collections)
+            do {
+                try await retrying { try await drive.move(path, to: aside) }
+            } catch WebDAVError.notFound {
+                throw WebDAVError.preconditionFailed  // removed since it was listed: decided again
+            }
+            let moved = try await retrying { try await drive.propfind(aside, depth: 0) }?.first
+            guard let moved, WebDAVClient.sameVersion(moved.etag, etag) else {
+                do {
+                    try await retrying { try await drive.move(aside, to: path) }
+                } catch WebDAVError.preconditionFailed {
+                    context.keptAside.note(path, keptAt: aside)  // yet another file took the name: these bytes stay aside
+                }
+                throw WebDAVError.preconditionFailed
+            }
         }
     }
+
+    /// Where uploads wait, under the archive folder, before they are moved into place.
+    static let uploadsFolder = ".mdp-uploads"
 
     /// A weak tag cannot guard a replacement (`If-Match` compares strongly), and Apache keeps a file's tag weak for the
     /// second after it was written: its tag is read again until it turns strong, within a deadline. A file that keeps

@@ -17,6 +17,9 @@ struct DriveListing {
     var recordedBelowSkipped: [String: FolderRecord] = [:]
     /// How many listings were made.
     var listed = 0
+    /// Files whose names differ from a synced one only by Unicode form (`café` in NFC and NFD, two files on the
+    /// server's disk), with the one synced. Never one silently dropped.
+    var twins: [NameTwin] = []
 }
 
 extension SyncEngine {
@@ -60,7 +63,14 @@ extension SyncEngine {
                         (try? DriveLayout.location(of: layoutPath)) != nil
                     {
                         // Clients on some systems write names decomposed (NFD): the layout reads them in NFC, IO uses theirs.
-                        listing.files[layoutPath] = child
+                        if let other = listing.files[layoutPath] {
+                            let kept = Self.twinKept(other, child, known: entries[layoutPath])
+                            listing.files[layoutPath] = kept
+                            let left = kept.path.sameSpelling(as: child.path) ? other : child
+                            listing.twins.append(NameTwin(path: left.path, synced: kept.path))
+                        } else {
+                            listing.files[layoutPath] = child
+                        }
                     } else {
                         listing.unknown.append(child.path)
                     }
@@ -81,17 +91,31 @@ extension SyncEngine {
         return listing
     }
 
+    /// Of two Drive files whose names read the same in NFC, the one synced: the one the journal knows, else the one
+    /// spelled in NFC, else the first in byte order. The other is reported, never touched.
+    static func twinKept(_ first: RemoteEntry, _ second: RemoteEntry, known: JournalEntry?) -> RemoteEntry {
+        if let known {
+            let spelling = known.remotePath ?? known.path
+            if first.path.sameSpelling(as: spelling) { return first }
+            if second.path.sameSpelling(as: spelling) { return second }
+        }
+        let nfc = { (entry: RemoteEntry) in entry.path.sameSpelling(as: entry.path.precomposedStringWithCanonicalMapping) }
+        if nfc(first) != nfc(second) { return nfc(first) ? first : second }
+        return Array(first.path.utf8).lexicographicallyPrecedes(Array(second.path.utf8)) ? first : second
+    }
+
     /// Remembers the folders found in step, so the next run lists them only if their tag moved. A folder is in step
     /// when nothing under it was decided or left unknown, no file under it needs its content checked again, and its
     /// tag was read at least a second after its last change (a tag with one-second steps could still move unseen).
-    func settle(_ drive: DriveListing, support: FolderTagSupport, unsettled: Set<String>, entries: [String: JournalEntry], decided: Set<String>)
+    func settle(_ drive: DriveListing, traits: DriveTraits, unsettled: Set<String>, entries: [String: JournalEntry], decided: Set<String>)
         throws
     {
+        let support = traits.folderTags
         var listedDates: [String: Date] = [:]
         var unsettledPaths = unsettled
         for (path, remote) in drive.files where !decided.contains(path) {
             guard let entry = entries[path] else { continue }
-            if entry.isRacy(listedModified: remote.lastModified) {
+            if !traits.fineFileTags && entry.isRacy(listedModified: remote.lastModified) {
                 unsettledPaths.insert(path)
             } else if entry.remoteModified == nil, let listed = remote.lastModified {
                 listedDates[path] = listed
@@ -193,4 +217,9 @@ actor Collections {
             throw error
         }
     }
+}
+
+extension String {
+    /// The same bytes, not only the same text: Swift's `==` finds `café` in NFC and in NFD equal, the Drive does not.
+    func sameSpelling(as other: String) -> Bool { utf8.elementsEqual(other.utf8) }
 }

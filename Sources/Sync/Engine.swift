@@ -43,8 +43,24 @@ public struct SyncReport: Sendable, Codable, Equatable {
     /// Depth-1 listings made, and the folders not listed because their tag had not moved since they were in step.
     public var foldersListed = 0
     public var foldersSkipped: [String] = []
+    /// What the Drive was found to do (probed once a day): how the run wrote to it.
+    public var drive: DriveTraits?
+    /// Bytes someone wrote on the Drive while a replacement was under way, on a Drive that ignores preconditions,
+    /// that could not go back under their name (something else took it meanwhile): Drive path → where they are kept.
+    public var keptAside: [String: String] = [:]
+    /// Drive files whose names differ from a synced one only by Unicode form: reported on every run until renamed.
+    public var nameTwins: [NameTwin] = []
 
-    public var exitCode: Int32 { safetyStop != nil ? SyncExit.safetyStop : (failed.isEmpty ? SyncExit.ok : SyncExit.someFilesFailed) }
+    public var exitCode: Int32 {
+        safetyStop != nil ? SyncExit.safetyStop : (failed.isEmpty && nameTwins.isEmpty ? SyncExit.ok : SyncExit.someFilesFailed)
+    }
+}
+
+/// Two Drive files whose names read the same once in NFC (`café.txt` written composed by one client, decomposed by
+/// another): `synced` is kept in step, `path` is left untouched and reported, a conflict for a person to settle.
+public struct NameTwin: Sendable, Codable, Equatable {
+    public let path: String
+    public let synced: String
 }
 
 /// The documented exit codes of `mdp sync`.
@@ -64,6 +80,9 @@ enum Decision: Equatable {
     case pull(FeedDocument?, RemoteEntry)
     /// Both sides changed since the last sync: compare contents, and keep both when they differ.
     case reconcile(FeedDocument, RemoteEntry)
+    /// Like `reconcile`, where an upload of this document was started and not recorded as finished: the Drive file is
+    /// taken for the engine's own only if its bytes prove it (the document's bytes, or a prefix of them).
+    case resume(FeedDocument, RemoteEntry)
     /// Nothing seems to have moved on the Drive, but the last check was too close to the file's last write to
     /// trust its tag: read the bytes (then push, pull or reconcile as they say).
     case verify(FeedDocument?, RemoteEntry, JournalEntry, apiChanged: Bool)
@@ -72,7 +91,7 @@ enum Decision: Equatable {
 
     var changesExisting: Bool {
         switch self {
-        case .push(_, replacing: .some), .archive, .reconcile, .repush: true
+        case .push(_, replacing: .some), .archive, .reconcile, .resume, .repush: true
         case .pull(.some, _): true
         case .verify(_, _, _, let apiChanged): apiChanged
         default: false
@@ -100,29 +119,35 @@ public struct SyncEngine: Sendable {
         var report = SyncReport()
         report.dryRun = options.dryRun
         try await retrying { try await api.verify() }
+        try await checkRoot()
 
         let (apiByPath, withdrawnIDs) = try await apiSide()
 
         // The Drive side: one level at a time, only the folders the layout knows, not those whose tag says "unchanged".
         let entries = try journal.entries()
-        let support = await folderTagSupport()
-        let drive = try await walk(support: support, recorded: try journal.folders(), entries: entries)
+        let traits = await driveTraits()
+        report.drive = traits
+        let drive = try await walk(support: traits.folderTags, recorded: try journal.folders(), entries: entries)
         report.unknownRemotePaths = drive.unknown.sorted()
         report.foldersListed = drive.listed
         report.foldersSkipped = drive.skipped.keys.sorted()
+        report.nameTwins = drive.twins
         let intents = try journal.intents()
 
         var decisions: [(String, Decision)] = []
         for path in Set(apiByPath.keys).union(drive.files.keys).union(entries.keys).sorted() {
-            var decision = Self.decide(api: apiByPath[path], remote: drive.files[path], journal: entries[path], withdrawnIDs: withdrawnIDs)
-            // A file left by our own interrupted upload is finished, not taken for someone's edit.
+            var decision = Self.decide(
+                api: apiByPath[path], remote: drive.files[path], journal: entries[path], withdrawnIDs: withdrawnIDs,
+                fineTags: traits.fineFileTags)
+            // An upload of ours may have been cut there: only the file's bytes can say so, never the intent alone.
             if case .reconcile(let document, let found) = decision, intents[path] == document.sha256 {
-                decision = .push(document, replacing: found)
+                decision = .resume(document, found)
             }
             if decision != .none { decisions.append((path, decision)) }
         }
-        // Whatever is decided (in any direction) keeps its folders from being taken as in step.
+        // Whatever is decided (in any direction) keeps its folders from being taken as in step; so do name twins.
         var unsettled = Set(drive.unknown.map(\.precomposedStringWithCanonicalMapping))
+        for twin in drive.twins { unsettled.insert(twin.path.precomposedStringWithCanonicalMapping) }
         for (path, decision) in decisions where decision != .forget { unsettled.insert(path) }
         decisions = decisions.filter { allowed($0.1) }
 
@@ -139,14 +164,14 @@ public struct SyncEngine: Sendable {
         }
 
         let needsPlaces = decisions.contains { if case .pull(nil, _) = $0.1 { true } else { false } }
-        let places = needsPlaces ? try await retrying { try await api.places() } : nil
-        let collections = Collections()
+        let context = RunContext(
+            places: needsPlaces ? try await retrying { try await api.places() } : nil, collections: Collections(), traits: traits)
         let planned = decisions
         let outcomes = try await concurrently(Array(planned.indices), limit: options.parallel) { index in
             let (path, decision) = planned[index]
             options.progress?("[\(index + 1)/\(planned.count)] \(path)")
             do {
-                let outcome = try await act(decision, path: path, places: places, collections: collections)
+                let outcome = try await act(decision, path: path, context: context)
                 return Result<Outcome, SyncFailure>.success(outcome)
             } catch {
                 return .failure(SyncFailure(description: "\(error)"))
@@ -162,7 +187,8 @@ public struct SyncEngine: Sendable {
                 report.failed[path] = failure.description
             }
         }
-        try settle(drive, support: support, unsettled: unsettled, entries: entries, decided: Set(decisions.map(\.0)))
+        report.keptAside = context.keptAside.values
+        try settle(drive, traits: traits, unsettled: unsettled, entries: entries, decided: Set(decisions.map(\.0)))
         return report
     }
 
@@ -189,14 +215,18 @@ public struct SyncEngine: Sendable {
     func allowed(_ decision: Decision) -> Bool {
         switch (options.direction, decision) {
         case (.both, _): true
-        case (.push, .push), (.push, .repush), (.push, .archive), (.push, .forget), (.push, .verify): true
-        case (.pull, .pull), (.pull, .reconcile), (.pull, .forget), (.pull, .verify): true
+        case (.push, .push), (.push, .repush), (.push, .archive), (.push, .forget), (.push, .verify), (.push, .resume): true
+        case (.pull, .pull), (.pull, .reconcile), (.pull, .forget), (.pull, .verify), (.pull, .resume): true
         default: false
         }
     }
 
-    /// The decision table. A side "changed" when it differs from what the journal saw in sync.
-    static func decide(api: FeedDocument?, remote: RemoteEntry?, journal: JournalEntry?, withdrawnIDs: Set<String>) -> Decision {
+    /// The decision table. A side "changed" when it differs from what the journal saw in sync. On a Drive whose file
+    /// tags move with any write (`fineTags`, probed) a tag that did not move is trusted; with tags by the second, a
+    /// file checked in the second of its last write is read again.
+    static func decide(
+        api: FeedDocument?, remote: RemoteEntry?, journal: JournalEntry?, withdrawnIDs: Set<String>, fineTags: Bool = false
+    ) -> Decision {
         switch (api, remote, journal) {
         case (nil, nil, nil), (nil, nil, .some):
             return journal == nil ? .none : .forget
@@ -210,7 +240,8 @@ public struct SyncEngine: Sendable {
             // The document moved to another path (a new file name): this copy is archived, never deleted.
             if journal.documentID != nil { return .archive(remote) }
             if WebDAVClient.sameVersion(remote.etag, journal.remoteETag) {
-                return journal.isRacy(listedModified: remote.lastModified) ? .verify(nil, remote, journal, apiChanged: false) : .none
+                return !fineTags && journal.isRacy(listedModified: remote.lastModified)
+                    ? .verify(nil, remote, journal, apiChanged: false) : .none
             }
             return .pull(nil, remote)
         case (nil, let remote?, nil):
@@ -222,7 +253,7 @@ public struct SyncEngine: Sendable {
             let remoteChanged =
                 !WebDAVClient.sameVersion(remote.etag, journal.remoteETag) || (remote.length.map { $0 != journal.size } ?? false)
                 || remoteChecksumDiffers(remote, journal.sha256)
-            if !remoteChanged && journal.isRacy(listedModified: remote.lastModified) && remote.checksums["SHA256"] == nil {
+            if !remoteChanged && !fineTags && journal.isRacy(listedModified: remote.lastModified) && remote.checksums["SHA256"] == nil {
                 return .verify(api, remote, journal, apiChanged: apiChanged)
             }
             switch (apiChanged, remoteChanged) {
@@ -262,6 +293,23 @@ public struct SyncEngine: Sendable {
         return formatter.string(from: Date())
     }
 
+    /// The Drive's root must be a folder the credentials may read: anything else is a configuration error, said in
+    /// one line before anything moves (a missing root once gave hundreds of `409 Conflict`, one per folder made).
+    func checkRoot() async throws {
+        let root: RemoteEntry?
+        do {
+            root = try await retrying { try await drive.propfind("", depth: 0) }?.first
+        } catch WebDAVError.unauthorized {
+            throw SyncError.driveRoot("the Drive refused the credentials (401/403) for \(drive.base.absoluteString)")
+        } catch WebDAVError.status(let code, _) where (400..<500).contains(code) {
+            throw SyncError.driveRoot("the Drive answered \(code) for \(drive.base.absoluteString): is the folder's path right?")
+        }
+        guard let root else {
+            throw SyncError.driveRoot("\(drive.base.absoluteString) does not exist on the Drive: create the folder or correct the WebDAV URL")
+        }
+        guard root.isCollection else { throw SyncError.driveRoot("\(drive.base.absoluteString) is a file on the Drive, not a folder") }
+    }
+
     /// Retries transient failures with exponential backoff and full jitter; a `Retry-After` is honoured.
     func retrying<T: Sendable>(_ body: () async throws -> T) async throws -> T {
         var attempt = 0
@@ -295,10 +343,13 @@ public struct SyncEngine: Sendable {
 
 public enum SyncError: Error, Sendable, CustomStringConvertible {
     case checkFailed(path: String, reason: String)
+    /// The Drive's root is missing, not a folder, or refused: a configuration error (exit 2), found before any transfer.
+    case driveRoot(String)
 
     public var description: String {
         switch self {
         case .checkFailed(let path, let reason): "\(path): \(reason)"
+        case .driveRoot(let reason): reason
         }
     }
 }

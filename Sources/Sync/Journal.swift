@@ -22,7 +22,8 @@ public struct JournalEntry: Sendable, Hashable {
         checkedAt: Date = Date(), remotePath: String? = nil
     ) {
         self.path = path
-        self.remotePath = remotePath == path ? nil : remotePath
+        // Compared byte for byte: a decomposed (NFD) spelling equals its NFC path for Swift's `==`, not for the Drive.
+        self.remotePath = remotePath.map { $0.sameSpelling(as: path) } == true ? nil : remotePath
         self.documentID = documentID
         self.version = version
         self.sha256 = sha256

@@ -101,8 +101,9 @@ public struct WebDAVClient: Sendable {
         case create
         /// Only if the current version has this entity tag (`If-Match`).
         case replace(etag: String)
-        /// Whatever is there: only for the engine's own probe file (`FolderTags`), never a file someone else wrote.
-        case ownProbe
+        /// Whatever is there: only for a name the engine made for itself (its probe files, its uploads waiting to be
+        /// moved into place), never a path someone else may write.
+        case ownFile
     }
 
     /// Uploads a file under a precondition and returns the new entity tag: from the PUT's answer when the server
@@ -112,7 +113,7 @@ public struct WebDAVClient: Sendable {
             switch precondition {
             case .create: [("If-None-Match", "*")]
             case .replace(let etag): [("If-Match", Self.normalizedETag(etag))]
-            case .ownProbe: []
+            case .ownFile: []
             }
         let response = try await http.perform(
             HTTPRequest(

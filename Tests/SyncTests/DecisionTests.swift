@@ -109,6 +109,35 @@ struct DecisionTests {
         #expect(SyncEngine.support(fromTags: moving.map { (outer: $0.outer, inner: nil) }) == .none)
     }
 
+    @Test func onADriveWhoseFileTagsMoveWithAnyWriteATagThatDidNotMoveIsTrusted() {
+        let racy = Self.journal(racy: true)
+        #expect(SyncEngine.decide(api: Self.document(sha: Self.a), remote: Self.remote(), journal: racy, withdrawnIDs: []) != .none)
+        #expect(
+            SyncEngine.decide(api: Self.document(sha: Self.a), remote: Self.remote(), journal: racy, withdrawnIDs: [], fineTags: true) == .none)
+        #expect(SyncEngine.decide(api: nil, remote: Self.remote(), journal: Self.journal(documentID: nil, racy: true), withdrawnIDs: [], fineTags: true) == .none)
+    }
+
+    @Test func fileTagsAreFineOnlyWhenTwoWritesInOneSecondMovedThem() {
+        let second = Self.written
+        func entry(_ etag: String, _ date: Date) -> RemoteEntry {
+            RemoteEntry(path: "p", isCollection: false, etag: etag, length: 8, lastModified: date, checksums: [:])
+        }
+        #expect(SyncEngine.tagsAreFine(entry("\"1-100-8\"", second), entry("\"1-100-8\"", second)) == false)  // wsgidav-like
+        #expect(SyncEngine.tagsAreFine(entry("W/\"8-5f1a\"", second), entry("W/\"8-5f1b\"", second)) == true)  // Apache-like
+        #expect(SyncEngine.tagsAreFine(entry("\"1-100-8\"", second), entry("\"1-101-8\"", second.addingTimeInterval(1))) == nil)
+        #expect(SyncEngine.tagsAreFine(nil, entry("\"x\"", second)) == false)
+    }
+
+    @Test func ofTwoNamesThatDifferOnlyByUnicodeFormTheKnownOneThenTheNFCOneIsSynced() {
+        let nfc = RemoteEntry(path: "fab/dossier/framing_note/caf\u{E9}.txt", isCollection: false, etag: nil, length: 1, lastModified: nil, checksums: [:])
+        let nfd = RemoteEntry(path: "fab/dossier/framing_note/cafe\u{301}.txt", isCollection: false, etag: nil, length: 1, lastModified: nil, checksums: [:])
+        #expect(SyncEngine.twinKept(nfd, nfc, known: nil) == nfc)
+        #expect(SyncEngine.twinKept(nfc, nfd, known: nil) == nfc)
+        let knownNFD = JournalEntry(
+            path: nfc.path, documentID: "d", version: 1, sha256: Self.a, remoteETag: nil, size: 1, remoteModified: nil, remotePath: nfd.path)
+        #expect(SyncEngine.twinKept(nfc, nfd, known: knownNFD) == nfd)
+    }
+
     @Test func theFoldersAboveAPath() {
         #expect(SyncEngine.ancestors(of: "fab/dossier/application/a.pdf") == ["fab", "fab/dossier", "fab/dossier/application"])
         #expect(SyncEngine.ancestors(of: "a.pdf").isEmpty)

@@ -177,8 +177,11 @@ struct EngineTests {
         report = try await engine(server, root: root, journal: journal, api: api).run().only(laureate.slug)
         #expect(report.archived == [notePath])
         #expect(try await rootDAV.propfind(notePath, depth: 0) == nil)
-        let archive = try #require(try await rootDAV.list("_archive"))
-        #expect(archive.count == 1)
+        // In the archive once (on a Drive that ignores preconditions, replaced versions were moved there as well).
+        let archive = try #require(try await rootDAV.list("_archive")).filter { $0.isCollection && !$0.path.hasPrefix("_archive/.") }
+        var holding: [String] = []
+        for folder in archive where try await rootDAV.propfind("\(folder.path)/\(notePath)", depth: 0) != nil { holding.append(folder.path) }
+        #expect(holding.count == 1 && (server == "rclone" || archive.count == 1), "\(archive.map(\.path))")
 
         // 9. A journal lost after a crash: the next run finds both sides equal and adopts them, changing nothing.
         try FileManager.default.removeItem(at: journal)
@@ -247,8 +250,8 @@ struct EngineGuardTests {
         let application = "\(laureate.slug)/dossier/application"
         let postIncubation = "\(laureate.slug)/dossier/post_incubation"
         let engine = try engine(api, dav, journal)
-        // Apache moves a folder's tag when a file directly inside changes; wsgidav gives folders no tag.
-        let support = await engine.folderTagSupport()
+        // Apache moves a folder's tag when a file directly inside changes; wsgidav and rclone give folders no usable tag.
+        let support = await engine.driveTraits().folderTags
         #expect(support == (server == "apache" ? .direct : .none))
 
         var report = try await engine.run().only(laureate.slug)
@@ -426,6 +429,8 @@ extension SyncReport {
         report.adopted = adopted.filter(mine)
         report.unknownRemotePaths = unknownRemotePaths.filter(mine)
         report.failed = failed.filter { mine($0.key) }
+        report.nameTwins = nameTwins.filter { mine($0.path) }
+        report.keptAside = keptAside.filter { mine($0.key) }
         return report
     }
 }

@@ -1,0 +1,160 @@
+import Foundation
+import Testing
+
+@testable import Sync
+
+/// Bytes the engine did not write are never lost, on any of the three Drives: a file saved at the name of a document
+/// about to go up, a file saved where an upload of ours failed or was cut, and two names that differ only by Unicode
+/// form. (Each of these lost or hid a person's file before; on rclone, which ignores preconditions, the first one too.)
+@Suite("Someone else's bytes, on every Drive", .serialized, .enabled(if: !TestServers.all.isEmpty))
+struct ThirdPartyBytesTests {
+    let guards = EngineGuardTests()
+
+    func read(_ dav: WebDAVClient, _ path: String) async throws -> [UInt8] {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("third-party-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: file) }
+        _ = try await dav.get(path, to: file)
+        return Array(try Data(contentsOf: file))
+    }
+
+    func makeFolders(_ dav: WebDAVClient, above path: String) async throws {
+        for folder in SyncEngine.ancestors(of: path) { try await dav.makeCollection(folder) }
+    }
+
+    @Test(arguments: TestServers.names)
+    func aFileSavedOnTheDriveJustBeforeThePushIsNeverOverwritten(_ server: String) async throws {
+        let (api, dav, _, laureate, journal) = try await guards.setUp(server)
+        let id = try await api.addDocument(to: laureate.id, kind: "application", name: "plan.txt", Array("plan from the API\n".utf8))
+        let path = "\(laureate.slug)/dossier/application/plan.txt"
+        try await makeFolders(dav, above: path)
+        let personal = Array("a person's own plan, saved on the Drive\n".utf8)
+        let url = dav.url(path)
+        // Between the run's listing (no file there) and its upload, someone saves a file under that name.
+        let report = try await guards.engine(api, dav, journal) { options in
+            options.progress = DriveEditor.whenReaching(path) { try putWithCurl(personal, to: url) }
+        }.run().only(laureate.slug)
+        #expect(report.conflicts == [path] && report.pushed.isEmpty && report.failed.isEmpty, "\(report)")
+        #expect(try await read(dav, path) == personal)
+        let document = try await api.call("GET", "/v1/documents/\(id)")
+        #expect(document.body["sha256"] as? String == sha(personal) && document.body["conflict"] as? Bool == true)
+        #expect(report.drive?.canWriteSafely == true)
+    }
+
+    @Test(arguments: TestServers.names)
+    func anUploadIntentNeverLicensesAnOverwriteOnlyBytesDo(_ server: String) async throws {
+        let (api, dav, _, laureate, journal) = try await guards.setUp(server)
+        let mine = Array("%PDF-1.4\nthe document the engine was uploading\n%%EOF\n".utf8)
+        let theirs = Array("a person's file saved under the same name\n".utf8)
+        let cut = Array(mine.prefix(20))
+        try await api.addDocument(to: laureate.id, kind: "application", name: "theirs.pdf", mine)
+        try await api.addDocument(to: laureate.id, kind: "application", name: "cut.pdf", mine)
+        let theirsPath = "\(laureate.slug)/dossier/application/theirs.pdf"
+        let cutPath = "\(laureate.slug)/dossier/application/cut.pdf"
+        // The state a failed push or a `kill -9` between the intent and the PUT leaves: intents, and no journal line.
+        let written = try Journal(path: journal.path)
+        try written.intend(theirsPath, sha256: sha(mine), size: mine.count)
+        try written.intend(cutPath, sha256: sha(mine), size: mine.count)
+        try await makeFolders(dav, above: theirsPath)
+        _ = try await dav.put(theirsPath, file: try temporaryFile(theirs), precondition: .create)
+        _ = try await dav.put(cutPath, file: try temporaryFile(cut), precondition: .create)
+
+        let report = try await guards.engine(api, dav, journal) { $0.force = true }.run().only(laureate.slug)
+        // Someone's file is theirs: a conflict kept, bytes untouched. A prefix of ours is our cut upload: finished.
+        #expect(report.conflicts == [theirsPath] && report.pushed == [cutPath] && report.failed.isEmpty, "\(report)")
+        #expect(try await read(dav, theirsPath) == theirs)
+        #expect(try await read(dav, cutPath) == mine)
+    }
+
+    /// A real failed push (the fault proxy in front of wsgidav answers 503, drops connections…, and the run does not
+    /// retry), then a person saves a file under the name of one of the failed uploads: the next run keeps it.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["MDP_TEST_FAULTY_WEBDAV"] != nil))
+    func aFailedPushThenAPersonsSaveKeepsThePersonsBytes() async throws {
+        let (api, direct, root, laureate, journal) = try await guards.setUp("wsgidav")
+        let faulty = URL(string: ProcessInfo.processInfo.environment["MDP_TEST_FAULTY_WEBDAV"]!)!.appendingPathComponent(root)
+        let drive = WebDAVClient(base: faulty, http: HTTPClient())
+        // A first run that moves nothing (pull only, over an empty root) gets the Drive probed through the faults.
+        _ = try await guards.engine(api, drive, journal) { ($0.direction, $0.attempts) = (.pull, 10) }.run()
+        for index in 0..<16 {
+            try await api.addDocument(to: laureate.id, kind: "application", name: "p\(index).txt", Array("document \(index)\n".utf8))
+        }
+        // Then runs that hardly retry, until one of this laureate's uploads failed at its PUT.
+        let failing = try guards.engine(api, drive, journal) { ($0.attempts, $0.force) = (2, true) }
+        var candidates: [String] = []
+        for _ in 0..<10 where candidates.isEmpty {
+            let report = try? await failing.run()
+            let intents = try Journal(path: journal.path).intents()
+            for path in (report?.failed.keys.sorted() ?? []) where path.hasPrefix(laureate.slug + "/") && intents[path] != nil {
+                if try await direct.propfind(path, depth: 0) == nil { candidates.append(path) }
+            }
+        }
+        let path = try #require(candidates.first, "no push failed at its PUT through the fault proxy")
+        let personal = Array("saved by a person after the failed run\n".utf8)
+        try putWithCurl(personal, to: direct.url(path))
+
+        let report = try await guards.engine(api, direct, journal) { $0.force = true }.run().only(laureate.slug)
+        #expect(report.conflicts.contains(path) && !report.pushed.contains(path), "\(report)")
+        #expect(try await read(direct, path) == personal)
+    }
+
+    @Test(arguments: TestServers.names)
+    func twoNamesThatDifferOnlyByUnicodeFormAreBothKeptAndReported(_ server: String) async throws {
+        let (api, dav, _, laureate, journal) = try await guards.setUp(server)
+        let folder = "\(laureate.slug)/dossier/framing_note"
+        let nfc = "\(folder)/caf\u{E9}.txt"
+        let nfd = "\(folder)/cafe\u{301}.txt"
+        try await makeFolders(dav, above: nfc)
+        _ = try await dav.put(nfc, file: try temporaryFile(Array("composed\n".utf8)), precondition: .create)
+        _ = try await dav.put(nfd, file: try temporaryFile(Array("decomposed\n".utf8)), precondition: .create)
+        #expect(try #require(try await dav.list(folder)).count == 2, "\(server) keeps both names apart")
+
+        for run in 0..<2 {
+            let report = try await guards.engine(api, dav, journal) { $0.force = true }.run().only(laureate.slug)
+            // Compared byte for byte: Swift's `==` takes the two spellings for one.
+            #expect(report.pulled.map { Array($0.utf8) } == (run == 0 ? [Array(nfc.utf8)] : []), "\(report)")
+            #expect(report.nameTwins.map { [Array($0.path.utf8), Array($0.synced.utf8)] } == [[Array(nfd.utf8), Array(nfc.utf8)]])
+            #expect(report.failed.isEmpty && report.exitCode == SyncExit.someFilesFailed, "\(report)")
+        }
+        #expect(try await api.feedItem(drivePath: nfc)?["sha256"] as? String == sha(Array("composed\n".utf8)))
+        #expect(try await read(dav, nfc) == Array("composed\n".utf8))
+        #expect(try await read(dav, nfd) == Array("decomposed\n".utf8))
+    }
+
+    @Test(arguments: TestServers.names)
+    func aWrongRootIsAConfigurationErrorBeforeAnyTransfer(_ server: String) async throws {
+        let (api, dav, _, _, journal) = try await guards.setUp(server)
+        _ = try await dav.put("a-file.txt", file: try temporaryFile(Array("x".utf8)), precondition: .create)
+        for wrong in ["missing-\(UUID().uuidString.prefix(6))", "missing-\(UUID().uuidString.prefix(6))/deeper", "a-file.txt"] {
+            let engine = try guards.engine(api, WebDAVClient(base: dav.base.appendingPathComponent(wrong), http: dav.http), journal)
+            do {
+                _ = try await engine.run()
+                Issue.record("\(wrong): the run went on")
+            } catch SyncError.driveRoot(let reason) {
+                #expect(reason.contains(wrong), "\(reason)")
+            }
+            #expect(try await dav.propfind(wrong, depth: 0)?.first?.isCollection != true, "nothing was made at \(wrong)")
+        }
+    }
+
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["MDP_TEST_BINARY"] != nil), arguments: TestServers.names)
+    func mdpSyncSaysAWrongRootInOneLineAndExits2(_ server: String) throws {
+        let environment = ProcessInfo.processInfo.environment
+        let dav = TestServers.client(server)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: environment["MDP_TEST_BINARY"]!)
+        process.arguments = ["sync", "once"]
+        process.environment = environment.merging([
+            "SYNC_API_URL": environment["MDP_TEST_API"]!, "SYNC_API_TOKEN_FILE": environment["MDP_TEST_SYNC_TOKEN_FILE"]!,
+            "SYNC_WEBDAV_URL": dav.base.appendingPathComponent("no-such-folder-\(UUID().uuidString.prefix(6))").absoluteString,
+            "SYNC_JOURNAL": FileManager.default.temporaryDirectory.appendingPathComponent("root-\(UUID().uuidString).sqlite").path,
+        ]) { $1 }
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let said = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == SyncExit.configurationError)
+        let lines = said.split(separator: "\n")
+        #expect(lines.count == 1 && said.contains("does not exist"), "\(said)")
+    }
+}
