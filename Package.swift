@@ -8,7 +8,9 @@ let package = Package(
     name: "mdp",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "mdp", targets: ["Server"])
+        .executable(name: "mdp", targets: ["Server"]),
+        /// The sync engine and the rules it shares, for Tests/SyncRelease (its tests built optimised).
+        .library(name: "MDPSyncEngine", targets: ["Sync", "Domain"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -22,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         /// Pure programme rules and reference data: Foundation at most.
@@ -55,17 +58,19 @@ let package = Package(
         ),
         /// libcurl, from Debian's libcurl4-openssl-dev.
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
-        /// The sync engine: a client of our REST API and of the WebDAV Drive. Knows Domain only.
+        /// The sync engine: a client of our REST API (generated from the same openapi.yaml, over libcurl) and of the
+        /// WebDAV Drive. Knows Domain only.
         .target(
             name: "Sync",
             dependencies: [
                 "Domain", "CCurl",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
-            // Swift 6.3.1 at -O breaks the engine's parallel transfers (results lost, memory overwritten, where -Onone
-            // and AddressSanitizer run clean): this target, which waits on the network, is built unoptimised.
-            swiftSettings: strict + [.unsafeFlags(["-Onone"], .when(configuration: .release))]
+            swiftSettings: strict,
+            plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
         ),
         /// The `mdp` executable: options, configuration, composition root, subcommands.
         .executableTarget(

@@ -9,8 +9,8 @@ connections=${CONNECTIONS:-64}
 threads=${THREADS:-2}
 
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
-swift build -c release --product mdp --scratch-path .build-release >/dev/null
-binary=.build-release/release/mdp
+swift build -c release --product mdp --scratch-path .build-bench >/dev/null
+binary=.build-bench/release/mdp
 
 data=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')

@@ -4,10 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
-swift build -c release --product mdp --scratch-path .build-release >/dev/null
+swift build -c release --product mdp --scratch-path .build-bench >/dev/null
 data=$(mktemp -d)
 trap 'rm -rf "$data"' EXIT
-table=$(.build-release/release/mdp bench missions --data-dir "$data" --missions "${MISSIONS:-10000}" --transitions "${TRANSITIONS:-2000}")
+table=$(.build-bench/release/mdp bench missions --data-dir "$data" --missions "${MISSIONS:-10000}" --transitions "${TRANSITIONS:-2000}")
 section=$(cat <<SECTION
 <!-- missions:start -->
 ## Missions (\`bench/missions.sh\`)

@@ -1,14 +1,16 @@
 import Crypto
+import Domain
 import Foundation
+import OpenAPIRuntime
 
-/// A document as the API's feed describes it.
-public struct FeedDocument: Sendable, Hashable, Decodable {
+/// A document as the API's feed describes it: what the engine keeps of the generated `Document`.
+public struct FeedDocument: Sendable, Hashable {
     public let id: String
     public let laureateId: String
     public let laureateSlug: String
     public let missionId: String?
     public let missionRef: String?
-    public let kind: String
+    public let kind: DocumentKind
     public let version: Int
     public let fileName: String
     public let size: Int
@@ -16,6 +18,27 @@ public struct FeedDocument: Sendable, Hashable, Decodable {
     public let revision: Int64
     public let withdrawn: Bool
     public let drivePath: String?
+
+    public init(
+        id: String, laureateId: String, laureateSlug: String, missionId: String?, missionRef: String?, kind: DocumentKind, version: Int,
+        fileName: String, size: Int, sha256: String, revision: Int64, withdrawn: Bool, drivePath: String?
+    ) {
+        (self.id, self.laureateId, self.laureateSlug, self.missionId, self.missionRef) = (id, laureateId, laureateSlug, missionId, missionRef)
+        (self.kind, self.version, self.fileName, self.size, self.sha256) = (kind, version, fileName, size, sha256)
+        (self.revision, self.withdrawn, self.drivePath) = (revision, withdrawn, drivePath)
+    }
+
+    /// From the contract's `Document`: the kind in Domain's type (a kind one side does not know fails the build of the
+    /// mapping below, not a run), the size bounded to what the engine can count.
+    init(_ document: Components.Schemas.Document) throws {
+        guard let kind = DocumentKind(rawValue: document.kind.rawValue), let size = Int(exactly: document.size), size >= 0 else {
+            throw APIError.status(200, "document \(document.id): kind \(document.kind.rawValue) or size \(document.size) out of bounds")
+        }
+        self.init(
+            id: document.id, laureateId: document.laureateId, laureateSlug: document.laureateSlug, missionId: document.missionId,
+            missionRef: document.missionRef, kind: kind, version: document.version, fileName: document.fileName, size: size,
+            sha256: document.sha256, revision: document.revision, withdrawn: document.withdrawn, drivePath: document.drivePath)
+    }
 }
 
 /// Why the API refused.
@@ -27,69 +50,45 @@ public enum APIError: Error, Sendable, Equatable {
 }
 
 /// The client of our own REST API that the sync engine uses: the documents feed, contents, and uploads from the Drive,
-/// all with the service token; the same contract offline apps use.
+/// all with the service token; the same contract offline apps use. The calls are generated from `openapi.yaml`
+/// (`Client`, over libcurl through `CurlTransport`): a contract change breaks this file's build, not a run.
 public struct APIClient: Sendable {
     public let base: URL
-    public let token: String
-    public let http: HTTPClient
+    let client: Client
 
-    public init(base: URL, token: String, http: HTTPClient) {
+    public init(base: URL, token: String, http: HTTPClient, scratch: URL = FileManager.default.temporaryDirectory) {
         self.base = base
-        self.token = token
-        self.http = http
+        client = Client(serverURL: base, transport: CurlTransport(http: http, scratch: scratch), middlewares: [APIAnswers(token: token)])
     }
 
-    private func url(_ path: String, _ query: [(String, String)] = []) -> String {
-        var text = base.absoluteString
-        while text.hasSuffix("/") { text.removeLast() }
-        text += path
-        if !query.isEmpty {
-            text +=
-                "?"
-                + query.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: WebDAVClient.unreserved) ?? $0.1)" }.joined(
-                    separator: "&")
+    /// The generated client wraps what the transport and the middleware throw; the engine retries and reports by the
+    /// error itself (a transport fault, a 5xx, a refused token).
+    private func call<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as ClientError {
+            throw error.underlyingError
         }
-        return text
     }
 
-    private var auth: (name: String, value: String) { ("Authorization", "Bearer \(token)") }
-
-    static let decoder: JSONDecoder = {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return decoder
-    }()
-
-    private func check(_ response: HTTPResponse, _ expected: Set<Int>) throws {
-        if expected.contains(response.status) { return }
-        switch response.status {
-        case 401, 403: throw APIError.unauthorized
-        case 412: throw APIError.stale
-        default: throw APIError.status(response.status, String(decoding: response.body.prefix(300), as: UTF8.self))
-        }
+    private static func unexpected(_ output: some Sendable) -> APIError {
+        APIError.status(0, "an answer the contract does not give here: \(String(describing: output).prefix(200))")
     }
 
     /// Checks the token against `/v1/me`: bad credentials stop a run before anything else.
     public func verify() async throws {
-        try check(try await http.perform(HTTPRequest(method: "GET", url: url("/v1/me"), headers: [auth])), [200])
+        guard case .ok = try await call({ try await client.getMe() }) else { throw APIError.unauthorized }
     }
 
     /// The whole feed after `cursor`, page by page; returns every changed document and the new cursor.
     public func feed(after cursor: Int64) async throws -> (documents: [FeedDocument], cursor: Int64) {
-        struct Page: Decodable {
-            let items: [FeedDocument]
-            let nextCursor: String
-            let hasMore: Bool
-        }
         var documents: [FeedDocument] = []
         var cursor = cursor
         while true {
-            let response = try await http.perform(
-                HTTPRequest(
-                    method: "GET", url: url("/v1/documents", [("updated_after", String(cursor)), ("limit", "100")]), headers: [auth]))
-            try check(response, [200])
-            let page = try Self.decoder.decode(Page.self, from: response.body)
-            documents += page.items
+            let output = try await call { try await client.listDocuments(query: .init(updatedAfter: cursor, limit: 100)) }
+            guard case .ok(let ok) = output else { throw Self.unexpected(output) }
+            let page = try ok.body.json
+            documents += try page.items.map(FeedDocument.init)
             cursor = Int64(page.nextCursor) ?? cursor
             if !page.hasMore { return (documents, cursor) }
         }
@@ -97,35 +96,17 @@ public struct APIClient: Sendable {
 
     /// The ids of laureates by Drive folder and of missions by reference, to place files found on the Drive.
     public func places() async throws -> (laureates: [String: String], missions: [String: (id: String, laureates: [String])]) {
-        struct Laureates: Decodable {
-            struct Item: Decodable {
-                let id: String
-                let slug: String
-            }
-            let items: [Item]
-        }
-        struct Missions: Decodable {
-            struct Item: Decodable {
-                struct Participant: Decodable { let laureateId: String }
-                let id: String
-                let ref: String
-                let participants: [Participant]
-            }
-            let items: [Item]
-            let nextCursor: String?
-        }
-        let response = try await http.perform(HTTPRequest(method: "GET", url: url("/v1/laureates"), headers: [auth]))
-        try check(response, [200])
-        let laureates = try Self.decoder.decode(Laureates.self, from: response.body).items
+        let listed = try await call { try await client.listLaureates() }
+        guard case .ok(let ok) = listed else { throw Self.unexpected(listed) }
+        let laureates = try ok.body.json.items
         var missions: [String: (String, [String])] = [:]
-        var cursor = "0"
+        var cursor: Int64 = 0
         while true {
-            let page = try await http.perform(
-                HTTPRequest(method: "GET", url: url("/v1/missions", [("updated_after", cursor), ("limit", "100")]), headers: [auth]))
-            try check(page, [200])
-            let decoded = try Self.decoder.decode(Missions.self, from: page.body)
+            let output = try await call { try await client.listMissions(query: .init(updatedAfter: cursor, limit: 100)) }
+            guard case .ok(let page) = output else { throw Self.unexpected(output) }
+            let decoded = try page.body.json
             for item in decoded.items { missions[item.ref] = (item.id, item.participants.map(\.laureateId)) }
-            guard decoded.items.count == 100, let next = decoded.nextCursor else { break }
+            guard decoded.items.count == 100, let next = decoded.nextCursor.flatMap({ Int64($0) }) else { break }
             cursor = next
         }
         return (Dictionary(laureates.map { ($0.slug, $0.id) }, uniquingKeysWith: { first, _ in first }), missions)
@@ -133,42 +114,63 @@ public struct APIClient: Sendable {
 
     /// The bytes of the version the feed described (not whatever is current now), to `file`.
     public func download(_ document: FeedDocument, to file: URL) async throws {
-        let response = try await http.perform(
-            HTTPRequest(
-                method: "GET", url: url("/v1/documents/\(document.id)/content", [("version", String(document.version))]), headers: [auth]),
-            sink: .file(file))
-        try check(response, [200])
+        try await call {
+            let output = try await client.downloadDocument(path: .init(documentId: document.id), query: .init(version: document.version))
+            guard case .ok(let ok) = output else { throw Self.unexpected(output) }
+            try await CurlTransport.spool(try ok.body.binary, to: file)
+        }
     }
 
     /// A file found on the Drive becomes a new document (`source=drive`). The idempotency key comes from the file's
     /// place and digest, so a run killed after the upload and before its journal does not add it twice.
-    public func create(laureateID: String?, missionID: String?, kind: String, fileName: String, file: URL, sha256: String) async throws
-        -> FeedDocument
+    public func create(laureateID: String?, missionID: String?, kind: DocumentKind, fileName: String, file: URL, sha256: String)
+        async throws -> FeedDocument
     {
-        let path = missionID.map { "/v1/missions/\($0)/documents" } ?? "/v1/laureates/\(laureateID ?? "")/documents"
-        let response = try await http.perform(
-            HTTPRequest(
-                method: "POST", url: url(path, [("kind", kind), ("file_name", fileName), ("source", "drive")]),
-                headers: [
-                    auth, ("Content-Type", "application/octet-stream"), ("X-Content-SHA256", sha256),
-                    ("Idempotency-Key", Self.key("create", path, fileName, sha256)),
-                ], body: .file(file)))
-        try check(response, [201])
-        return try Self.decoder.decode(FeedDocument.self, from: response.body)
+        guard let contractKind = Components.Schemas.DocumentKind(rawValue: kind.rawValue) else {
+            throw APIError.status(0, "the contract has no document kind \(kind.rawValue)")
+        }
+        let body = try Self.body(of: file)
+        let created: Components.Schemas.Document
+        if let missionID {
+            let key = Self.key("create", "/v1/missions/\(missionID)/documents", fileName, sha256)
+            let output = try await call {
+                try await client.uploadMissionDocument(
+                    path: .init(missionId: missionID), query: .init(kind: contractKind, fileName: fileName, source: .drive),
+                    headers: .init(idempotencyKey: key, xContentSHA256: sha256), body: .binary(body))
+            }
+            guard case .created(let answer) = output else { throw Self.unexpected(output) }
+            created = try answer.body.json
+        } else {
+            let laureateID = laureateID ?? ""
+            let key = Self.key("create", "/v1/laureates/\(laureateID)/documents", fileName, sha256)
+            let output = try await call {
+                try await client.uploadDossierDocument(
+                    path: .init(laureateId: laureateID), query: .init(kind: contractKind, fileName: fileName, source: .drive),
+                    headers: .init(idempotencyKey: key, xContentSHA256: sha256), body: .binary(body))
+            }
+            guard case .created(let answer) = output else { throw Self.unexpected(output) }
+            created = try answer.body.json
+        }
+        return try FeedDocument(created)
     }
 
     /// A new version of a document from the Drive, guarded by the revision the engine last saw.
     public func addVersion(_ document: FeedDocument, file: URL, sha256: String, conflict: Bool) async throws -> FeedDocument {
-        let response = try await http.perform(
-            HTTPRequest(
-                method: "POST",
-                url: url("/v1/documents/\(document.id)/versions", [("source", "drive"), ("conflict", conflict ? "true" : "false")]),
-                headers: [
-                    auth, ("Content-Type", "application/octet-stream"), ("If-Match", "\"r\(document.revision)\""),
-                    ("X-Content-SHA256", sha256), ("Idempotency-Key", Self.key("version", document.id, String(document.revision), sha256)),
-                ], body: .file(file)))
-        try check(response, [201])
-        return try Self.decoder.decode(FeedDocument.self, from: response.body)
+        let key = Self.key("version", document.id, String(document.revision), sha256)
+        let body = try Self.body(of: file)
+        let output = try await call {
+            try await client.uploadDocumentVersion(
+                path: .init(documentId: document.id), query: .init(source: .drive, conflict: conflict),
+                headers: .init(idempotencyKey: key, xContentSHA256: sha256, ifMatch: "\"r\(document.revision)\""), body: .binary(body))
+        }
+        guard case .created(let answer) = output else { throw Self.unexpected(output) }
+        return try FeedDocument(try answer.body.json)
+    }
+
+    /// A file as a request body, read in chunks (several times if a retry needs it), its length known.
+    static func body(of file: URL) throws -> HTTPBody {
+        let size = try FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int ?? 0
+        return HTTPBody(FileReader(file: file), length: .known(Int64(size)), iterationBehavior: .multiple)
     }
 
     static func key(_ parts: String...) -> String {

@@ -25,16 +25,23 @@ public struct DriveTraits: Sendable, Codable, Equatable {
     /// Apache's microseconds or rclone's nanoseconds). With coarser tags (wsgidav: inode, whole seconds, size) a file
     /// checked in the second of its last write is read again once that second is over.
     public var fineFileTags: Bool
+    /// A PROPFIND with `Depth: infinity` answers a whole tree: on a Drive without folder tags, each laureate's folder
+    /// is then listed in one request instead of one per folder.
+    public var listsWholeTree: Bool
 
-    public init(folderTags: FolderTagSupport, honoursPreconditions: Bool, refusesMoveOverwrite: Bool, fineFileTags: Bool) {
+    public init(
+        folderTags: FolderTagSupport, honoursPreconditions: Bool, refusesMoveOverwrite: Bool, fineFileTags: Bool, listsWholeTree: Bool
+    ) {
         self.folderTags = folderTags
         self.honoursPreconditions = honoursPreconditions
         self.refusesMoveOverwrite = refusesMoveOverwrite
         self.fineFileTags = fineFileTags
+        self.listsWholeTree = listsWholeTree
     }
 
     /// What is assumed of a Drive that could not be probed: nothing.
-    public static let unknown = DriveTraits(folderTags: .none, honoursPreconditions: false, refusesMoveOverwrite: false, fineFileTags: false)
+    public static let unknown = DriveTraits(
+        folderTags: .none, honoursPreconditions: false, refusesMoveOverwrite: false, fineFileTags: false, listsWholeTree: false)
 
     /// Whether the engine can write without ever landing on bytes someone else wrote: by preconditions, or by
     /// uploading under a name of its own and moving it into place without overwriting.
@@ -141,10 +148,13 @@ extension SyncEngine {
         } catch WebDAVError.preconditionFailed {
             moveRefused = true
         }
+        // A whole tree in one listing: the file two folders down must be in it.
+        let tree = try? await drive.listTree(outer)
+        let listsWholeTree = tree?.contains { $0.path.sameSpelling(as: file) } ?? false
         try? await drive.delete(outer + "/")
         return DriveTraits(
             folderTags: Self.support(fromTags: seen), honoursPreconditions: createRefused && staleRefused,
-            refusesMoveOverwrite: moveRefused, fineFileTags: fineFileTags)
+            refusesMoveOverwrite: moveRefused, fineFileTags: fineFileTags, listsWholeTree: listsWholeTree)
     }
 
     /// Every step must have moved the tag: the inner folder's for `direct`, the outer's as well for `recursive`.
@@ -177,6 +187,7 @@ extension DriveTraits {
             : refusesMoveOverwrite
                 ? "ignores If-Match / If-None-Match: files are uploaded under a name of the engine's own, moved into place without overwriting, and a replaced file is archived first"
                 : "honours neither preconditions nor Overwrite: F: nothing is written to it"
-        return "Drive probed: folder tags \(folderTags.rawValue), file tags \(fineFileTags ? "fine" : "by the second"), \(writes)"
+        return
+            "Drive probed: folder tags \(folderTags.rawValue), file tags \(fineFileTags ? "fine" : "by the second"), \(listsWholeTree ? "whole trees listed at once" : "listed a folder at a time"), \(writes)"
     }
 }

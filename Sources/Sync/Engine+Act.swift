@@ -204,14 +204,14 @@ extension SyncEngine {
 
     /// The laureate (and mission) a new Drive file belongs to, by its place in the layout; nil when the API knows none.
     static func place(of path: String, in places: Places?) -> (
-        laureateID: String, missionID: String?, kind: String, fileName: String
+        laureateID: String, missionID: String?, kind: DocumentKind, fileName: String
     )? {
         guard let location = try? DriveLayout.location(of: path), let laureate = places?.laureates[location.laureateSlug] else {
             return nil
         }
-        guard let ref = location.missionRef else { return (laureate, nil, location.kind.rawValue, location.fileName) }
+        guard let ref = location.missionRef else { return (laureate, nil, location.kind, location.fileName) }
         guard let mission = places?.missions[ref.description], mission.laureates.contains(laureate) else { return nil }
-        return (laureate, mission.id, location.kind.rawValue, location.fileName)
+        return (laureate, mission.id, location.kind, location.fileName)
     }
 
     /// Downloads a document from the API to a scratch file, checks it against the feed's size and SHA-256, then puts it

@@ -22,13 +22,53 @@ struct DriveListing {
     var twins: [NameTwin] = []
 }
 
+extension DriveListing {
+    /// Whether a folder belongs to the layout: `<slug>`, `<slug>/dossier|missions`, `<slug>/dossier/<kind>`,
+    /// `<slug>/missions/<ref>` and `<slug>/missions/<ref>/<kind>`.
+    static func isLayoutFolder(_ path: String) -> Bool {
+        let segments = path.split(separator: "/")
+        return segments.count < 4 || (segments.count == 4 && segments[1] == DriveLayout.missionsFolder)
+    }
+
+    /// A folder found in a listing: kept (true: its content is to be read) when the layout knows it; the archive is
+    /// passed over, anything else reported.
+    mutating func noteFolder(_ child: RemoteEntry, askedAt: Date, archive: String) -> Bool {
+        if child.path == archive { return false }
+        guard Self.isLayoutFolder(child.path) else {
+            unknown.append(child.path + "/")
+            return false
+        }
+        folders[child.path] = (child, askedAt)
+        return true
+    }
+
+    /// A file found in a listing: read in NFC where the layout places it (clients on some systems write names
+    /// decomposed, NFD: IO keeps their spelling); two spellings of one name are both kept, one synced, one reported.
+    mutating func noteFile(_ child: RemoteEntry, known entries: [String: JournalEntry]) {
+        let layoutPath = child.path.precomposedStringWithCanonicalMapping
+        guard (try? DriveLayout.location(of: layoutPath)) != nil else {
+            unknown.append(child.path)
+            return
+        }
+        if let other = files[layoutPath] {
+            let kept = SyncEngine.twinKept(other, child, known: entries[layoutPath])
+            files[layoutPath] = kept
+            let left = kept.path.sameSpelling(as: child.path) ? other : child
+            twins.append(NameTwin(path: left.path, synced: kept.path))
+        } else {
+            files[layoutPath] = child
+        }
+    }
+}
+
 extension SyncEngine {
-    /// Lists `<slug>/dossier/<kind>/` and `<slug>/missions/<ref>/<kind>/` with depth-1 PROPFINDs, a level at a time and
-    /// `parallel` folders at once; anything else under the root (but the archive) is reported. A folder whose tag is
-    /// the one recorded when it was last in step is not listed: its files are the journal's.
-    func walk(support: FolderTagSupport, recorded: [String: FolderRecord], entries: [String: JournalEntry]) async throws
-        -> DriveListing
-    {
+    /// Lists `<slug>/dossier/<kind>/` and `<slug>/missions/<ref>/<kind>/`; anything else under the root (but the
+    /// archive) is reported. On a Drive that answers whole trees and has no folder tags, each laureate's folder is one
+    /// `Depth: infinity` listing; otherwise depth-1 PROPFINDs, a level at a time and `parallel` folders at once, and a
+    /// folder whose tag is the one recorded when it was last in step is not listed: its files are the journal's.
+    func walk(traits: DriveTraits, recorded: [String: FolderRecord], entries: [String: JournalEntry]) async throws -> DriveListing {
+        if traits.listsWholeTree && traits.folderTags == .none { return try await walkTrees(entries: entries) }
+        let support = traits.folderTags
         var listing = DriveListing()
         var level = [""]
         while !level.isEmpty {
@@ -43,36 +83,18 @@ extension SyncEngine {
                 guard let children else { continue }  // gone since its parent was listed
                 var holdsFolders = false
                 for child in children {
-                    let segments = child.path.split(separator: "/")
-                    if child.isCollection {
-                        holdsFolders = true
-                        if child.path == options.archiveFolder { continue }
-                        guard segments.count < 4 || (segments.count == 4 && segments[1] == DriveLayout.missionsFolder) else {
-                            listing.unknown.append(child.path + "/")
-                            continue
-                        }
-                        listing.folders[child.path] = (child, askedAt)
-                        if let record = recorded[child.path], record.leaf || support == .recursive, support != .none,
-                            child.etag != nil, WebDAVClient.sameVersion(child.etag, record.etag)
-                        {
-                            listing.skipped[child.path] = record
-                        } else {
-                            next.append(child.path)
-                        }
-                    } else if case let layoutPath = child.path.precomposedStringWithCanonicalMapping,
-                        (try? DriveLayout.location(of: layoutPath)) != nil
+                    guard child.isCollection else {
+                        listing.noteFile(child, known: entries)
+                        continue
+                    }
+                    holdsFolders = true
+                    guard listing.noteFolder(child, askedAt: askedAt, archive: options.archiveFolder) else { continue }
+                    if let record = recorded[child.path], record.leaf || support == .recursive, support != .none,
+                        child.etag != nil, WebDAVClient.sameVersion(child.etag, record.etag)
                     {
-                        // Clients on some systems write names decomposed (NFD): the layout reads them in NFC, IO uses theirs.
-                        if let other = listing.files[layoutPath] {
-                            let kept = Self.twinKept(other, child, known: entries[layoutPath])
-                            listing.files[layoutPath] = kept
-                            let left = kept.path.sameSpelling(as: child.path) ? other : child
-                            listing.twins.append(NameTwin(path: left.path, synced: kept.path))
-                        } else {
-                            listing.files[layoutPath] = child
-                        }
+                        listing.skipped[child.path] = record
                     } else {
-                        listing.unknown.append(child.path)
+                        next.append(child.path)
                     }
                 }
                 if !folder.isEmpty && !holdsFolders { listing.leaves.insert(folder) }
@@ -86,6 +108,38 @@ extension SyncEngine {
             }
             for (path, record) in recorded where Self.ancestors(of: path).contains(where: listing.skipped.keys.contains) {
                 listing.recordedBelowSkipped[path] = record
+            }
+        }
+        return listing
+    }
+
+    /// The root at depth 1, then each laureate's folder in one `Depth: infinity` listing (`parallel` at once). What
+    /// lies below a folder the layout does not know is reported once, as that folder.
+    func walkTrees(entries: [String: JournalEntry]) async throws -> DriveListing {
+        var listing = DriveListing()
+        let askedAt = Date()
+        var laureates: [String] = []
+        for child in try await retrying({ try await drive.list("") }) ?? [] {
+            if !child.isCollection {
+                listing.noteFile(child, known: entries)
+            } else if listing.noteFolder(child, askedAt: askedAt, archive: options.archiveFolder) {
+                laureates.append(child.path)
+            }
+        }
+        let trees = try await concurrently(laureates, limit: options.parallel) { folder in
+            try await retrying { try await drive.listTree(folder) }
+        }
+        listing.listed = 1 + laureates.count
+        for (folder, tree) in zip(laureates, trees) {
+            var outside: [String] = []
+            // Parents before children, whatever order the server answered in.
+            for child in (tree ?? []).sorted(by: { $0.path.utf8.count < $1.path.utf8.count }) where !child.path.sameSpelling(as: folder) {
+                if outside.contains(where: { Self.isBelow(child.path, anyOf: [$0]) }) { continue }
+                if !child.isCollection {
+                    listing.noteFile(child, known: entries)
+                } else if !listing.noteFolder(child, askedAt: askedAt, archive: options.archiveFolder) {
+                    outside.append(child.path)
+                }
             }
         }
         return listing

@@ -127,7 +127,7 @@ public struct SyncEngine: Sendable {
         let entries = try journal.entries()
         let traits = await driveTraits()
         report.drive = traits
-        let drive = try await walk(support: traits.folderTags, recorded: try journal.folders(), entries: entries)
+        let drive = try await walk(traits: traits, recorded: try journal.folders(), entries: entries)
         report.unknownRemotePaths = drive.unknown.sorted()
         report.foldersListed = drive.listed
         report.foldersSkipped = drive.skipped.keys.sorted()

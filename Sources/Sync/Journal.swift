@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 import GRDB
 
@@ -246,7 +247,7 @@ public struct Journal: Sendable {
                     """)
             while let row = try rows.next() {
                 let document = FeedDocument(
-                    id: row[0], laureateId: row[1], laureateSlug: row[2], missionId: row[3], missionRef: row[4], kind: row[5],
+                    id: row[0], laureateId: row[1], laureateSlug: row[2], missionId: row[3], missionRef: row[4], kind: DocumentKind(rawValue: row[5]) ?? .other,
                     version: row[6], fileName: row[7], size: row[8], sha256: row[9], revision: row[10], withdrawn: row[11],
                     drivePath: row[12])
                 documents[document.id] = document
@@ -267,7 +268,7 @@ public struct Journal: Sendable {
                     """)
             for document in documents {
                 try insert.execute(arguments: [
-                    document.id, document.laureateId, document.laureateSlug, document.missionId, document.missionRef, document.kind,
+                    document.id, document.laureateId, document.laureateSlug, document.missionId, document.missionRef, document.kind.rawValue,
                     document.version, document.fileName, document.size, document.sha256, document.revision, document.withdrawn,
                     document.drivePath,
                 ])

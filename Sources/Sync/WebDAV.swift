@@ -72,11 +72,21 @@ public struct WebDAVClient: Sendable {
 
     /// PROPFIND at `depth` 0 (the resource) or 1 (it and its children). Nil when the path does not exist.
     public func propfind(_ path: String, depth: Int) async throws -> [RemoteEntry]? {
-        precondition(depth == 0 || depth == 1, "a sync walks one level at a time")
+        precondition(depth == 0 || depth == 1, "a whole tree is asked with listTree")
+        return try await propfind(path, depthHeader: String(depth))
+    }
+
+    /// A folder and everything below it, in one PROPFIND (`Depth: infinity`), where the server allows it (probed:
+    /// wsgidav and rclone do, Apache refuses by default). Nil when the path does not exist.
+    public func listTree(_ path: String) async throws -> [RemoteEntry]? {
+        try await propfind(path, depthHeader: "infinity")
+    }
+
+    private func propfind(_ path: String, depthHeader: String) async throws -> [RemoteEntry]? {
         let response = try await http.perform(
             HTTPRequest(
-                method: "PROPFIND", url: url(path, collection: depth == 1),
-                headers: [("Depth", String(depth)), ("Content-Type", "application/xml; charset=utf-8")], body: .data(Self.propfindBody)))
+                method: "PROPFIND", url: url(path, collection: depthHeader != "0"),
+                headers: [("Depth", depthHeader), ("Content-Type", "application/xml; charset=utf-8")], body: .data(Self.propfindBody)))
         if response.status == 404 { return nil }
         try Self.check(response, expected: [207])
         return try MultistatusParser.parse(response.body, basePath: base.path)

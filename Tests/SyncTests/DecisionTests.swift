@@ -11,7 +11,7 @@ struct DecisionTests {
 
     static func document(sha: String, id: String = "doc-1") -> FeedDocument {
         FeedDocument(
-            id: id, laureateId: "lau-1", laureateSlug: "fab", missionId: nil, missionRef: nil, kind: "application", version: 1,
+            id: id, laureateId: "lau-1", laureateSlug: "fab", missionId: nil, missionRef: nil, kind: .application, version: 1,
             fileName: "candidature.pdf", size: 3, sha256: sha, revision: 1, withdrawn: false, drivePath: path)
     }
 

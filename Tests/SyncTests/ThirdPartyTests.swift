@@ -119,6 +119,26 @@ struct ThirdPartyBytesTests {
         #expect(try await read(dav, nfd) == Array("decomposed\n".utf8))
     }
 
+    /// A folder at a time (Apache) or a laureate's whole tree at once (wsgidav, rclone): the same files found, what
+    /// the layout does not know reported the same way, once, and left alone.
+    @Test(arguments: TestServers.names)
+    func whatTheLayoutDoesNotKnowIsReportedTheSameWayWhateverTheWalk(_ server: String) async throws {
+        let (api, dav, _, laureate, journal) = try await guards.setUp(server)
+        let slug = laureate.slug
+        let stray = ["\(slug)/dossier/application/extra/y.txt", "\(slug)/notes-perso/sub/x.txt", "\(slug)/dossier/framing_note/n.txt"]
+        for path in stray {
+            try await makeFolders(dav, above: path)
+            _ = try await dav.put(path, file: try temporaryFile(Array(path.utf8)), precondition: .create)
+        }
+        let report = try await guards.engine(api, dav, journal) { $0.force = true }.run().only(slug)
+        #expect(report.unknownRemotePaths == ["\(slug)/dossier/application/extra/", "\(slug)/notes-perso/sub/x.txt"], "\(report)")
+        #expect(report.pulled == ["\(slug)/dossier/framing_note/n.txt"] && report.failed.isEmpty, "\(report)")
+        if report.drive?.listsWholeTree == true {
+            // The root, then its one laureate folder (the others appear with this run's pushes), in one listing each.
+            #expect(report.foldersListed == 2, "\(report.foldersListed)")
+        }
+    }
+
     @Test(arguments: TestServers.names)
     func aWrongRootIsAConfigurationErrorBeforeAnyTransfer(_ server: String) async throws {
         let (api, dav, _, _, journal) = try await guards.setUp(server)

@@ -95,9 +95,12 @@ struct WebDAVServerTests {
             options: SyncOptions())
         let traits = try await engine.probeDrive()
         let expected: [String: DriveTraits] = [
-            "apache": DriveTraits(folderTags: .direct, honoursPreconditions: true, refusesMoveOverwrite: true, fineFileTags: true),
-            "wsgidav": DriveTraits(folderTags: .none, honoursPreconditions: true, refusesMoveOverwrite: true, fineFileTags: false),
-            "rclone": DriveTraits(folderTags: .none, honoursPreconditions: false, refusesMoveOverwrite: true, fineFileTags: true),
+            "apache": DriveTraits(
+                folderTags: .direct, honoursPreconditions: true, refusesMoveOverwrite: true, fineFileTags: true, listsWholeTree: false),
+            "wsgidav": DriveTraits(
+                folderTags: .none, honoursPreconditions: true, refusesMoveOverwrite: true, fineFileTags: false, listsWholeTree: true),
+            "rclone": DriveTraits(
+                folderTags: .none, honoursPreconditions: false, refusesMoveOverwrite: true, fineFileTags: true, listsWholeTree: true),
         ]
         #expect(traits == expected[server], "\(traits.summary)")
         // The probe leaves nothing behind but the archive folder.
