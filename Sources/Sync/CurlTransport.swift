@@ -37,6 +37,11 @@ struct CurlTransport: ClientTransport {
             if let received { try? FileManager.default.removeItem(at: received) }
             throw error
         }
+        // HTTPTypes traps on a status outside 0...999: a server's answer is checked before it becomes one.
+        guard (100...599).contains(response.status) else {
+            if let received { try? FileManager.default.removeItem(at: received) }
+            throw APIError.status(response.status, "not an HTTP status")
+        }
         var fields = HTTPFields()
         for (name, value) in response.headers {
             if let name = HTTPField.Name(name) { fields.append(HTTPField(name: name, value: value)) }
