@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(FoundationXML)
     import FoundationXML
@@ -307,17 +308,44 @@ final class MultistatusParser: NSObject, XMLParserDelegate {
 /// The date formats servers really send in `getlastmodified`: RFC 1123, RFC 850, asctime, and ISO 8601.
 public enum HTTPDate {
     public static func parse(_ text: String) -> Date? {
-        let formats = [
-            "EEE, dd MMM yyyy HH:mm:ss zzz", "EEEE, dd-MMM-yy HH:mm:ss zzz", "EEE MMM d HH:mm:ss yyyy", "yyyy-MM-dd'T'HH:mm:ssXXXXX",
-            "yyyy-MM-dd'T'HH:mm:ss.SSSXXXXX",
-        ]
-        for format in formats {
+        if let date = rfc1123(text) { return date }
+        return formatters.withLock { formatters in formatters.lazy.compactMap { $0.date(from: text) }.first }
+    }
+
+    /// "Sun, 06 Nov 1994 08:49:37 GMT", the format every server here sends, read without a DateFormatter: a listing
+    /// of thousands of files once spent most of its time making formatters.
+    static func rfc1123(_ text: String) -> Date? {
+        let parts = text.split(separator: " ")
+        guard parts.count == 6, parts[5] == "GMT", parts[0].count == 4, parts[0].hasSuffix(","),
+            let day = Int(parts[1]), (1...31).contains(day), let month = months.firstIndex(of: String(parts[2])),
+            let year = Int(parts[3]), (1970...9999).contains(year)
+        else { return nil }
+        let clock = parts[4].split(separator: ":")
+        guard clock.count == 3, let hour = Int(clock[0]), let minute = Int(clock[1]), let second = Int(clock[2]),
+            (0...23).contains(hour), (0...59).contains(minute), (0...60).contains(second)
+        else { return nil }
+        var components = DateComponents()
+        (components.year, components.month, components.day) = (year, month + 1, day)
+        (components.hour, components.minute, components.second) = (hour, minute, second)
+        return gregorian.date(from: components)
+    }
+
+    static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+    static let gregorian: Calendar = {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "GMT")!
+        return calendar
+    }()
+
+    /// Made once (a formatter is costly to make), used one caller at a time.
+    static let formatters = Mutex<[DateFormatter]>(
+        ["EEE, dd MMM yyyy HH:mm:ss zzz", "EEEE, dd-MMM-yy HH:mm:ss zzz", "EEE MMM d HH:mm:ss yyyy", "yyyy-MM-dd'T'HH:mm:ssXXXXX",
+         "yyyy-MM-dd'T'HH:mm:ss.SSSXXXXX"].map { format in
             let formatter = DateFormatter()
             formatter.locale = Locale(identifier: "en_US_POSIX")
             formatter.timeZone = TimeZone(identifier: "GMT")
             formatter.dateFormat = format
-            if let date = formatter.date(from: text) { return date }
-        }
-        return nil
-    }
+            return formatter
+        })
 }

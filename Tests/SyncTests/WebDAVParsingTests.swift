@@ -13,6 +13,27 @@ struct WebDAVParsingTests {
         #expect(HTTPDate.parse("yesterday") == nil)
     }
 
+    /// RFC 1123 is read without a DateFormatter (thousands per listing): it agrees with the formatter on any date,
+    /// and refuses what is not a date, however large its numbers.
+    @Test func rfc1123IsReadFastAndAgreesWithTheFormatter() {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            let date = Date(timeIntervalSince1970: Double(Int.random(in: 0...4_102_444_800, using: &generator)))
+            let text = formatter.string(from: date)
+            #expect(HTTPDate.rfc1123(text) == date, "\(text)")
+        }
+        for text in [
+            "Sun, 32 Nov 1994 08:49:37 GMT", "Sun, 06 Foo 1994 08:49:37 GMT", "Sun, 06 Nov 99999999999999999999 08:49:37 GMT",
+            "Sun, 06 Nov 1994 24:49:37 GMT", "Sun, 06 Nov 1994 08:49 GMT", "Sun, 06 Nov 1994 08:49:37 CET", "Sun, -6 Nov 1994 08:49:37 GMT",
+        ] {
+            #expect(HTTPDate.rfc1123(text) == nil, "\(text)")
+        }
+    }
+
     @Test func aMultistatusIsReadPerPropstatWithChecksumsAndDecodedPaths() throws {
         let xml = """
             <?xml version="1.0"?>
