@@ -20,7 +20,7 @@ run: deps build
 ## (schemathesis, every role). The sync engine's tests run built optimised, as it ships (only -O shows some compiler
 ## faults: a task group's results lost, once); the others in debug.
 test: deps test-deps build-tests build-release-tests
-	scripts/with-test-servers.sh sh -c '$(SWIFT) test --skip-build --parallel --skip "^SyncTests\\." \
+	scripts/with-test-servers.sh sh -c '$(SWIFT) test --skip-build --parallel \
 		&& MDP_TEST_BINARY=$$PWD/$(SYNC_RELEASE)/release/SyncOnce $(SWIFT) test $(RELEASE_TESTS) --skip-build'
 	scripts/smoke.sh .build/debug/mdp
 	SCHEMATHESIS_VERSION=$(SCHEMATHESIS_VERSION) scripts/contract-fuzz.sh .build/debug/mdp

@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         /// Pure programme rules and reference data: Foundation at most.
@@ -95,18 +96,15 @@ let package = Package(
             dependencies: [
                 "API", "Domain", "Storage",
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
-        .testTarget(
-            name: "SyncTests",
-            dependencies: ["Sync", "Domain", .product(name: "Crypto", package: "swift-crypto")],
-            swiftSettings: strict
-        ),
+        // The sync engine's tests (Tests/SyncTests) are a package of their own, Tests/SyncRelease, built optimised.
         .testTarget(name: "ServerTests", dependencies: ["Server", "Storage", "Domain"], swiftSettings: strict),
     ]
 )

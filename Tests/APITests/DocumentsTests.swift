@@ -3,7 +3,6 @@ import Domain
 import Foundation
 import HTTPTypes
 import Hummingbird
-import HummingbirdTesting
 import Storage
 import Testing
 

@@ -1,7 +1,6 @@
 import API
 import Foundation
 import Hummingbird
-import HummingbirdTesting
 import Storage
 import Testing
 

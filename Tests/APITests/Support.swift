@@ -3,7 +3,6 @@ import Domain
 import Foundation
 import HTTPTypes
 import Hummingbird
-import HummingbirdTesting
 import Logging
 import Storage
 import Synchronization
@@ -12,12 +11,12 @@ import Testing
 /// Builds the application the way `mdp serve` does, over `database` (a private in-memory one by default).
 func makeApplication(
     database: AppDatabase? = nil, corsOrigins: [String] = ["*"], maxDocumentBytes: Int = 50 << 20, logger: Logger? = nil
-) throws -> some ApplicationProtocol {
+) throws -> TestApplication {
     let router = try buildRouter(
         APIDependencies(
             database: try database ?? AppDatabase.inMemory(), version: "test", corsOrigins: corsOrigins, maxDocumentBytes: maxDocumentBytes)
     )
-    return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: logger)
+    return TestApplication(router: router, logger: logger ?? Logger(label: "mdp-test"))
 }
 
 func json(_ buffer: ByteBuffer) throws -> [String: Any] {

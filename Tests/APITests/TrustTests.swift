@@ -3,7 +3,6 @@ import Foundation
 import GRDB
 import HTTPTypes
 import Hummingbird
-import HummingbirdTesting
 import Logging
 import Storage
 import Synchronization
