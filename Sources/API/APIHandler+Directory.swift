@@ -52,7 +52,7 @@ extension APIHandler {
 extension Components.Schemas.DirectoryExpert {
     init(_ expert: PublicExpert) {
         self.init(
-            slug: expert.slug, firstName: expert.firstName, lastName: expert.lastName, organisationName: expert.organisationName,
+            expertId: expert.id, slug: expert.slug, firstName: expert.firstName, lastName: expert.lastName, organisationName: expert.organisationName,
             summary: expert.summary, subthemes: expert.subthemeCodes, themes: expert.themeCodes, coverage: .init(expert.coverage),
             sectors: expert.sectors, experiences: expert.experiences.map(Components.Schemas.Experience.init), email: expert.email,
             phone: expert.phone, website: expert.website, publishedAt: expert.publishedAt)

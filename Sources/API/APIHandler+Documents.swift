@@ -111,7 +111,9 @@ extension APIHandler {
         if let version = input.query.version, version < 1 {
             throw APIProblem.badParameter("version", "out_of_range", "Versions are numbered from 1.")
         }
-        let content = try await storage { try database.documentContent(id: input.path.documentId, version: input.query.version, for: account) }
+        let content = try await storage {
+            try database.documentContent(id: input.path.documentId, version: input.query.version, for: account)
+        }
         let etag = "\"\(content.sha256)\""
         let disposition = Self.contentDisposition(content.fileName)
         if let ifNoneMatch = input.headers.ifNoneMatch, EntityTag.matches(ifNoneMatch: ifNoneMatch, etag: etag) {
@@ -249,5 +251,37 @@ extension Components.Schemas.Document {
             mediaType: record.mediaType, size: Int64(record.size), sha256: record.sha256, source: .init(rawValue: record.source) ?? .api,
             conflict: record.conflict, uploaderId: record.uploaderID, revision: record.revision, createdAt: record.createdAt,
             updatedAt: record.updatedAt, withdrawn: record.withdrawn, drivePath: record.drivePath)
+    }
+}
+
+extension APIHandler {
+    func listDossierDocuments(_ input: Operations.ListDossierDocuments.Input) async throws -> Operations.ListDossierDocuments.Output {
+        let page = try await files(
+            laureateID: input.path.laureateId, missionID: nil, kind: input.query.kind, limit: input.query.limit, cursor: input.query.cursor)
+        return .ok(.init(body: .json(page)))
+    }
+
+    func listMissionDocuments(_ input: Operations.ListMissionDocuments.Input) async throws -> Operations.ListMissionDocuments.Output {
+        let page = try await files(
+            laureateID: nil, missionID: input.path.missionId, kind: input.query.kind, limit: input.query.limit, cursor: input.query.cursor)
+        return .ok(.init(body: .json(page)))
+    }
+
+    private func files(
+        laureateID: String?, missionID: String?, kind: Components.Schemas.DocumentKind?, limit: Int?, cursor: String?
+    ) async throws -> Components.Schemas.DocumentPage {
+        let account = try RequestInfo.account()
+        let limit = try pageLimit(limit)
+        let position = try PageCursor.decode(cursor, as: FilePosition.self)
+        let kind = kind.flatMap { DocumentKind(rawValue: $0.rawValue) }
+        let page = try await storage {
+            try database.files(laureateID: laureateID, missionID: missionID, kind: kind, after: position, limit: limit, for: account)
+        }
+        // Where the next page starts, also on the last page: a client always has one to pass back.
+        let last =
+            page.documents.last.map { FilePosition(kind: $0.kind.rawValue, fileName: $0.fileName, id: $0.id) } ?? position
+            ?? FilePosition(kind: "", fileName: "", id: "")
+        return .init(
+            items: page.documents.map(Components.Schemas.Document.init), nextCursor: PageCursor.encode(last), hasMore: page.more)
     }
 }

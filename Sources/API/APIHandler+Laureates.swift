@@ -59,13 +59,13 @@ extension APIHandler {
     }
 
     func createLaureateMember(_ input: Operations.CreateLaureateMember.Input) async throws -> Operations.CreateLaureateMember.Output {
-        _ = try RequestInfo.account(in: [.admin])
+        let admin = try RequestInfo.account(in: [.admin])
         guard case .json(let body) = input.body else { throw APIProblem.unsupportedBody }
         _ = try await storage { try database.laureate(id: input.path.laureateId) }
         let member = try await storage {
             try database.createAccount(
                 email: body.email, password: body.password, role: .laureate, displayName: body.displayName,
-                link: .laureate(id: input.path.laureateId))
+                link: .laureate(id: input.path.laureateId), by: admin)
         }
         return .created(.init(body: .json(.init(member))))
     }
@@ -120,7 +120,9 @@ extension APIHandler {
     func recordConflict(_ input: Operations.RecordConflict.Input) async throws -> Operations.RecordConflict.Output {
         let account = try RequestInfo.account(in: [.admin])
         guard case .json(let body) = input.body else { throw APIProblem.unsupportedBody }
-        try await storage { try database.recordConflict(expertID: body.expertId, laureateID: body.laureateId, reason: body.reason, by: account) }
+        try await storage {
+            try database.recordConflict(expertID: body.expertId, laureateID: body.laureateId, reason: body.reason, by: account)
+        }
         return .noContent(.init())
     }
 }
@@ -145,5 +147,25 @@ extension Components.Schemas.FramingNote {
                 .init(subtheme: $0.subthemeCode, priority: .init(rawValue: $0.priority.rawValue)!, description: $0.description)
             },
             documentId: note.documentID, createdAt: createdAt, authorId: authorID)
+    }
+}
+
+extension APIHandler {
+    func getLaureateTeam(_ input: Operations.GetLaureateTeam.Input) async throws -> Operations.GetLaureateTeam.Output {
+        let account = try RequestInfo.account()
+        let limit = try pageLimit(input.query.limit)
+        let team = try await storage { try database.team(laureateID: input.path.laureateId, for: account) }
+        let page = try PageCursor.slice(team, limit: limit, cursor: input.query.cursor)
+        return .ok(
+            .init(
+                body: .json(
+                    .init(
+                        items: page.items.map { entry in
+                            .init(
+                                expert: .init(entry.expert),
+                                missions: entry.missions.map {
+                                    .init(id: $0.id, ref: $0.ref, title: $0.title, state: .init(rawValue: $0.state.rawValue) ?? .requested)
+                                })
+                        }, nextCursor: page.next, hasMore: page.more))))
     }
 }

@@ -47,19 +47,40 @@ extension APIHandler {
 
     func getMissionTimeline(_ input: Operations.GetMissionTimeline.Input) async throws -> Operations.GetMissionTimeline.Output {
         let account = try RequestInfo.account(in: [.admin, .expert, .laureate])
+        let limit = try pageLimit(input.query.limit)
+        let cursor = try eventCursor(input.query.cursor)
         _ = try await storage { try database.mission(id: input.path.missionId, for: account) }
-        let events = try await storage { try database.events(subjectType: "mission", subjectID: input.path.missionId) }
-        return .ok(.init(body: .json(.init(items: events.map(Components.Schemas.Event.init)))))
+        let filter = EventFilter(subjectType: "mission", subjectID: input.path.missionId, newestFirst: input.query.order == .desc)
+        let page = try await storage { try database.events(filter, after: cursor, limit: limit) }
+        return .ok(.init(body: .json(.init(page, cursor: cursor))))
     }
 
     func listEvents(_ input: Operations.ListEvents.Input) async throws -> Operations.ListEvents.Output {
         _ = try RequestInfo.account(in: [.admin])
-        let limit = try pageLimit(input.query.limit)
-        let after = input.query.after ?? 0
-        guard after >= 0 else { throw APIProblem.badParameter("after", "out_of_range", "An event number is zero or more.") }
-        let events = try await storage { try database.events(after: after, limit: limit) }
-        return .ok(
-            .init(body: .json(.init(items: events.map(Components.Schemas.Event.init), nextCursor: events.last.map { String($0.seq) }))))
+        let query = input.query
+        let limit = try pageLimit(query.limit)
+        if let after = query.after, after < 0 {
+            throw APIProblem.badParameter("after", "out_of_range", "An event number is zero or more.")
+        }
+        let cursor = try eventCursor(query.cursor) ?? query.after
+        if let since = query.since, let until = query.until, until <= since {
+            throw APIProblem.badParameter("until", "before_since", "until comes after since.")
+        }
+        let filter = EventFilter(
+            subjectType: query.subjectType?.rawValue, subjectID: query.subjectId, actorID: query.actorId, action: query.action,
+            since: query.since, until: query.until, laureateID: query.laureateId, expertID: query.expertId,
+            newestFirst: query.order == .desc)
+        let page = try await storage { try database.events(filter, after: cursor, limit: limit) }
+        return .ok(.init(body: .json(.init(page, cursor: cursor))))
+    }
+
+    /// An event cursor is the number of the last event seen.
+    private func eventCursor(_ cursor: String?) throws -> Int64? {
+        guard let cursor else { return nil }
+        guard let seq = Int64(cursor), seq >= 0 else {
+            throw APIProblem.badParameter("cursor", "invalid_cursor", "Not a cursor of this list.")
+        }
+        return seq
     }
 }
 
@@ -140,11 +161,12 @@ extension Components.Schemas.Mission {
         let proposal = mission.proposal
         self.init(
             id: mission.id, ref: mission.ref.description, title: mission.title, subthemes: mission.subthemeCodes,
-            expertId: mission.expertID,
+            expertId: mission.expertID, expert: .init(record.expert),
             state: .init(rawValue: mission.state.rawValue)!,
             participants: mission.participants(visibleTo: Caller(account: account)).map {
                 .init(
-                    laureateId: $0.laureateID, joined: $0.joined, shareCents: $0.shareCents.map(Int64.init), acceptedOn: $0.acceptedOn?.iso,
+                    laureateId: $0.laureateID, laureate: .init(id: $0.laureateID, record.laureates[$0.laureateID]), joined: $0.joined,
+                    shareCents: $0.shareCents.map(Int64.init), acceptedOn: $0.acceptedOn?.iso,
                     reviewedOn: $0.reviewedOn?.iso, review: $0.review.map(Components.Schemas.SatisfactionReviewBody.init))
             },
             pooled: mission.isPooled,
@@ -170,7 +192,8 @@ extension Components.Schemas.Mission {
                     recommendations: $0.recommendations)
             },
             lastComment: mission.lastComment, revision: record.revision, createdAt: record.createdAt, updatedAt: record.updatedAt,
-            allowedActions: MissionWorkflow.allowedActions(on: mission, for: Caller(account: account)).map { .init(rawValue: $0.rawValue)! })
+            allowedActions: MissionWorkflow.allowedActions(on: mission, for: Caller(account: account)).map { .init(rawValue: $0.rawValue)! }
+        )
     }
 }
 
@@ -184,10 +207,25 @@ extension Components.Schemas.SatisfactionReviewBody {
     }
 }
 
+extension Components.Schemas.EventPage {
+    /// A page of events; at its end the cursor stays where it was, so a client polling with it gets what comes next.
+    init(_ page: (events: [AuditEvent], more: Bool), cursor: Int64?) {
+        self.init(
+            items: page.events.map(Components.Schemas.Event.init), nextCursor: (page.events.last?.seq ?? cursor).map(String.init),
+            hasMore: page.more)
+    }
+}
+
 extension Components.Schemas.Event {
     init(_ event: AuditEvent) {
+        let actor: Components.Schemas.EventActor =
+            if let id = event.actorID {
+                .init(id: id, displayName: event.actorName ?? "", role: event.actorRole.flatMap { .init(rawValue: $0.rawValue) } ?? .system)
+            } else {
+                .init(displayName: "Système (ligne de commande, import)", role: .system)
+            }
         self.init(
-            seq: event.seq, at: event.at, actorId: event.actorID, action: event.action, subjectType: event.subjectType,
+            seq: event.seq, at: event.at, actorId: event.actorID, actor: actor, action: event.action, subjectType: event.subjectType,
             subjectId: event.subjectID, beforeDigest: event.beforeDigest, afterDigest: event.afterDigest, prevHash: event.previousHash,
             hash: event.hash)
     }
@@ -212,5 +250,25 @@ extension APIHandler {
                         satisfactionByTheme: summary.satisfactionByTheme.map {
                             .init(theme: $0.themeCode, reviews: $0.reviews, averageHundredths: $0.averageHundredths)
                         }))))
+    }
+}
+
+extension Components.Schemas.ExpertContact {
+    init(_ contact: ExpertContact) {
+        self.init(
+            expertId: contact.expertID, firstName: contact.firstName, lastName: contact.lastName,
+            organisationName: contact.organisationName,
+            email: contact.email, phone: contact.phone, website: contact.website)
+    }
+}
+
+extension Components.Schemas.LaureateProfile {
+    /// A laureate's public profile (a participant's laureate always exists: the foreign key says so; an empty profile
+    /// rather than a trap if it ever did not).
+    init(id: String, _ laureate: Laureate?) {
+        self.init(
+            id: id, name: laureate?.name ?? "", communeName: laureate?.communeName ?? "", department: laureate?.departmentCode ?? "",
+            territoryTypes: (laureate?.territoryTypes ?? []).map(\.rawValue).sorted().compactMap { .init(rawValue: $0) },
+            sectors: laureate?.sectors ?? [], cohort: laureate?.cohort ?? 0)
     }
 }

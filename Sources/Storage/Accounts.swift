@@ -57,9 +57,10 @@ extension AppDatabase {
 
     /// Creates an account (the programme team's bootstrap, laureate members, the sync service).
     /// A password is optional: an account without one can only use tokens issued for it.
-    public func createAccount(email: String, password: String?, role: Role, displayName: String, link: AccountLink = .none) throws
-        -> Account
-    {
+    /// A new account; `actor` is who creates it (the team for a laureate's member), nil from the command line.
+    public func createAccount(
+        email: String, password: String?, role: Role, displayName: String, link: AccountLink = .none, by actor: Account? = nil
+    ) throws -> Account {
         let email = Credentials.normalisedEmail(email)
         var errors = Credentials.errors(email: email, password: password ?? String(repeating: "x", count: 12))
         if displayName.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
@@ -78,7 +79,7 @@ extension AppDatabase {
                     """,
                 arguments: [id, email, hash, role.rawValue, displayName, Self.expertID(link), Self.laureateID(link), now])
             try Self.appendEvent(
-                db, at: now, actorID: nil, action: "account.created", subjectType: "user", subjectID: id, before: String?.none,
+                db, at: now, actorID: actor?.id, action: "account.created", subjectType: "user", subjectID: id, before: String?.none,
                 after: ["email": email, "role": role.rawValue, "display_name": displayName])
         }
         return Account(id: id, email: email, role: role, displayName: displayName, link: link)

@@ -1,4 +1,5 @@
 import Crypto
+import Domain
 import Foundation
 import GRDB
 
@@ -15,6 +16,9 @@ public struct AuditEvent: Sendable, Hashable {
     public let afterDigest: String?
     public let previousHash: String
     public let hash: String
+    /// The acting account's display name and role as they are now (nil for the command line, imports, demo data).
+    public let actorName: String?
+    public let actorRole: Role?
 
     init(row: Row) {
         seq = row["seq"]
@@ -27,6 +31,8 @@ public struct AuditEvent: Sendable, Hashable {
         afterDigest = row["after_digest"]
         previousHash = row["prev_hash"]
         hash = row["hash"]
+        actorName = row["actor_name"]
+        actorRole = (row["actor_role"] as String?).flatMap(Role.init(rawValue:))
     }
 
     /// The hash an entry must carry: SHA-256 over its fields and the previous hash, one per line.
@@ -121,18 +127,61 @@ extension AppDatabase {
 
     /// Events after `seq`, oldest first, for the programme team.
     public func events(after seq: Int64, limit: Int) throws -> [AuditEvent] {
-        try writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM event WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [seq, limit]).map(
-                AuditEvent.init)
-        }
+        try events(EventFilter(), after: seq, limit: limit).events
     }
 
-    /// The events of one subject, oldest first (a mission's timeline).
-    public func events(subjectType: String, subjectID: String) throws -> [AuditEvent] {
-        try writer.read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT * FROM event WHERE subject_type = ? AND subject_id = ? ORDER BY seq", arguments: [subjectType, subjectID]
-            ).map(AuditEvent.init)
+    /// The events `filter` keeps, in its order, after the event numbered `cursor` (in that order), with whether more
+    /// follow.
+    public func events(_ filter: EventFilter, after cursor: Int64?, limit: Int) throws -> (events: [AuditEvent], more: Bool) {
+        var conditions: [String] = []
+        var arguments: StatementArguments = []
+        func add(_ condition: String, _ values: [(any DatabaseValueConvertible)?]) {
+            conditions.append(condition)
+            values.forEach { arguments += [$0] }
+        }
+        if let cursor { add(filter.newestFirst ? "event.seq < ?" : "event.seq > ?", [cursor]) }
+        if let subjectType = filter.subjectType { add("event.subject_type = ?", [subjectType]) }
+        if let subjectID = filter.subjectID { add("event.subject_id = ?", [subjectID]) }
+        if let actorID = filter.actorID { add("event.actor_id = ?", [actorID]) }
+        if let action = filter.action {
+            if action.hasSuffix(".") {
+                add("substr(event.action, 1, length(?)) = ?", [action, action])
+            } else {
+                add("event.action = ?", [action])
+            }
+        }
+        // Times are stored as UTC ISO 8601 text with milliseconds, one width: compared as text.
+        if let since = filter.since { add("event.at >= ?", [Audit.timestamp.format(since)]) }
+        if let until = filter.until { add("event.at < ?", [Audit.timestamp.format(until)]) }
+        if let laureate = filter.laureateID {
+            add(
+                """
+                ((event.subject_type = 'laureate' AND event.subject_id = ?)
+                 OR (event.subject_type = 'mission' AND event.subject_id IN (SELECT mission_id FROM mission_participant WHERE laureate_id = ?))
+                 OR (event.subject_type = 'document' AND event.subject_id IN (SELECT id FROM document WHERE laureate_id = ?))
+                 OR (event.subject_type = 'user' AND event.subject_id IN (SELECT id FROM user WHERE laureate_id = ?)))
+                """, [laureate, laureate, laureate, laureate])
+        }
+        if let expert = filter.expertID {
+            add(
+                """
+                ((event.subject_type = 'expert' AND event.subject_id = ?)
+                 OR (event.subject_type = 'mission' AND event.subject_id IN (SELECT id FROM mission WHERE expert_id = ?))
+                 OR (event.subject_type = 'document' AND event.subject_id IN
+                       (SELECT id FROM document WHERE mission_id IN (SELECT id FROM mission WHERE expert_id = ?)))
+                 OR (event.subject_type = 'user' AND event.subject_id IN (SELECT id FROM user WHERE expert_id = ?)))
+                """, [expert, expert, expert, expert])
+        }
+        arguments += [limit + 1]
+        let sql = """
+            SELECT event.*, user.display_name AS actor_name, user.role AS actor_role
+            FROM event LEFT JOIN user ON user.id = event.actor_id
+            \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
+            ORDER BY event.seq \(filter.newestFirst ? "DESC" : "ASC") LIMIT ?
+            """
+        return try writer.read { db in
+            let rows = try Row.fetchAll(db, sql: sql, arguments: arguments)
+            return (rows.prefix(limit).map(AuditEvent.init), rows.count > limit)
         }
     }
 }
@@ -140,4 +189,35 @@ extension AppDatabase {
 /// Digests as lowercase hexadecimal, the one spelling used for SHA-256 everywhere (tokens, blobs, audit, idempotency).
 public enum Hex {
     public static func string(_ bytes: some Sequence<UInt8>) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+}
+
+/// What the programme team asks of the audit log; every field narrows it, nil keeps everything.
+public struct EventFilter: Sendable, Hashable {
+    public var subjectType: String?
+    public var subjectID: String?
+    public var actorID: String?
+    /// One action, or a family of actions when it ends with a dot (`mission.`).
+    public var action: String?
+    public var since: Date?
+    public var until: Date?
+    /// A laureate's timeline: itself, its members' accounts, its missions and its documents.
+    public var laureateID: String?
+    /// An expert's timeline: its card, its account, its missions and their files.
+    public var expertID: String?
+    public var newestFirst: Bool
+
+    public init(
+        subjectType: String? = nil, subjectID: String? = nil, actorID: String? = nil, action: String? = nil, since: Date? = nil,
+        until: Date? = nil, laureateID: String? = nil, expertID: String? = nil, newestFirst: Bool = false
+    ) {
+        self.subjectType = subjectType
+        self.subjectID = subjectID
+        self.actorID = actorID
+        self.action = action
+        self.since = since
+        self.until = until
+        self.laureateID = laureateID
+        self.expertID = expertID
+        self.newestFirst = newestFirst
+    }
 }

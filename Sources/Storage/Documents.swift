@@ -133,7 +133,8 @@ extension AppDatabase {
                 let mission = try Self.missionRecord(db, id: missionID).mission
                 guard Self.canSee(mission, account) else { throw StorageError.notFound }
                 laureate =
-                    laureate ?? (account.laureateID.flatMap { mission.joinedLaureateIDs.contains($0) ? $0 : nil } ?? mission.joinedLaureateIDs.first)
+                    laureate
+                    ?? (account.laureateID.flatMap { mission.joinedLaureateIDs.contains($0) ? $0 : nil } ?? mission.joinedLaureateIDs.first)
             }
             guard let laureate,
                 try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM laureate WHERE id = ?)", arguments: [laureate]) == true
@@ -322,5 +323,60 @@ extension AppDatabase {
     public func sweepUnreferencedBlobs() throws -> Int {
         let referenced = try writer.read { db in Set(try String.fetchAll(db, sql: "SELECT DISTINCT sha256 FROM document_version")) }
         return try blobs.sweep(keeping: referenced)
+    }
+}
+
+/// Where a listing of files stopped: the last file given, in the listing's order (kind, file name, id).
+public struct FilePosition: Sendable, Hashable, Codable {
+    public let kind: String
+    public let fileName: String
+    public let id: String
+
+    public init(kind: String, fileName: String, id: String) {
+        self.kind = kind
+        self.fileName = fileName
+        self.id = id
+    }
+}
+
+extension AppDatabase {
+    /// A laureate's dossier (`missionID` nil) or a mission's files, current versions, by kind then file name: 404 when
+    /// the caller may not know the place exists, 403 when it may know it but not read its files (an expert before
+    /// it agreed to discuss).
+    public func files(
+        laureateID: String?, missionID: String?, kind: DocumentKind?, after position: FilePosition?, limit: Int, for account: Account
+    ) throws -> (documents: [DocumentRecord], more: Bool) {
+        try writer.read { db in
+            let owner: DocumentOwner
+            let engagements: [Engagement]
+            let filter: String
+            let ownerID: String
+            if let missionID {
+                let mission = try Self.missionRecord(db, id: missionID).mission
+                guard Self.canSee(mission, account) else { throw StorageError.notFound }
+                (owner, engagements) = try Self.owner(db, laureateID: mission.laureateIDs.first ?? "", missionID: missionID)
+                (filter, ownerID) = ("document.mission_id = ?", missionID)
+            } else if let laureateID {
+                guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM laureate WHERE id = ?)", arguments: [laureateID]) == true,
+                    try canSeeLaureate(db, account, laureateID)
+                else { throw StorageError.notFound }
+                (owner, engagements) = try Self.owner(db, laureateID: laureateID, missionID: nil)
+                (filter, ownerID) = ("document.laureate_id = ? AND document.mission_id IS NULL", laureateID)
+            } else {
+                throw StorageError.notFound
+            }
+            guard DocumentAccess.canRead(account, owner, engagements: engagements) else { throw StorageError.forbidden }
+            let rows = try Row.fetchAll(
+                db,
+                sql: Self.documentSelect + """
+                     WHERE \(filter) AND document.withdrawn_at IS NULL AND (? IS NULL OR document.kind = ?)
+                      AND (document.kind, v.file_name, document.id) > (?, ?, ?)
+                    ORDER BY document.kind, v.file_name, document.id LIMIT ?
+                    """,
+                arguments: [
+                    ownerID, kind?.rawValue, kind?.rawValue, position?.kind ?? "", position?.fileName ?? "", position?.id ?? "", limit + 1,
+                ])
+            return (rows.prefix(limit).map(DocumentRecord.init(row:)), rows.count > limit)
+        }
     }
 }

@@ -237,3 +237,54 @@ extension AppDatabase {
         return try laureate(id: id, for: account)
     }
 }
+
+/// One expert of a laureate's team and the missions it holds with the laureate.
+public struct TeamEntry: Sendable, Hashable {
+    public struct Mission: Sendable, Hashable {
+        public let id: String
+        public let ref: String
+        public let title: String
+        public let state: MissionState
+    }
+
+    public let expert: ExpertContact
+    public let missions: [Mission]
+}
+
+extension AppDatabase {
+    /// The experts engaged with a laureate (SPEC §4.8), ordered by first engagement: for its members, the team, the
+    /// sync service and the experts engaged with it; 404 for anyone else.
+    public func team(laureateID: String, for account: Account) throws -> [TeamEntry] {
+        try writer.read { db in
+            guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM laureate WHERE id = ?)", arguments: [laureateID]) == true,
+                try canSeeLaureate(db, account, laureateID)
+            else { throw StorageError.notFound }
+            let engagements = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT mission.id, mission.ref, mission.title, mission.expert_id, mission.state
+                    FROM mission JOIN mission_participant p ON p.mission_id = mission.id
+                    WHERE p.laureate_id = ? AND p.joined ORDER BY mission.created_at, length(mission.ref), mission.ref
+                    """, arguments: [laureateID])
+            var refs: [String: String] = [:]
+            let list = engagements.map { row in
+                refs[row["id"]] = row["ref"]
+                return Engagement(
+                    missionID: row["id"], title: row["title"], expertID: row["expert_id"], laureateIDs: [laureateID],
+                    state: MissionState(rawValue: row["state"]) ?? .requested)
+            }
+            let decoder = JSONDecoder()
+            return try DossierAccess.team(at: laureateID, engagements: list).map { member in
+                let content: String =
+                    try String.fetchOne(db, sql: "SELECT content FROM expert WHERE id = ?", arguments: [member.expertID]) ?? "{}"
+                return TeamEntry(
+                    expert: ExpertContact(
+                        expertID: member.expertID, card: try decoder.decode(ExpertCardContent.self, from: Data(content.utf8)),
+                        fullContact: true),
+                    missions: member.missions.map {
+                        TeamEntry.Mission(id: $0.missionID, ref: refs[$0.missionID] ?? "", title: $0.title, state: $0.state)
+                    })
+            }
+        }
+    }
+}

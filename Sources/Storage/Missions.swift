@@ -8,6 +8,10 @@ public struct MissionRecord: Sendable, Hashable {
     public let revision: Int64
     public let createdAt: Date
     public let updatedAt: Date
+    /// Who the expert is, with the contact its laureates may see in the mission's state.
+    public let expert: ExpertContact
+    /// The laureates of its participants, by id (the API shows their public profile only).
+    public let laureates: [String: Laureate]
 }
 
 /// A laureate's envelope: its ceiling, what accepted missions commit, what closed ones spent.
@@ -75,6 +79,25 @@ extension AppDatabase {
                     review: try (row["review"] as String?).map { try decoder.decode(SatisfactionReview.self, from: Data($0.utf8)) },
                     joined: row["joined"]))
         }
+        var cards: [String: ExpertCardContent] = [:]
+        for row in try Row.fetchAll(
+            db,
+            sql: "SELECT id, content FROM expert WHERE id IN (SELECT expert_id FROM mission WHERE id IN (SELECT value FROM json_each(?)))",
+            arguments: [list])
+        {
+            cards[row["id"]] = try decoder.decode(ExpertCardContent.self, from: Data((row["content"] as String).utf8))
+        }
+        var laureates: [String: Laureate] = [:]
+        for row in try Row.fetchAll(
+            db,
+            sql: """
+                SELECT * FROM laureate WHERE id IN
+                  (SELECT laureate_id FROM mission_participant WHERE mission_id IN (SELECT value FROM json_each(?)))
+                """, arguments: [list])
+        {
+            let laureate = try laureate(from: row)
+            laureates[laureate.id] = laureate
+        }
         var byID: [String: MissionRecord] = [:]
         for row in try Row.fetchAll(db, sql: "SELECT * FROM mission WHERE id IN (SELECT value FROM json_each(?))", arguments: [list]) {
             let id: String = row["id"]
@@ -88,8 +111,13 @@ extension AppDatabase {
                 proposal: try (row["proposal"] as String?).map { try decoder.decode(Proposal.self, from: Data($0.utf8)) },
                 report: try (row["report"] as String?).map { try decoder.decode(MissionReport.self, from: Data($0.utf8)) },
                 lastComment: row["last_comment"])
+            guard let card = cards[mission.expertID] else {
+                throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "mission \(id) names an expert without a card")
+            }
             byID[id] = MissionRecord(
-                mission: mission, revision: row["revision"], createdAt: row["created_at"], updatedAt: row["updated_at"])
+                mission: mission, revision: row["revision"], createdAt: row["created_at"], updatedAt: row["updated_at"],
+                expert: ExpertContact(expertID: mission.expertID, card: card, fullContact: ExpertContact.isShared(in: mission.state)),
+                laureates: laureates.filter { entry in mission.participants.contains { $0.laureateID == entry.key } })
         }
         return ids.compactMap { byID[$0] }
     }
@@ -127,8 +155,9 @@ extension AppDatabase {
             }
             let counter = "mission-\(today.year)"
             try db.execute(sql: "INSERT OR IGNORE INTO counter (name, value) VALUES (?, 0)", arguments: [counter])
-            let sequence = try Int.fetchOne(
-                db, sql: "UPDATE counter SET value = value + 1 WHERE name = ? RETURNING value", arguments: [counter]) ?? 0
+            let sequence =
+                try Int.fetchOne(
+                    db, sql: "UPDATE counter SET value = value + 1 WHERE name = ? RETURNING value", arguments: [counter]) ?? 0
             let mission: Mission
             let conflicts = try Self.conflicts(db, expertID: expertID)
             guard let ref = MissionRef(year: today.year, sequence: sequence) else {
@@ -249,7 +278,9 @@ extension AppDatabase {
                 WHERE p.laureate_id = ? AND p.joined AND mission.id IS NOT ?
                 """, arguments: [laureateID, missionID])
         return BudgetLedger.committed(
-            rows.map { .init(state: MissionState(rawValue: $0["state"]) ?? .requested, shareCents: $0["share"], validated: $0["validated"]) })
+            rows.map {
+                .init(state: MissionState(rawValue: $0["state"]) ?? .requested, shareCents: $0["share"], validated: $0["validated"])
+            })
     }
 
     /// A laureate's budget, for its members and the programme team.

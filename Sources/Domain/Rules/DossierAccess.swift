@@ -15,13 +15,7 @@ public struct Engagement: Sendable, Hashable {
     }
 
     /// From `scoping` on the expert works with the laureate; after `closed` the engagement is archived.
-    public var level: DossierAccess {
-        switch state {
-        case .scoping, .proposed, .accepted, .reported: .active
-        case .closed, .terminated: .archived
-        case .requested, .declined, .cancelled: .none
-        }
-    }
+    public var level: DossierAccess { DossierAccess(engagementIn: state) }
 }
 
 /// What an expert may do with a laureate's dossier (application, post-incubation file, framing note)
@@ -38,6 +32,16 @@ public enum DossierAccess: Int, Sendable, Hashable, Comparable, CaseIterable {
     public var canWriteMissionFiles: Bool { self == .active }
 
     public static func < (lhs: DossierAccess, rhs: DossierAccess) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    /// What a mission in `state` gives its expert: from `scoping` on it works with the laureates; after `closed` the
+    /// engagement is archived.
+    public init(engagementIn state: MissionState) {
+        switch state {
+        case .scoping, .proposed, .accepted, .reported: self = .active
+        case .closed, .terminated: self = .archived
+        case .requested, .declined, .cancelled: self = .none
+        }
+    }
 
     /// The best access `expertID` has to `laureateID`'s dossier through any of their missions.
     public static func of(expertID: String, to laureateID: String, through engagements: [Engagement]) -> DossierAccess {

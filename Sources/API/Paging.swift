@@ -1,0 +1,34 @@
+import Foundation
+
+/// Cursors of the lists that are not delta feeds: opaque to clients (base64url of a small JSON position), checked when
+/// read back, so a forged or truncated cursor is a 400, never a trap nor a silently wrong page.
+enum PageCursor {
+    static func encode(_ position: some Encodable) -> String {
+        let data = (try? JSONEncoder().encode(position)) ?? Data()
+        return data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    static func decode<Position: Decodable>(_ cursor: String?, as type: Position.Type) throws -> Position? {
+        guard let cursor else { return nil }
+        var base64 = cursor.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.utf8.count % 4) % 4)
+        guard cursor.utf8.count <= 1024, let data = Data(base64Encoded: base64), let position = try? JSONDecoder().decode(type, from: data)
+        else { throw APIProblem.badParameter("cursor", "invalid_cursor", "Not a cursor of this list.") }
+        return position
+    }
+
+    /// A page of a short list held in memory (a laureate's team): the cursor is how many items came before.
+    static func slice<Item>(_ items: [Item], limit: Int, cursor: String?) throws -> (items: ArraySlice<Item>, next: String?, more: Bool) {
+        let start = try decode(cursor, as: Offset.self)?.offset ?? 0
+        guard start >= 0, start <= items.count else {
+            throw APIProblem.badParameter("cursor", "invalid_cursor", "Not a cursor of this list.")
+        }
+        let end = start + min(limit, items.count - start)
+        return (items[start..<end], encode(Offset(offset: end)), end < items.count)
+    }
+
+    private struct Offset: Codable {
+        let offset: Int
+    }
+}

@@ -1,0 +1,170 @@
+import Domain
+import Foundation
+import HTTPTypes
+import Storage
+import Testing
+
+/// The programme as people walk it, through the API only: from the public directory to a request, who is who on a
+/// mission, the team around a laureate, its dossier by kind, and what happened, in the team's filtered event log.
+@Suite("The programme as people walk it")
+struct WalkTests {
+    @Test func aLaureateFindsAnExpertInTheDirectoryAndTheTeamReadsItAllInTheEventLog() async throws {
+        let p = try Programme.make()
+        let laureate = p.laureates[0]
+        try await makeApplication(database: p.database).test(.router) { client in
+            // The directory entry carries the expert's id and only the contact it agreed to publish (the website).
+            let found = try await client.send(.get, "/v1/directory/experts?q=martin")
+            let entries = try #require(found.body["items"] as? [[String: Any]])
+            let entry = try #require(entries.first { $0["last_name"] as? String == "Martin" })
+            let expertID = try #require(entry["expert_id"] as? String)
+            #expect(expertID == p.expertID)
+            #expect(entry["website"] as? String == "https://martin.example.fr" && entry["email"] == nil && entry["phone"] == nil)
+
+            // The laureate requests a mission from it with that id; the 201 carries the ETag of what it created.
+            try await client.note(laureate)
+            let created = try await client.send(
+                .post, "/v1/missions", token: laureate.token,
+                json: ["title": "Modèle économique", "expert_id": expertID, "laureate_ids": [laureate.id]])
+            #expect(created.status == .created && created.etag != nil)
+            let mission = try #require(created.body["id"] as? String)
+
+            // The expert learns who asks: the laureate's public profile, not its dossier.
+            let seen = try await client.send(.get, "/v1/missions/\(mission)", token: p.expert)
+            let participant = try #require((seen.body["participants"] as? [[String: Any]])?.first)
+            let profile = try #require(participant["laureate"] as? [String: Any])
+            #expect(profile["name"] as? String == "Manufacture 1" && profile["commune_name"] as? String == "Saint-Étienne")
+            #expect(profile["department"] as? String == "42" && profile["territory_types"] as? [String] == ["rural"])
+            #expect(profile["sectors"] as? [String] == ["bois"] && profile["cohort"] as? Int == 1)
+            #expect(profile["support_ceiling_cents"] == nil && profile["siret"] == nil)
+            #expect(try await client.send(.get, "/v1/laureates/\(laureate.id)", token: p.expert).status == .notFound)
+            #expect(try await client.send(.get, "/v1/laureates/\(laureate.id)/documents", token: p.expert).status == .notFound)
+
+            // The laureate sees who the expert is; its e-mail and phone only once it agreed to discuss.
+            let requested = try #require(
+                try await client.send(.get, "/v1/missions/\(mission)", token: laureate.token).body["expert"] as? [String: Any])
+            #expect(requested["first_name"] as? String == "Claire" && requested["organisation_name"] as? String == "Martin Conseil")
+            #expect(
+                requested["email"] == nil && requested["phone"] == nil && requested["website"] as? String == "https://martin.example.fr")
+            #expect(try await client.send(.get, "/v1/missions/\(mission)/documents", token: p.expert).status == .forbidden)
+            #expect(try await client.step(mission, p.expert, ["action": "scope"], reader: p.admin).status == .ok)
+            let scoping = try #require(
+                try await client.send(.get, "/v1/missions/\(mission)", token: laureate.token).body["expert"] as? [String: Any])
+            #expect(scoping["email"] as? String == "claire@conseil.fr" && scoping["phone"] as? String == "06 12 34 56 78")
+
+            // A second expert engaged with the same laureate: the team around the laureate, names and titles, no amounts.
+            let otherID = try #require(
+                try await client.send(.get, "/v1/directory/experts?q=paul").body["items"].flatMap { $0 as? [[String: Any]] }?.first?[
+                    "expert_id"]
+                    as? String)
+            let second = try #require(
+                try await client.send(
+                    .post, "/v1/missions", token: laureate.token,
+                    json: ["title": "Communication", "expert_id": otherID, "laureate_ids": [laureate.id]]
+                ).body["id"] as? String)
+            let teamPath = "/v1/laureates/\(laureate.id)/team"
+            #expect(try await client.send(.get, teamPath, token: p.otherExpert).status == .notFound)  // not engaged yet
+            #expect(try await client.step(second, p.otherExpert, ["action": "scope"], reader: p.admin).status == .ok)
+            for reader in [p.expert, p.otherExpert, laureate.token, p.admin] {
+                let team = try await client.send(.get, teamPath, token: reader)
+                #expect(team.status == .ok && team.body["has_more"] as? Bool == false)
+                let members = try #require(team.body["items"] as? [[String: Any]])
+                #expect(members.count == 2)
+                let names = members.compactMap { ($0["expert"] as? [String: Any])?["last_name"] as? String }
+                #expect(names == ["Martin", "Autre"])
+                let titles = members.flatMap { ($0["missions"] as? [[String: Any]] ?? []).compactMap { $0["title"] as? String } }
+                #expect(titles == ["Modèle économique", "Communication"])
+                #expect(!String(decoding: team.data, as: UTF8.self).contains("cents"))
+            }
+            #expect(try await client.send(.get, teamPath, token: p.laureates[1].token).status == .notFound)
+            let firstPage = try await client.send(.get, teamPath + "?limit=1", token: p.admin)
+            #expect(firstPage.body["has_more"] as? Bool == true)
+            let cursor = try #require(firstPage.body["next_cursor"] as? String)
+            let secondPage = try await client.send(.get, teamPath + "?limit=1&cursor=\(cursor)", token: p.admin)
+            #expect((secondPage.body["items"] as? [[String: Any]])?.count == 1 && secondPage.body["has_more"] as? Bool == false)
+            #expect(try await client.send(.get, teamPath + "?cursor=forged", token: p.admin).code == "invalid_parameter")
+
+            // The dossier by kind, for the engaged expert; a mission's files for its people.
+            for (kind, name) in [
+                ("application", "candidature.pdf"), ("post_incubation", "post-incubation.pdf"), ("application", "annexe.pdf"),
+            ] {
+                let uploaded = try await client.upload(
+                    "/v1/laureates/\(laureate.id)/documents?kind=\(kind)&file_name=\(name)", token: laureate.token, bytes: pdf)
+                #expect(uploaded.status == .created && uploaded.etag != nil)
+            }
+            let applications = try await client.send(.get, "/v1/laureates/\(laureate.id)/documents?kind=application", token: p.expert)
+            #expect(applications.status == .ok)
+            #expect(
+                (applications.body["items"] as? [[String: Any]])?.compactMap { $0["file_name"] as? String } == [
+                    "annexe.pdf", "candidature.pdf",
+                ])
+            let dossier = try await client.send(.get, "/v1/laureates/\(laureate.id)/documents?limit=2", token: laureate.token)
+            #expect((dossier.body["items"] as? [[String: Any]])?.count == 2 && dossier.body["has_more"] as? Bool == true)
+            let rest = try await client.send(
+                .get, "/v1/laureates/\(laureate.id)/documents?limit=2&cursor=\(try #require(dossier.body["next_cursor"] as? String))",
+                token: laureate.token)
+            #expect((rest.body["items"] as? [[String: Any]])?.compactMap { $0["kind"] as? String } == ["post_incubation"])
+            #expect(try await client.send(.get, "/v1/laureates/\(laureate.id)/documents", token: p.laureates[1].token).status == .notFound)
+            #expect(try await client.send(.get, "/v1/laureates/\(laureate.id)/documents?kind=nope", token: p.admin).status == .badRequest)
+            _ = try await client.upload(
+                "/v1/missions/\(mission)/documents?kind=deliverable&file_name=atelier.pdf", token: p.expert, bytes: pdf)
+            let files = try await client.send(.get, "/v1/missions/\(mission)/documents", token: laureate.token)
+            #expect((files.body["items"] as? [[String: Any]])?.compactMap { $0["file_name"] as? String } == ["atelier.pdf"])
+            #expect(try await client.send(.get, "/v1/missions/\(mission)/documents", token: p.otherExpert).status == .notFound)
+
+            // … the proposal, its acceptance, the report; the review closes it.
+            #expect(try await client.step(mission, p.expert, proposalBody(totalBeforeVAT: 500_000), reader: p.admin).status == .ok)
+            #expect(try await client.step(mission, laureate.token, ["action": "accept"], reader: p.admin).status == .ok)
+            #expect(try await client.step(mission, p.expert, reportBody, reader: p.admin).status == .ok)
+            let closed = try await client.step(mission, laureate.token, reviewBody, reader: p.admin)
+            #expect(closed.body["state"] as? String == "closed")
+
+            // The team adds a member to the laureate: that event names the team as its actor.
+            let member = try await client.send(
+                .post, "/v1/laureates/\(laureate.id)/members", token: p.admin,
+                json: ["email": "nouveau@manufacture.fr", "display_name": "Nouveau"])
+            let memberID = try #require(member.body["id"] as? String)
+
+            // The team reads it all in the filtered event log.
+            let timeline = try await client.send(
+                .get, "/v1/events?laureate_id=\(laureate.id)&action=mission.&subject_id=\(mission)", token: p.admin)
+            let steps = try #require(timeline.body["items"] as? [[String: Any]])
+            #expect(
+                steps.compactMap { $0["action"] as? String }
+                    == ["mission.requested", "mission.scope", "mission.propose", "mission.accept", "mission.report", "mission.review"])
+            let actors = steps.compactMap { $0["actor"] as? [String: Any] }
+            #expect(actors.compactMap { $0["role"] as? String } == ["laureate", "expert", "expert", "laureate", "expert", "laureate"])
+            #expect(actors.first?["display_name"] as? String == "Membre 1")
+            let newest = try await client.send(.get, "/v1/events?laureate_id=\(laureate.id)&order=desc&limit=1", token: p.admin)
+            let last = try #require((newest.body["items"] as? [[String: Any]])?.first)
+            #expect(last["action"] as? String == "account.created" && last["subject_id"] as? String == memberID)
+            #expect((last["actor"] as? [String: Any])?["role"] as? String == "admin" && newest.body["has_more"] as? Bool == true)
+            // Newest first, page after page, without a repeat or a gap.
+            var seqs: [Int] = []
+            var next: String?
+            repeat {
+                let page = try await client.send(
+                    .get, "/v1/events?laureate_id=\(laureate.id)&order=desc&limit=3" + (next.map { "&cursor=\($0)" } ?? ""), token: p.admin)
+                seqs += (page.body["items"] as? [[String: Any]] ?? []).compactMap { $0["seq"] as? Int }
+                next = page.body["has_more"] as? Bool == true ? page.body["next_cursor"] as? String : nil
+            } while next != nil
+            #expect(seqs == seqs.sorted(by: >) && Set(seqs).count == seqs.count && seqs.count > steps.count)
+            // Another laureate's timeline does not hold this one's mission; an expert's holds its missions.
+            let others = try await client.send(.get, "/v1/events?laureate_id=\(p.laureates[1].id)", token: p.admin)
+            #expect(!(others.body["items"] as? [[String: Any]] ?? []).contains { $0["subject_id"] as? String == mission })
+            let byExpert = try await client.send(.get, "/v1/events?expert_id=\(otherID)&subject_type=mission", token: p.admin)
+            #expect((byExpert.body["items"] as? [[String: Any]])?.compactMap { $0["subject_id"] as? String } == [second, second])
+            // A time window: nothing before the programme's first day, everything since.
+            let future = try await client.send(.get, "/v1/events?since=2100-01-01T00:00:00Z", token: p.admin)
+            #expect((future.body["items"] as? [[String: Any]])?.isEmpty == true)
+            let past = try await client.send(.get, "/v1/events?until=2000-01-01T00:00:00Z", token: p.admin)
+            #expect((past.body["items"] as? [[String: Any]])?.isEmpty == true)
+            let window = try await client.send(.get, "/v1/events?since=2100-01-01T00:00:00Z&until=2000-01-01T00:00:00Z", token: p.admin)
+            #expect(window.status == .badRequest && window.pointers == ["/until"])
+            // The team only; the mission's people read the mission's own timeline, newest first on request.
+            #expect(try await client.send(.get, "/v1/events", token: laureate.token).status == .forbidden)
+            let own = try await client.send(.get, "/v1/missions/\(mission)/events?order=desc&limit=2", token: laureate.token)
+            #expect((own.body["items"] as? [[String: Any]])?.first?["action"] as? String == "mission.review")
+            #expect(own.body["has_more"] as? Bool == true)
+        }
+    }
+}
