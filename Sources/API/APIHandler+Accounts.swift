@@ -24,8 +24,13 @@ extension APIHandler {
 
     func listPersonalTokens(_ input: Operations.ListPersonalTokens.Input) async throws -> Operations.ListPersonalTokens.Output {
         let account = try RequestInfo.account(in: [.admin, .expert, .laureate])
+        let limit = try pageLimit(input.query.limit)
         let tokens = try await storage { try database.personalTokens(userID: account.id) }
-        return .ok(.init(body: .json(.init(items: tokens.map(Components.Schemas.PersonalToken.init)))))
+        let page = try PageCursor.page(tokens, limit: limit, cursor: input.query.cursor) { [$0.id] }
+        return .ok(
+            .init(
+                body: .json(.init(items: page.items.map(Components.Schemas.PersonalToken.init), nextCursor: page.next, hasMore: page.more)))
+        )
     }
 
     func createPersonalToken(_ input: Operations.CreatePersonalToken.Input) async throws -> Operations.CreatePersonalToken.Output {

@@ -33,7 +33,7 @@ extension APIHandler {
         let result = index.search(query, after: position, limit: limit, facets: params.facets ?? false)
         let page = Components.Schemas.DirectoryPage(
             items: result.items.map(Components.Schemas.DirectoryExpert.init), total: result.total, nextCursor: result.next?.cursor,
-            facets: result.facets.map(Components.Schemas.Facets.init))
+            facets: result.facets.map(Components.Schemas.Facets.init), hasMore: result.next != nil)
         return .ok(.init(headers: .init(eTag: headers.eTag, cacheControl: headers.cacheControl), body: .json(page)))
     }
 
@@ -52,7 +52,8 @@ extension APIHandler {
 extension Components.Schemas.DirectoryExpert {
     init(_ expert: PublicExpert) {
         self.init(
-            expertId: expert.id, slug: expert.slug, firstName: expert.firstName, lastName: expert.lastName, organisationName: expert.organisationName,
+            expertId: expert.id, slug: expert.slug, firstName: expert.firstName, lastName: expert.lastName,
+            organisationName: expert.organisationName,
             summary: expert.summary, subthemes: expert.subthemeCodes, themes: expert.themeCodes, coverage: .init(expert.coverage),
             sectors: expert.sectors, experiences: expert.experiences.map(Components.Schemas.Experience.init), email: expert.email,
             phone: expert.phone, website: expert.website, publishedAt: expert.publishedAt)

@@ -82,8 +82,7 @@ extension APIHandler {
     func listDocuments(_ input: Operations.ListDocuments.Input) async throws -> Operations.ListDocuments.Output {
         let account = try RequestInfo.account()
         let limit = try pageLimit(input.query.limit)
-        let after = input.query.updatedAfter ?? 0
-        guard after >= 0 else { throw APIProblem.badParameter("updated_after", "out_of_range", "A revision is zero or more.") }
+        let after = try deltaPosition(updatedAfter: input.query.updatedAfter, cursor: input.query.cursor)
         let page = try await storage { try database.documents(for: account, updatedAfter: after, limit: limit) }
         return .ok(
             .init(
@@ -103,7 +102,7 @@ extension APIHandler {
         _ = try await storage { try database.document(id: input.path.documentId, for: account) }
         let expected = try RevisionTag.expected(ifMatch: input.headers.ifMatch)
         let record = try await storage { try database.withdrawDocument(id: input.path.documentId, by: account, ifRevision: expected) }
-        return .ok(.init(body: .json(.init(record))))
+        return .ok(.init(headers: .init(eTag: RevisionTag.etag(record.revision)), body: .json(.init(record))))
     }
 
     func downloadDocument(_ input: Operations.DownloadDocument.Input) async throws -> Operations.DownloadDocument.Output {

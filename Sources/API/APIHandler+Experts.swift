@@ -28,7 +28,12 @@ extension APIHandler {
         }
         let state = input.query.state.flatMap { CardState(rawValue: $0.rawValue) }
         let page = try await storage { [after] in try database.expertCards(state: state, after: after, limit: limit) }
-        return .ok(.init(body: .json(.init(items: page.cards.map { .init($0, actor: .admin) }, nextCursor: page.next.map(String.init)))))
+        return .ok(
+            .init(
+                body: .json(
+                    .init(
+                        items: page.cards.map { .init($0, actor: .admin) }, nextCursor: page.next.map(String.init),
+                        hasMore: page.next != nil))))
     }
 
     func getExpertCard(_ input: Operations.GetExpertCard.Input) async throws -> Operations.GetExpertCard.Output {

@@ -5,8 +5,15 @@ import Storage
 extension APIHandler {
     func listLaureates(_ input: Operations.ListLaureates.Input) async throws -> Operations.ListLaureates.Output {
         let account = try RequestInfo.account()
+        let limit = try pageLimit(input.query.limit)
         let laureates = try await storage { try database.laureates(for: account) }
-        return .ok(.init(body: .json(.init(items: laureates.map { .init($0.laureate, hasFramingNote: $0.hasFramingNote) }))))
+        let page = try PageCursor.page(laureates, limit: limit, cursor: input.query.cursor) { [$0.laureate.name, $0.laureate.id] }
+        return .ok(
+            .init(
+                body: .json(
+                    .init(
+                        items: page.items.map { .init($0.laureate, hasFramingNote: $0.hasFramingNote) }, nextCursor: page.next,
+                        hasMore: page.more))))
     }
 
     func createLaureate(_ input: Operations.CreateLaureate.Input) async throws -> Operations.CreateLaureate.Output {
@@ -19,7 +26,9 @@ extension APIHandler {
                 territoryTypes: Set(body.territoryTypes.compactMap { TerritoryType(rawValue: $0.rawValue) }), cohort: body.cohort,
                 sectors: body.sectors ?? [], supportCeilingCents: Int(body.supportCeilingCents), settings: settings, by: account)
         }
-        return .created(.init(body: .json(.init(laureate, hasFramingNote: false))))
+        let created = try await storage { try database.laureate(id: laureate.id, for: account) }
+        return .created(
+            .init(headers: .init(eTag: RevisionTag.etag(created.revision)), body: .json(.init(created.laureate, hasFramingNote: false))))
     }
 
     func getLaureate(_ input: Operations.GetLaureate.Input) async throws -> Operations.GetLaureate.Output {
@@ -72,8 +81,18 @@ extension APIHandler {
 
     func listFramingNotes(_ input: Operations.ListFramingNotes.Input) async throws -> Operations.ListFramingNotes.Output {
         let account = try RequestInfo.account()
+        let limit = try pageLimit(input.query.limit)
         let notes = try await storage { try database.framingNotes(laureateID: input.path.laureateId, for: account) }
-        return .ok(.init(body: .json(.init(items: notes.map { .init($0.note, createdAt: $0.createdAt, authorID: $0.authorID) }))))
+        // Versions in order: the key is the version number, zero-padded so that text order is number order.
+        let page = try PageCursor.page(notes, limit: limit, cursor: input.query.cursor) {
+            [String(repeating: "0", count: max(0, 19 - String($0.note.version).count)) + String($0.note.version)]
+        }
+        return .ok(
+            .init(
+                body: .json(
+                    .init(
+                        items: page.items.map { .init($0.note, createdAt: $0.createdAt, authorID: $0.authorID) }, nextCursor: page.next,
+                        hasMore: page.more))))
     }
 
     func reviseFramingNote(_ input: Operations.ReviseFramingNote.Input) async throws -> Operations.ReviseFramingNote.Output {
@@ -107,14 +126,16 @@ extension APIHandler {
 
     func listConflicts(_ input: Operations.ListConflicts.Input) async throws -> Operations.ListConflicts.Output {
         _ = try RequestInfo.account(in: [.admin])
+        let limit = try pageLimit(input.query.limit)
         let conflicts = try await storage { try database.conflicts() }
+        let page = try PageCursor.page(conflicts, limit: limit, cursor: input.query.cursor) { [$0.expertID, $0.laureateID] }
         return .ok(
             .init(
                 body: .json(
                     .init(
-                        items: conflicts.map {
+                        items: page.items.map {
                             .init(expertId: $0.expertID, laureateId: $0.laureateID, reason: $0.reason, recordedAt: $0.recordedAt)
-                        }))))
+                        }, nextCursor: page.next, hasMore: page.more))))
     }
 
     func recordConflict(_ input: Operations.RecordConflict.Input) async throws -> Operations.RecordConflict.Output {

@@ -6,15 +6,15 @@ extension APIHandler {
     func listMissions(_ input: Operations.ListMissions.Input) async throws -> Operations.ListMissions.Output {
         let account = try RequestInfo.account()
         let limit = try pageLimit(input.query.limit)
-        let after = input.query.updatedAfter ?? 0
-        guard after >= 0 else { throw APIProblem.badParameter("updated_after", "out_of_range", "A revision is zero or more.") }
+        let after = try deltaPosition(updatedAfter: input.query.updatedAfter, cursor: input.query.cursor)
         let page = try await storage { try database.missions(for: account, updatedAfter: after, limit: limit) }
         return .ok(
             .init(
                 body: .json(
                     .init(
                         items: page.missions.map { .init($0, for: account) }, removed: page.removed,
-                        nextCursor: (page.next ?? page.missions.last?.revision ?? (after > 0 ? after : nil)).map(String.init)))))
+                        nextCursor: (page.next ?? page.missions.last?.revision ?? (after > 0 ? after : nil)).map(String.init),
+                        hasMore: page.next != nil))))
     }
 
     func requestMission(_ input: Operations.RequestMission.Input) async throws -> Operations.RequestMission.Output {
@@ -270,5 +270,20 @@ extension Components.Schemas.LaureateProfile {
             id: id, name: laureate?.name ?? "", communeName: laureate?.communeName ?? "", department: laureate?.departmentCode ?? "",
             territoryTypes: (laureate?.territoryTypes ?? []).map(\.rawValue).sorted().compactMap { .init(rawValue: $0) },
             sectors: laureate?.sectors ?? [], cohort: laureate?.cohort ?? 0)
+    }
+}
+
+extension APIHandler {
+    /// Where a delta feed resumes: `updated_after` as before, or `cursor` (the same revision, as every list takes it).
+    func deltaPosition(updatedAfter: Int64?, cursor: String?) throws -> Int64 {
+        if let updatedAfter {
+            guard updatedAfter >= 0 else { throw APIProblem.badParameter("updated_after", "out_of_range", "A revision is zero or more.") }
+            return updatedAfter
+        }
+        guard let cursor else { return 0 }
+        guard let revision = Int64(cursor), revision >= 0 else {
+            throw APIProblem.badParameter("cursor", "invalid_cursor", "Not a cursor of this list.")
+        }
+        return revision
     }
 }

@@ -28,6 +28,19 @@ enum PageCursor {
         return (items[start..<end], encode(Offset(offset: end)), end < items.count)
     }
 
+    /// A page of a list read whole from storage (laureates, tokens, framing notes, conflicts), ordered by `key` (unique
+    /// per item): the cursor is the key of the last item given, so an item added or removed meanwhile shifts nothing.
+    static func page<Item>(_ items: [Item], limit: Int, cursor: String?, key: (Item) -> [String]) throws -> (
+        items: [Item], next: String?, more: Bool
+    ) {
+        let after = try decode(cursor, as: [String].self)
+        let precedes = { (lhs: [String], rhs: [String]) in lhs.lexicographicallyPrecedes(rhs) }
+        let sorted = items.map { (key: key($0), item: $0) }.sorted { precedes($0.key, $1.key) }
+        let rest = after.map { after in sorted.filter { precedes(after, $0.key) } } ?? sorted
+        let page = rest.prefix(limit)
+        return (page.map(\.item), (page.last?.key ?? after).map(encode), rest.count > limit)
+    }
+
     private struct Offset: Codable {
         let offset: Int
     }

@@ -168,3 +168,93 @@ struct WalkTests {
         }
     }
 }
+
+@Suite("One convention for lists")
+struct ListConventionTests {
+    /// Pages through `path` one item at a time: every page says `has_more`, the cursor leads on without a repeat or
+    /// a gap, and the items are those of the whole list.
+    func walk(_ client: some TestClientProtocol, _ path: String, token: String?, id: String = "id") async throws -> [String] {
+        let whole = try await client.send(.get, path + (path.contains("?") ? "&" : "?") + "limit=100", token: token)
+        #expect(whole.status == .ok, "\(path)")
+        #expect(whole.body["has_more"] as? Bool == false, "\(path)")
+        let all = (whole.body["items"] as? [[String: Any]] ?? []).compactMap { $0[id] as? String }
+        var seen: [String] = []
+        var cursor: String?
+        for _ in 0...all.count {
+            let page = try await client.send(
+                .get, path + (path.contains("?") ? "&" : "?") + "limit=1" + (cursor.map { "&cursor=\($0)" } ?? ""), token: token)
+            #expect(page.status == .ok, "\(path)")
+            seen += (page.body["items"] as? [[String: Any]] ?? []).compactMap { $0[id] as? String }
+            let more = try #require(page.body["has_more"] as? Bool, "\(path) has no has_more")
+            guard more else { break }
+            cursor = try #require(page.body["next_cursor"] as? String, "\(path) has more but no next_cursor")
+        }
+        #expect(seen == all, "\(path)")
+        return all
+    }
+
+    @Test func everyListPagesWithLimitCursorNextCursorAndHasMore() async throws {
+        let p = try Programme.make()
+        let laureate = p.laureates[0]
+        try await makeApplication(database: p.database).test(.router) { client in
+            try await client.note(laureate)
+            try await client.note(laureate)
+            for title in ["Un", "Deux"] { _ = try await client.newMission(p, by: laureate, title: title) }
+            for name in ["a.pdf", "b.pdf"] {
+                _ = try await client.upload(
+                    "/v1/laureates/\(laureate.id)/documents?kind=application&file_name=\(name)", token: laureate.token, bytes: pdf)
+            }
+            for days in [30, 60] {
+                _ = try await client.send(
+                    .post, "/v1/me/tokens", token: laureate.token, json: ["name": "jeton \(days)", "expires_in_days": days])
+            }
+            #expect(try await walk(client, "/v1/laureates", token: p.admin).count == 3)
+            #expect(
+                try await walk(client, "/v1/laureates/\(laureate.id)/framing-notes", token: laureate.token, id: "created_at").count == 2)
+            #expect(try await walk(client, "/v1/me/tokens", token: laureate.token).count >= 2)
+            #expect(try await walk(client, "/v1/missions", token: laureate.token).count == 2)
+            #expect(try await walk(client, "/v1/documents", token: laureate.token).count == 2)
+            #expect(try await walk(client, "/v1/laureates/\(laureate.id)/documents", token: laureate.token).count == 2)
+            #expect(try await walk(client, "/v1/directory/experts", token: nil, id: "slug").count == 2)
+            #expect(try await walk(client, "/v1/experts", token: p.admin).count == 2)
+            #expect(try await walk(client, "/v1/events", token: p.admin, id: "hash").count > 5)
+            _ = try await walk(client, "/v1/conflicts", token: p.admin)
+            // The delta feeds keep `updated_after` and take `cursor` the same way.
+            let byCursor = try await client.send(.get, "/v1/missions?cursor=0", token: laureate.token)
+            let byRevision = try await client.send(.get, "/v1/missions?updated_after=0", token: laureate.token)
+            #expect(byCursor.data == byRevision.data)
+            for path in ["/v1/laureates", "/v1/missions", "/v1/documents", "/v1/events", "/v1/me/tokens"] {
+                let forged = try await client.send(.get, path + "?cursor=%C3%A9%00", token: p.admin)
+                #expect(forged.status == .badRequest && forged.pointers == ["/cursor"], "\(path)")
+            }
+        }
+    }
+
+    @Test func everyResponseThatReturnsAnEditableResourceCarriesItsETag() async throws {
+        let p = try Programme.make()
+        let laureate = p.laureates[0]
+        try await makeApplication(database: p.database).test(.router) { client in
+            let created = try await client.send(
+                .post, "/v1/laureates", token: p.admin,
+                json: [
+                    "name": "La Manufacture Neuve", "legal_entity": "SCIC", "siret": "44306184100047", "commune_insee": "42218",
+                    "commune_name": "Saint-Étienne", "department": "42", "territory_types": ["rural"], "cohort": 2,
+                    "support_ceiling_cents": 1_000_000,
+                ])
+            #expect(created.status == .created)
+            let id = try #require(created.body["id"] as? String)
+            // The ETag of the 201 is good for the first PATCH, without a GET before it.
+            let patched = try await client.send(
+                .patch, "/v1/laureates/\(id)", token: p.admin, json: ["name": "La Manufacture Renommée"],
+                headers: [.ifMatch: try #require(created.etag)])
+            #expect(patched.status == .ok)
+            let uploaded = try await client.upload(
+                "/v1/laureates/\(laureate.id)/documents?kind=application&file_name=a.pdf", token: laureate.token, bytes: pdf)
+            let document = try #require(uploaded.body["id"] as? String)
+            let withdrawn = try await client.send(
+                .delete, "/v1/documents/\(document)", token: laureate.token, headers: [.ifMatch: try #require(uploaded.etag)])
+            #expect(withdrawn.status == .ok && withdrawn.etag != nil)
+            #expect(try await client.send(.get, "/v1/documents/\(document)", token: laureate.token).etag == withdrawn.etag)
+        }
+    }
+}

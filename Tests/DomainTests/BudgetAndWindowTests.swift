@@ -55,10 +55,13 @@ struct BudgetAndWindowTests {
     @Test func aMissionIsPlannedInsideTheWindow() {
         let window = settings.window
         #expect(proposal(schedule: ("2023-02-01", "2024-12-31")).diagnostic.errors(at: "", window: window).isEmpty)
-        #expect(
-            proposal(schedule: ("2023-01-31", "2023-06-01")).diagnostic.errors(at: "", window: window).map(\.code) == ["outside_window"])
-        #expect(
-            proposal(schedule: ("2024-06-01", "2025-01-01")).diagnostic.errors(at: "", window: window).map(\.code) == ["outside_window"])
+        // Each error points at the date of the request that is out of the window.
+        let early = proposal(schedule: ("2023-01-31", "2023-06-01")).diagnostic.errors(at: "/diagnostic", window: window)
+        #expect(early.map(\.code) == ["outside_window"] && early.map(\.pointer) == ["/diagnostic/start_on"])
+        let late = proposal(schedule: ("2024-06-01", "2025-01-01")).diagnostic.errors(at: "/diagnostic", window: window)
+        #expect(late.map(\.code) == ["outside_window"] && late.map(\.pointer) == ["/diagnostic/end_on"])
+        let both = proposal(schedule: ("2022-06-01", "2025-01-01")).diagnostic.errors(at: "/diagnostic", window: window)
+        #expect(both.map(\.pointer) == ["/diagnostic/start_on", "/diagnostic/end_on"])
     }
 
     @Test func anExpiredQuoteCannotBeAccepted() throws {

@@ -143,7 +143,7 @@ struct MissionWorkflowTests {
             }
             #expect(
                 errors.map(\.description) == [
-                    "/diagnostic/schedule: outside_window", "/quote/lines/0/label: required",
+                    "/diagnostic/start_on: outside_window", "/quote/lines/0/label: required",
                     "/quote/lines/0/quantity_hundredths: out_of_range", "/quote/lines/0/unit_price_cents: out_of_range",
                     "/quote/vat_rate_basis_points: invalid_vat_rate", "/quote/valid_until: in_the_past",
                 ])

@@ -91,7 +91,8 @@ public struct Quote: Sendable, Hashable, Codable {
             errors.append(
                 FieldError(
                     "\(prefix)/lines", "above_payable",
-                    "The quote totals \(Money.formatted(totalCents)), more than the programme can pay for this mission (\(Money.formatted(cap)))."))
+                    "The quote totals \(Money.formatted(totalCents)), more than the programme can pay for this mission (\(Money.formatted(cap)))."
+                ))
         } else if totalCents <= 0 {
             errors.append(FieldError("\(prefix)/lines", "zero_total", "A quote totals more than zero."))
         }
@@ -133,11 +134,10 @@ public struct Diagnostic: Sendable, Hashable, Codable {
         for (name, text) in texts where text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             errors.append(FieldError("\(prefix)/\(name)", "required", "The diagnostic states its \(name)."))
         }
-        if !window.contains(schedule) {
+        // Each date out of the window is named by its own field of the request.
+        for (field, date) in [("start_on", schedule.start), ("end_on", schedule.end)] where !(window.start...window.end).contains(date) {
             errors.append(
-                FieldError(
-                    "\(prefix)/schedule", "outside_window",
-                    "The mission is planned between \(window.start) and \(window.end)."))
+                FieldError("\(prefix)/\(field)", "outside_window", "The mission is planned between \(window.start) and \(window.end)."))
         }
         if !(1...100_000).contains(daysHundredths) {
             errors.append(FieldError("\(prefix)/days_hundredths", "out_of_range", "The planned days are positive."))
