@@ -23,7 +23,9 @@ public struct FeedDocument: Sendable, Hashable {
         id: String, laureateId: String, laureateSlug: String, missionId: String?, missionRef: String?, kind: DocumentKind, version: Int,
         fileName: String, size: Int, sha256: String, revision: Int64, withdrawn: Bool, drivePath: String?
     ) {
-        (self.id, self.laureateId, self.laureateSlug, self.missionId, self.missionRef) = (id, laureateId, laureateSlug, missionId, missionRef)
+        (self.id, self.laureateId, self.laureateSlug, self.missionId, self.missionRef) = (
+            id, laureateId, laureateSlug, missionId, missionRef
+        )
         (self.kind, self.version, self.fileName, self.size, self.sha256) = (kind, version, fileName, size, sha256)
         (self.revision, self.withdrawn, self.drivePath) = (revision, withdrawn, drivePath)
     }
@@ -114,8 +116,13 @@ public struct APIClient: Sendable {
 
     /// The bytes of the version the feed described (not whatever is current now), to `file`.
     public func download(_ document: FeedDocument, to file: URL) async throws {
+        try await download(documentID: document.id, version: document.version, to: file)
+    }
+
+    /// One version of a document, whatever version is current.
+    public func download(documentID: String, version: Int, to file: URL) async throws {
         try await call {
-            let output = try await client.downloadDocument(path: .init(documentId: document.id), query: .init(version: document.version))
+            let output = try await client.downloadDocument(path: .init(documentId: documentID), query: .init(version: version))
             guard case .ok(let ok) = output else { throw Self.unexpected(output) }
             try await CurlTransport.spool(try ok.body.binary, to: file)
         }

@@ -25,7 +25,8 @@ struct CurlTransport: ClientTransport {
             try await Self.spool(body, to: file)
             outgoing = .file(file)
         }
-        let received = operationID == Operations.DownloadDocument.id ? scratch.appendingPathComponent("mdp-api-\(UUID().uuidString).part") : nil
+        let received =
+            operationID == Operations.DownloadDocument.id ? scratch.appendingPathComponent("mdp-api-\(UUID().uuidString).part") : nil
         let response: HTTPResponse
         do {
             response = try await http.perform(
@@ -48,7 +49,11 @@ struct CurlTransport: ClientTransport {
         }
         let head = HTTPTypes.HTTPResponse(status: .init(code: response.status), headerFields: fields)
         if let received {
-            return (head, HTTPBody(FileReader(file: received, removeAtEnd: true), length: .known(Int64(response.bodyBytes)), iterationBehavior: .single))
+            return (
+                head,
+                HTTPBody(
+                    FileReader(file: received, removeAtEnd: true), length: .known(Int64(response.bodyBytes)), iterationBehavior: .single)
+            )
         }
         return (head, HTTPBody(response.body))
     }

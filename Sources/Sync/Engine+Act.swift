@@ -53,6 +53,7 @@ extension Decision {
         case .pull: .pulled
         case .reconcile: .conflictKept
         case .resume: .pushed
+        case .stray: .archived
         case .archive: .archived
         case .verify, .none, .forget: nil
         }
@@ -145,7 +146,20 @@ extension SyncEngine {
             let next: Decision = document.map { apiChanged ? .reconcile($0, remote) : .pull($0, remote) } ?? .pull(nil, remote)
             guard allowed(next) else { return .leftToOtherDirection }
             return try await perform(next, path: path, context: context)
-        case .reconcile(let document, let remote), .resume(let document, let remote):
+        case .stray(let remote, let intent):
+            let (file, sha) = try await fetch(remote, path: path)
+            defer { try? FileManager.default.removeItem(at: file) }
+            guard try await isOwnUpload(file, sha: sha, intent: intent, path: path) else {
+                // Someone's file, saved where an upload of ours had been cut: it is theirs to keep, as a new document.
+                try journal.dropIntent(path)
+                let pull = Decision.pull(nil, remote)
+                guard allowed(pull) else { return .leftToOtherDirection }
+                return try await perform(pull, path: path, context: context)
+            }
+            let outcome = try await perform(.archive(remote), path: path, context: context)
+            try journal.dropIntent(path)
+            return outcome
+        case .reconcile(let document, let remote), .resume(let document, let remote, _):
             let (file, sha) = try await fetch(remote, path: path)
             defer { try? FileManager.default.removeItem(at: file) }
             if sha == document.sha256 {
@@ -153,8 +167,10 @@ extension SyncEngine {
                 try journal.record(.seen(remote, path: path, document: document, sha256: sha, at: Date()))
                 return .adopted
             }
-            if case .resume = decision, try await isPrefix(file, of: document, path: path) {
-                // The engine's own upload, cut short: every byte there is one of the document's, in place.
+            if case .resume(_, _, let intent) = decision,
+                try await isOwnUpload(file, sha: sha, intent: intent, current: document, path: path)
+            {
+                // The engine's own upload, cut short or of a version the document has left since: replaced in place.
                 let push = Decision.push(document, replacing: remote)
                 guard allowed(push) else { return .leftToOtherDirection }
                 return try await perform(push, path: path, context: context)
@@ -167,13 +183,38 @@ extension SyncEngine {
         }
     }
 
-    /// Whether `file` (read from the Drive) is a strict prefix of the document's bytes, read from the API and checked
-    /// against the feed. An upload intent proves nothing by itself: someone may have saved a file of their own there.
-    func isPrefix(_ file: URL, of document: FeedDocument, path: String) async throws -> Bool {
+    /// Whether `file` (read from the Drive, `sha` its digest) is the engine's own upload of the intent's version: its
+    /// bytes, or a strict prefix of them, compared with that version read from the API (checked against the intent's
+    /// size and digest). An intent proves nothing by itself: someone may have saved a file of their own there.
+    func isOwnUpload(_ file: URL, sha: String, intent: UploadIntent, current: FeedDocument? = nil, path: String) async throws -> Bool {
+        if sha == intent.sha256 { return true }
         let (size, _) = try Self.measure(file)
-        guard size < document.size else { return false }
-        let reference = try await downloadChecked(document, path: path)
+        guard size < intent.size else { return false }
+        let reference: URL
+        if let documentID = intent.documentID, let version = intent.version {
+            reference = scratchFile()
+            do {
+                try await retrying { try await api.download(documentID: documentID, version: version, to: reference) }
+            } catch {
+                try? FileManager.default.removeItem(at: reference)
+                throw error
+            }
+        } else if let current, current.sha256 == intent.sha256 {
+            // An intent from before versions were recorded: only the current version can be the one it names.
+            reference = try await downloadChecked(current, path: path)
+        } else {
+            return false
+        }
         defer { try? FileManager.default.removeItem(at: reference) }
+        let (referenceSize, referenceSHA) = try Self.measure(reference)
+        guard referenceSize == intent.size, referenceSHA == intent.sha256 else {
+            throw SyncError.checkFailed(path: path, reason: "the API sent another version than the one uploaded here")
+        }
+        return try Self.isPrefix(file, of: reference)
+    }
+
+    /// Whether the bytes of `file` are the first bytes of `reference`.
+    static func isPrefix(_ file: URL, of reference: URL) throws -> Bool {
         let found = try FileHandle(forReadingFrom: file)
         let expected = try FileHandle(forReadingFrom: reference)
         defer {
@@ -222,12 +263,14 @@ extension SyncEngine {
         guard context.traits.canWriteSafely else {
             throw SyncError.checkFailed(
                 path: path,
-                reason: "the Drive honours neither If-Match / If-None-Match nor Overwrite: F (or could not be probed): nothing is written to it")
+                reason:
+                    "the Drive honours neither If-Match / If-None-Match nor Overwrite: F (or could not be probed): nothing is written to it"
+            )
         }
         let file = try await downloadChecked(document, path: path)
         defer { try? FileManager.default.removeItem(at: file) }
         try await makeParents(of: path, collections: context.collections)
-        try journal.intend(path, sha256: document.sha256, size: document.size)
+        try journal.intend(path, sha256: document.sha256, size: document.size, documentID: document.id, version: document.version)
         do {
             if context.traits.honoursPreconditions {
                 return try await put(file, at: path, replacing: etag)

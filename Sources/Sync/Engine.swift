@@ -81,8 +81,12 @@ enum Decision: Equatable {
     /// Both sides changed since the last sync: compare contents, and keep both when they differ.
     case reconcile(FeedDocument, RemoteEntry)
     /// Like `reconcile`, where an upload of this document was started and not recorded as finished: the Drive file is
-    /// taken for the engine's own only if its bytes prove it (the document's bytes, or a prefix of them).
-    case resume(FeedDocument, RemoteEntry)
+    /// taken for the engine's own only if its bytes prove it (the bytes of the version it was uploading, or a prefix
+    /// of them), whatever version the document has reached since.
+    case resume(FeedDocument, RemoteEntry, UploadIntent)
+    /// A file where an upload started for a document that has since moved elsewhere (renamed, withdrawn): if its bytes
+    /// prove it the engine's own, it goes aside into the archive (kept, never deleted); else it is someone's file.
+    case stray(RemoteEntry, UploadIntent)
     /// Nothing seems to have moved on the Drive, but the last check was too close to the file's last write to
     /// trust its tag: read the bytes (then push, pull or reconcile as they say).
     case verify(FeedDocument?, RemoteEntry, JournalEntry, apiChanged: Bool)
@@ -91,7 +95,7 @@ enum Decision: Equatable {
 
     var changesExisting: Bool {
         switch self {
-        case .push(_, replacing: .some), .archive, .reconcile, .resume, .repush: true
+        case .push(_, replacing: .some), .archive, .reconcile, .resume, .repush, .stray: true
         case .pull(.some, _): true
         case .verify(_, _, _, let apiChanged): apiChanged
         default: false
@@ -140,8 +144,14 @@ public struct SyncEngine: Sendable {
                 api: apiByPath[path], remote: drive.files[path], journal: entries[path], withdrawnIDs: withdrawnIDs,
                 fineTags: traits.fineFileTags)
             // An upload of ours may have been cut there: only the file's bytes can say so, never the intent alone.
-            if case .reconcile(let document, let found) = decision, intents[path] == document.sha256 {
-                decision = .resume(document, found)
+            if let intent = intents[path] {
+                switch decision {
+                case .reconcile(let document, let found) where intent.sha256 == document.sha256 || intent.documentID == document.id:
+                    decision = .resume(document, found, intent)
+                case .pull(nil, let found) where intent.documentID != nil:
+                    decision = .stray(found, intent)
+                default: break
+                }
             }
             if decision != .none { decisions.append((path, decision)) }
         }
@@ -216,6 +226,7 @@ public struct SyncEngine: Sendable {
         switch (options.direction, decision) {
         case (.both, _): true
         case (.push, .push), (.push, .repush), (.push, .archive), (.push, .forget), (.push, .verify), (.push, .resume): true
+        case (.push, .stray): true
         case (.pull, .pull), (.pull, .reconcile), (.pull, .forget), (.pull, .verify), (.pull, .resume): true
         default: false
         }
@@ -305,7 +316,8 @@ public struct SyncEngine: Sendable {
             throw SyncError.driveRoot("the Drive answered \(code) for \(drive.base.absoluteString): is the folder's path right?")
         }
         guard let root else {
-            throw SyncError.driveRoot("\(drive.base.absoluteString) does not exist on the Drive: create the folder or correct the WebDAV URL")
+            throw SyncError.driveRoot(
+                "\(drive.base.absoluteString) does not exist on the Drive: create the folder or correct the WebDAV URL")
         }
         guard root.isCollection else { throw SyncError.driveRoot("\(drive.base.absoluteString) is a file on the Drive, not a folder") }
     }
@@ -333,7 +345,8 @@ public struct SyncEngine: Sendable {
         case let transport as TransportError where transport.isTransient: return jittered
         case WebDAVError.locked: return jittered
         // The Drive's Retry-After is bounded before use: "nan", "-1e300" or "1e300" must not reach an Int conversion.
-        case WebDAVError.throttled(let retryAfter): return retryAfter.map { $0.isFinite ? min(max($0, 0), 60) : jittered } ?? min(jittered, 60)
+        case WebDAVError.throttled(let retryAfter):
+            return retryAfter.map { $0.isFinite ? min(max($0, 0), 60) : jittered } ?? min(jittered, 60)
         case WebDAVError.status(let code, _) where code >= 500 || code == 429: return jittered
         case APIError.status(let code, _) where code >= 500 || code == 429: return jittered
         default: return nil

@@ -122,6 +122,9 @@ public struct Journal: Sendable {
                     DELETE FROM meta WHERE key = 'cursor';
                     """)
         }
+        migrator.registerMigration("2026-11-29 intent names its version") { db in
+            try db.execute(sql: "ALTER TABLE intent ADD COLUMN document_id TEXT; ALTER TABLE intent ADD COLUMN version INTEGER")
+        }
         try migrator.migrate(queue)
     }
 
@@ -171,9 +174,11 @@ public struct Journal: Sendable {
     }
 
     /// Written before a PUT: if the run dies mid-upload, the next one knows a partial file there is its own.
-    public func intend(_ path: String, sha256: String, size: Int) throws {
+    public func intend(_ path: String, sha256: String, size: Int, documentID: String? = nil, version: Int? = nil) throws {
         try queue.write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO intent (path, sha256, size) VALUES (?, ?, ?)", arguments: [path, sha256, size])
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO intent (path, sha256, size, document_id, version) VALUES (?, ?, ?, ?, ?)",
+                arguments: [path, sha256, size, documentID, version])
         }
     }
 
@@ -182,11 +187,16 @@ public struct Journal: Sendable {
         try queue.write { db in try db.execute(sql: "DELETE FROM intent WHERE path = ?", arguments: [path]) }
     }
 
-    /// The uploads that started and did not finish, by path (their SHA-256).
-    public func intents() throws -> [String: String] {
+    /// The uploads that started and did not finish, by path.
+    public func intents() throws -> [String: UploadIntent] {
         try queue.read { db in
             Dictionary(
-                uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT path, sha256 FROM intent").map { ($0["path"], $0["sha256"]) })
+                uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT * FROM intent").map {
+                    (
+                        $0["path"],
+                        UploadIntent(sha256: $0["sha256"], size: $0["size"], documentID: $0["document_id"], version: $0["version"])
+                    )
+                })
         }
     }
 
@@ -247,7 +257,8 @@ public struct Journal: Sendable {
                     """)
             while let row = try rows.next() {
                 let document = FeedDocument(
-                    id: row[0], laureateId: row[1], laureateSlug: row[2], missionId: row[3], missionRef: row[4], kind: DocumentKind(rawValue: row[5]) ?? .other,
+                    id: row[0], laureateId: row[1], laureateSlug: row[2], missionId: row[3], missionRef: row[4],
+                    kind: DocumentKind(rawValue: row[5]) ?? .other,
                     version: row[6], fileName: row[7], size: row[8], sha256: row[9], revision: row[10], withdrawn: row[11],
                     drivePath: row[12])
                 documents[document.id] = document
@@ -268,7 +279,8 @@ public struct Journal: Sendable {
                     """)
             for document in documents {
                 try insert.execute(arguments: [
-                    document.id, document.laureateId, document.laureateSlug, document.missionId, document.missionRef, document.kind.rawValue,
+                    document.id, document.laureateId, document.laureateSlug, document.missionId, document.missionRef,
+                    document.kind.rawValue,
                     document.version, document.fileName, document.size, document.sha256, document.revision, document.withdrawn,
                     document.drivePath,
                 ])
@@ -287,4 +299,14 @@ public struct FolderRecord: Sendable, Hashable {
         self.etag = etag
         self.leaf = leaf
     }
+}
+
+/// An upload that started: which bytes were going up (a version of a document), so that a file left there can be
+/// recognised as the engine's own by its bytes, even once the document has moved on to another version or name.
+public struct UploadIntent: Sendable, Hashable {
+    public let sha256: String
+    public let size: Int
+    /// Nil for intents written before versions were recorded (only the SHA-256 is known then).
+    public let documentID: String?
+    public let version: Int?
 }

@@ -65,6 +65,54 @@ struct ThirdPartyBytesTests {
         #expect(try await read(dav, cutPath) == mine)
     }
 
+    /// The engine's own cut upload of a version the document has since left (a new version, or a new name, came in
+    /// meanwhile) is recognised by the bytes of the version it was uploading: never imported as a document or a
+    /// conflict version (found by an outside tester: half a PDF became a document's current version).
+    @Test(arguments: TestServers.names)
+    func aCutUploadOfAVersionTheDocumentHasLeftIsNeverImported(_ server: String) async throws {
+        let (api, dav, _, laureate, journal) = try await guards.setUp(server)
+        let first = Array("%PDF-1.4\nversion one of the post-incubation file, long enough to be cut\n%%EOF\n".utf8)
+        let second = Array("%PDF-1.4\nversion two, sent through the API after the cut\n%%EOF\n".utf8)
+        let versioned = try await api.addDocument(to: laureate.id, kind: "post_incubation", name: "suite.pdf", first)
+        let renamed = try await api.addDocument(to: laureate.id, kind: "post_incubation", name: "avant.pdf", first)
+        let versionedPath = "\(laureate.slug)/dossier/post_incubation/suite.pdf"
+        let renamedPath = "\(laureate.slug)/dossier/post_incubation/avant.pdf"
+        // The state a push cut mid-upload leaves: intents naming version 1, half of its bytes on the Drive.
+        let written = try Journal(path: journal.path)
+        try written.intend(versionedPath, sha256: sha(first), size: first.count, documentID: versioned, version: 1)
+        try written.intend(renamedPath, sha256: sha(first), size: first.count, documentID: renamed, version: 1)
+        try await makeFolders(dav, above: versionedPath)
+        let half = Array(first.prefix(first.count / 2))
+        _ = try await dav.put(versionedPath, file: try temporaryFile(half), precondition: .create)
+        _ = try await dav.put(renamedPath, file: try temporaryFile(half), precondition: .create)
+        // Then the document moves on in the API: a new version of one, a new name for the other.
+        try await api.addVersion(to: versioned, second)
+        let current = try await api.call("GET", "/v1/documents/\(renamed)")
+        #expect(
+            try await api.call(
+                "POST", "/v1/documents/\(renamed)/versions?file_name=apres.pdf", bytes: first, headers: [("If-Match", current.etag!)]
+            ).status == 201)
+
+        let report = try await guards.engine(api, dav, journal) { $0.force = true }.run().only(laureate.slug)
+        #expect(report.conflicts.isEmpty && report.failed.isEmpty, "\(report)")
+        #expect(try await read(dav, versionedPath) == second)
+        #expect(try await read(dav, "\(laureate.slug)/dossier/post_incubation/apres.pdf") == first)
+        #expect(try await dav.propfind(renamedPath, depth: 0) == nil)  // moved aside into the archive, kept
+        let document = try await api.call("GET", "/v1/documents/\(versioned)")
+        #expect(document.body["sha256"] as? String == sha(second) && document.body["conflict"] as? Bool == false)
+        // Half a PDF became nothing in the API: no new document, no conflict version.
+        let halfDigest = sha(half)
+        var cursor = "0"
+        while true {
+            let page = try await api.call("GET", "/v1/documents?limit=100&updated_after=\(cursor)")
+            #expect(!(page.body["items"] as? [[String: Any]] ?? []).contains { $0["sha256"] as? String == halfDigest })
+            guard page.body["has_more"] as? Bool == true, let next = page.body["next_cursor"] as? String else { break }
+            cursor = next
+        }
+        let left = try Journal(path: journal.path).intents()
+        #expect(left[versionedPath] == nil && left[renamedPath] == nil)
+    }
+
     /// A real failed push (the fault proxy in front of wsgidav answers 503, drops connections…, and the run does not
     /// retry), then a person saves a file under the name of one of the failed uploads: the next run keeps it.
     @Test(.enabled(if: ProcessInfo.processInfo.environment["MDP_TEST_FAULTY_WEBDAV"] != nil))
