@@ -60,10 +60,8 @@ struct SyncCommand: AsyncParsableCommand {
                 }
                 return text.trimmingCharacters(in: .whitespacesAndNewlines)
             }
-            guard let apiURL = URL(string: try required("sync.api.url")), let webdavURL = URL(string: try required("sync.webdav.url"))
-            else {
-                throw SyncConfigurationError("sync.api.url and sync.webdav.url must be URLs")
-            }
+            let apiURL = try Endpoint.parse(try required("sync.api.url"), setting: "--api-url (SYNC_API_URL)")
+            let webdavURL = try Endpoint.parse(try required("sync.webdav.url"), setting: "--webdav-url (SYNC_WEBDAV_URL)")
             guard let token = try secret(fromFile: "sync.api.token_file") else {
                 throw SyncConfigurationError("sync.api.token_file is not set")
             }
@@ -185,7 +183,8 @@ extension SyncReport {
         }
         for twin in nameTwins {
             lines.append(
-                "conflict, a name that differs from a synced one only by its Unicode form (NFC/NFD), left untouched: \(twin.path) (synced: \(twin.synced)); rename one of them")
+                "conflict, a name that differs from a synced one only by its Unicode form (NFC/NFD), left untouched: \(twin.path) (synced: \(twin.synced)); rename one of them"
+            )
         }
         for (path, reason) in failed.sorted(by: { $0.key < $1.key }) { lines.append("failed: \(path): \(reason)") }
         return lines.joined(separator: "\n")

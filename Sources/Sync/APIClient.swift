@@ -44,11 +44,20 @@ public struct FeedDocument: Sendable, Hashable {
 }
 
 /// Why the API refused.
-public enum APIError: Error, Sendable, Equatable {
+public enum APIError: Error, Sendable, Equatable, CustomStringConvertible {
     case unauthorized
     /// The document changed since it was read: read the feed again.
     case stale
     case status(Int, String)
+
+    public var description: String {
+        switch self {
+        case .unauthorized: "the API refused the token (401/403)"
+        case .stale: "the document changed in the API since it was read (412)"
+        case .status(let code, let detail):
+            "the API answered \(code)" + (detail.isEmpty ? "" : ": " + String(detail.prefix(200)).replacingOccurrences(of: "\n", with: " "))
+        }
+    }
 }
 
 /// The client of our own REST API that the sync engine uses: the documents feed, contents, and uploads from the Drive,

@@ -311,15 +311,17 @@ public struct SyncEngine: Sendable {
         do {
             root = try await retrying { try await drive.propfind("", depth: 0) }?.first
         } catch WebDAVError.unauthorized {
-            throw SyncError.driveRoot("the Drive refused the credentials (401/403) for \(drive.base.absoluteString)")
+            throw SyncError.driveRoot("the Drive refused the credentials (401/403) for \(Endpoint.display(drive.base))")
         } catch WebDAVError.status(let code, _) where (400..<500).contains(code) {
-            throw SyncError.driveRoot("the Drive answered \(code) for \(drive.base.absoluteString): is the folder's path right?")
+            throw SyncError.driveRoot(
+                "the Drive answered \(code) for \(Endpoint.display(drive.base)): not a folder there (a missing folder or a file?), or a wrong path"
+            )
         }
         guard let root else {
             throw SyncError.driveRoot(
-                "\(drive.base.absoluteString) does not exist on the Drive: create the folder or correct the WebDAV URL")
+                "\(Endpoint.display(drive.base)) does not exist on the Drive: create the folder or correct the WebDAV URL")
         }
-        guard root.isCollection else { throw SyncError.driveRoot("\(drive.base.absoluteString) is a file on the Drive, not a folder") }
+        guard root.isCollection else { throw SyncError.driveRoot("\(Endpoint.display(drive.base)) is a file on the Drive, not a folder") }
     }
 
     /// Retries transient failures with exponential backoff and full jitter; a `Retry-After` is honoured.

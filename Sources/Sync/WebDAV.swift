@@ -23,7 +23,7 @@ public struct RemoteEntry: Sendable, Hashable {
 }
 
 /// Why a WebDAV call did not do what was asked.
-public enum WebDAVError: Error, Sendable, Equatable {
+public enum WebDAVError: Error, Sendable, Equatable, CustomStringConvertible {
     /// An `If-Match` or `If-None-Match` condition did not hold (412): read again, decide again.
     case preconditionFailed
     case notFound
@@ -34,6 +34,20 @@ public enum WebDAVError: Error, Sendable, Equatable {
     /// Any other status.
     case status(Int, String)
     case malformedResponse(String)
+
+    public var description: String {
+        switch self {
+        case .preconditionFailed: "the Drive refused the write: the file changed since it was listed (412)"
+        case .notFound: "not found on the Drive (404)"
+        case .unauthorized: "the Drive refused the credentials (401/403)"
+        case .locked: "locked on the Drive (423)"
+        case .throttled(let after): "the Drive asks to come back later" + (after.map { " (in \(Int($0)) s)" } ?? "")
+        case .status(let code, let detail):
+            "the Drive answered \(code)"
+                + (detail.isEmpty ? "" : ": " + String(detail.prefix(200)).replacingOccurrences(of: "\n", with: " "))
+        case .malformedResponse(let detail): "the Drive's answer could not be read: \(detail)"
+        }
+    }
 }
 
 /// WebDAV on top of the libcurl client: PROPFIND at depth 0 or 1 only, conditional PUT, GET to a file, MKCOL, MOVE,
