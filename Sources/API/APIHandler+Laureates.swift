@@ -176,7 +176,7 @@ extension APIHandler {
         let account = try RequestInfo.account()
         let limit = try pageLimit(input.query.limit)
         let team = try await storage { try database.team(laureateID: input.path.laureateId, for: account) }
-        let page = try PageCursor.slice(team, limit: limit, cursor: input.query.cursor)
+        let page = try PageCursor.page(team, limit: limit, cursor: input.query.cursor) { [$0.orderKey, $0.expert.expertID] }
         return .ok(
             .init(
                 body: .json(

@@ -49,10 +49,21 @@ extension APIHandler {
         let account = try RequestInfo.account(in: [.admin, .expert, .laureate])
         let limit = try pageLimit(input.query.limit)
         let cursor = try eventCursor(input.query.cursor)
-        _ = try await storage { try database.mission(id: input.path.missionId, for: account) }
+        let mission = try await storage { try database.mission(id: input.path.missionId, for: account) }.mission
         let filter = EventFilter(subjectType: "mission", subjectID: input.path.missionId, newestFirst: input.query.order == .desc)
-        let page = try await storage { try database.events(filter, after: cursor, limit: limit) }
-        return .ok(.init(body: .json(.init(page, cursor: cursor))))
+        var page = try await storage { try database.events(filter, after: cursor, limit: limit) }
+        let next = page.events.last?.seq ?? cursor
+        if account.role == .expert {
+            // The expert never learns of a laureate invited into a pool that has not joined it (nor of one that
+            // declined): the steps its members took stay out of the expert's timeline (SPEC §4.7).
+            let joined = Set(mission.joinedLaureateIDs)
+            page.events.removeAll { event in event.actorLaureateID.map { !joined.contains($0) } ?? false }
+        }
+        return .ok(
+            .init(
+                body: .json(
+                    .init(
+                        items: page.events.map(Components.Schemas.Event.init), nextCursor: next.map(String.init), hasMore: page.more))))
     }
 
     func listEvents(_ input: Operations.ListEvents.Input) async throws -> Operations.ListEvents.Output {
@@ -63,6 +74,9 @@ extension APIHandler {
             throw APIProblem.badParameter("after", "out_of_range", "An event number is zero or more.")
         }
         let cursor = try eventCursor(query.cursor) ?? query.after
+        if let action = query.action, action.isEmpty || action.count > 100 {
+            throw APIProblem.badParameter("action", "out_of_range", "An action is 1 to 100 characters.")
+        }
         if let since = query.since, let until = query.until, until <= since {
             throw APIProblem.badParameter("until", "before_since", "until comes after since.")
         }

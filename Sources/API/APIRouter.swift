@@ -61,7 +61,8 @@ public func buildRouter(_ dependencies: APIDependencies) throws -> Router<APIReq
         database: dependencies.database, settings: dependencies.settings, version: dependencies.version,
         maxDocumentBytes: dependencies.maxDocumentBytes)
     try handler.registerHandlers(
-        on: router, configuration: Configuration(jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]),
+        on: router,
+        configuration: Configuration(dateTranscoder: LenientDateTranscoder(), jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]),
         middlewares: [HeaderValueMiddleware()])
     return router
 }
@@ -91,4 +92,16 @@ enum OpenAPIDocument {
         </body>
         </html>
         """
+}
+
+/// Dates as the contract writes them (RFC 3339, whole seconds) and as clients send them back: with or without a
+/// fraction of a second (an event's `at` has milliseconds, and is a natural `since`).
+struct LenientDateTranscoder: DateTranscoder {
+    func encode(_ date: Date) throws -> String { date.formatted(.iso8601) }
+
+    func decode(_ text: String) throws -> Date {
+        if let date = try? Date.ISO8601FormatStyle().parse(text) { return date }
+        if let date = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text) { return date }
+        throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "Expected an RFC 3339 date and time."))
+    }
 }

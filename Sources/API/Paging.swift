@@ -18,22 +18,13 @@ enum PageCursor {
         return position
     }
 
-    /// A page of a short list held in memory (a laureate's team): the cursor is how many items came before.
-    static func slice<Item>(_ items: [Item], limit: Int, cursor: String?) throws -> (items: ArraySlice<Item>, next: String?, more: Bool) {
-        let start = try decode(cursor, as: Offset.self)?.offset ?? 0
-        guard start >= 0, start <= items.count else {
-            throw APIProblem.badParameter("cursor", "invalid_cursor", "Not a cursor of this list.")
-        }
-        let end = start + min(limit, items.count - start)
-        return (items[start..<end], encode(Offset(offset: end)), end < items.count)
-    }
-
-    /// A page of a list read whole from storage (laureates, tokens, framing notes, conflicts), ordered by `key` (unique
+    /// A page of a list read whole from storage (laureates, tokens, framing notes, conflicts, a team), ordered by `key` (unique
     /// per item): the cursor is the key of the last item given, so an item added or removed meanwhile shifts nothing.
     static func page<Item>(_ items: [Item], limit: Int, cursor: String?, key: (Item) -> [String]) throws -> (
         items: [Item], next: String?, more: Bool
     ) {
         let after = try decode(cursor, as: [String].self)
+        if let after, after.isEmpty { throw APIProblem.badParameter("cursor", "invalid_cursor", "Not a cursor of this list.") }
         let precedes = { (lhs: [String], rhs: [String]) in lhs.lexicographicallyPrecedes(rhs) }
         let sorted = items.map { (key: key($0), item: $0) }.sorted { precedes($0.key, $1.key) }
         let rest = after.map { after in sorted.filter { precedes(after, $0.key) } } ?? sorted
@@ -41,7 +32,4 @@ enum PageCursor {
         return (page.map(\.item), (page.last?.key ?? after).map(encode), rest.count > limit)
     }
 
-    private struct Offset: Codable {
-        let offset: Int
-    }
 }

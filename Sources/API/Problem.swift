@@ -78,6 +78,15 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         case let serverError as ServerError:
             if let problem = serverError.underlyingError as? APIProblem { return problem }
             if serverError.httpStatus.kind == .clientError {
+                if let decoding = serverError.underlyingError as? DecodingError,
+                    [.get, .head, .delete].contains(serverError.request.method)
+                {
+                    // No body: a query parameter the contract types (an enum, a date, a number) was not one of its values.
+                    return APIProblem(
+                        .badRequest, code: "invalid_parameter", title: "A parameter is invalid",
+                        detail: "A query parameter does not match the contract (its type, format or allowed values).",
+                        errors: [FieldError(parameter: decoding, in: serverError.request)])
+                }
                 if let decoding = serverError.underlyingError as? DecodingError {
                     return APIProblem(
                         .badRequest, code: "bad_request", title: "Malformed request",
@@ -156,6 +165,27 @@ extension FieldError {
         @unknown default:
             self.init("", "malformed_json", "The body does not match the contract.")
         }
+    }
+
+    /// A query parameter that did not decode: named by the decoder's path when it says, else by the request's only
+    /// query parameter that is not a plain paging one, else the empty pointer (the whole query).
+    init(parameter error: DecodingError, in request: HTTPRequest) {
+        let names =
+            (request.path ?? "").split(separator: "?", maxSplits: 1).dropFirst().first.map {
+                $0.split(separator: "&").compactMap {
+                    $0.split(separator: "=", maxSplits: 1).first.map { String($0).removingPercentEncoding ?? "" }
+                }
+            } ?? []
+        var path: [any CodingKey] = []
+        switch error {
+        case .keyNotFound(_, let context), .valueNotFound(_, let context), .typeMismatch(_, let context), .dataCorrupted(let context):
+            path = context.codingPath
+        @unknown default: break
+        }
+        let named = path.first.map(\.stringValue).flatMap { names.contains($0) ? $0 : nil }
+        let candidates = Array(Set(names)).filter { !["cursor"].contains($0) }
+        let name = named ?? (candidates.count == 1 ? candidates[0] : nil)
+        self.init(name.map { "/\($0)" } ?? "", "invalid_value", "Not a value this parameter takes (see the contract).")
     }
 
     static func plainName(of type: Any.Type) -> String {

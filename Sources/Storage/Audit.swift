@@ -19,6 +19,8 @@ public struct AuditEvent: Sendable, Hashable {
     /// The acting account's display name and role as they are now (nil for the command line, imports, demo data).
     public let actorName: String?
     public let actorRole: Role?
+    /// The laureate the acting account is a member of, if it is one.
+    public let actorLaureateID: String?
 
     init(row: Row) {
         seq = row["seq"]
@@ -33,6 +35,7 @@ public struct AuditEvent: Sendable, Hashable {
         hash = row["hash"]
         actorName = row["actor_name"]
         actorRole = (row["actor_role"] as String?).flatMap(Role.init(rawValue:))
+        actorLaureateID = row["actor_laureate"]
     }
 
     /// The hash an entry must carry: SHA-256 over its fields and the previous hash, one per line.
@@ -174,7 +177,7 @@ extension AppDatabase {
         }
         arguments += [limit + 1]
         let sql = """
-            SELECT event.*, user.display_name AS actor_name, user.role AS actor_role
+            SELECT event.*, user.display_name AS actor_name, user.role AS actor_role, user.laureate_id AS actor_laureate
             FROM event LEFT JOIN user ON user.id = event.actor_id
             \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
             ORDER BY event.seq \(filter.newestFirst ? "DESC" : "ASC") LIMIT ?

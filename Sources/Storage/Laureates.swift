@@ -249,6 +249,9 @@ public struct TeamEntry: Sendable, Hashable {
 
     public let expert: ExpertContact
     public let missions: [Mission]
+    /// Where the entry stands in the team's order (its first mission's request time and reference): a stable key
+    /// for paging.
+    public let orderKey: String
 }
 
 extension AppDatabase {
@@ -262,13 +265,18 @@ extension AppDatabase {
             let engagements = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT mission.id, mission.ref, mission.title, mission.expert_id, mission.state
+                    SELECT mission.id, mission.ref, mission.title, mission.expert_id, mission.state, mission.created_at
                     FROM mission JOIN mission_participant p ON p.mission_id = mission.id
                     WHERE p.laureate_id = ? AND p.joined ORDER BY mission.created_at, length(mission.ref), mission.ref
                     """, arguments: [laureateID])
             var refs: [String: String] = [:]
+            var keys: [String: String] = [:]
             let list = engagements.map { row in
                 refs[row["id"]] = row["ref"]
+                let ref: String = row["ref"]
+                let created: Date = row["created_at"]
+                keys[row["id"]] =
+                    String(format: "%017.3f", created.timeIntervalSince1970) + String(format: "%03d", ref.utf8.count) + ref
                 return Engagement(
                     missionID: row["id"], title: row["title"], expertID: row["expert_id"], laureateIDs: [laureateID],
                     state: MissionState(rawValue: row["state"]) ?? .requested)
@@ -283,7 +291,7 @@ extension AppDatabase {
                         fullContact: true),
                     missions: member.missions.map {
                         TeamEntry.Mission(id: $0.missionID, ref: refs[$0.missionID] ?? "", title: $0.title, state: $0.state)
-                    })
+                    }, orderKey: member.missions.first.flatMap { keys[$0.missionID] } ?? "")
             }
         }
     }

@@ -107,17 +107,27 @@ public struct APIClient: Sendable {
 
     /// The ids of laureates by Drive folder and of missions by reference, to place files found on the Drive.
     public func places() async throws -> (laureates: [String: String], missions: [String: (id: String, laureates: [String])]) {
-        let listed = try await call { try await client.listLaureates() }
-        guard case .ok(let ok) = listed else { throw Self.unexpected(listed) }
-        let laureates = try ok.body.json.items
+        // Every list is paged (limit, cursor, has_more): each one is followed to its end.
+        var laureates: [Components.Schemas.Laureate] = []
+        var laureateCursor: String?
+        while true {
+            let listed = try await call { [laureateCursor] in
+                try await client.listLaureates(query: .init(limit: 100, cursor: laureateCursor))
+            }
+            guard case .ok(let ok) = listed else { throw Self.unexpected(listed) }
+            let page = try ok.body.json
+            laureates += page.items
+            guard page.hasMore, let next = page.nextCursor, next != laureateCursor else { break }
+            laureateCursor = next
+        }
         var missions: [String: (String, [String])] = [:]
         var cursor: Int64 = 0
         while true {
-            let output = try await call { try await client.listMissions(query: .init(updatedAfter: cursor, limit: 100)) }
+            let output = try await call { [cursor] in try await client.listMissions(query: .init(updatedAfter: cursor, limit: 100)) }
             guard case .ok(let page) = output else { throw Self.unexpected(output) }
             let decoded = try page.body.json
             for item in decoded.items { missions[item.ref] = (item.id, item.participants.map(\.laureateId)) }
-            guard decoded.items.count == 100, let next = decoded.nextCursor.flatMap({ Int64($0) }) else { break }
+            guard decoded.hasMore, let next = decoded.nextCursor.flatMap({ Int64($0) }), next > cursor else { break }
             cursor = next
         }
         return (Dictionary(laureates.map { ($0.slug, $0.id) }, uniquingKeysWith: { first, _ in first }), missions)

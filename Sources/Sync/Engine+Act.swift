@@ -1,3 +1,4 @@
+import CCurl
 import Domain
 import Foundation
 import Synchronization
@@ -12,6 +13,27 @@ struct RunContext: Sendable {
     let collections: Collections
     let traits: DriveTraits
     let keptAside = Findings()
+    let breaker = Breaker()
+}
+
+/// Stops a run whose peer went away: after `limit` files in a row failed because nothing answered at the address
+/// (each after its own retries), the files left are not tried (the run ends with exit 1 at once, instead of minutes
+/// of retries, one per file). Any success closes it again.
+final class Breaker: Sendable {
+    static let limit = 8
+    private let state = Mutex<(failures: Int, open: Bool)>((0, false))
+
+    var isOpen: Bool { state.withLock { $0.open } }
+
+    func succeeded() { state.withLock { $0 = (0, false) } }
+
+    func failed(_ error: any Error) {
+        let unreachable = (error as? TransportError)?.code == Int(CURLE_COULDNT_CONNECT.rawValue)
+        state.withLock { state in
+            state.failures = unreachable ? state.failures + 1 : 0
+            if state.failures >= Self.limit { state.open = true }
+        }
+    }
 }
 
 /// Drive path → where its bytes were kept, filled by concurrent transfers.

@@ -180,10 +180,17 @@ public struct SyncEngine: Sendable {
         let outcomes = try await concurrently(Array(planned.indices), limit: options.parallel) { index in
             let (path, decision) = planned[index]
             options.progress?("[\(index + 1)/\(planned.count)] \(path)")
+            guard !context.breaker.isOpen else {
+                return Result<Outcome, SyncFailure>.failure(
+                    SyncFailure(
+                        description: "not tried: \(Breaker.limit) files in a row found nothing answering (the Drive or the API went away)"))
+            }
             do {
                 let outcome = try await act(decision, path: path, context: context)
+                context.breaker.succeeded()
                 return Result<Outcome, SyncFailure>.success(outcome)
             } catch {
+                context.breaker.failed(error)
                 return .failure(SyncFailure(description: "\(error)"))
             }
         }

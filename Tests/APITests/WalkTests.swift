@@ -258,3 +258,80 @@ struct ListConventionTests {
         }
     }
 }
+
+@Suite("What an outside tester found walking issue 11")
+struct WalkFindingsTests {
+    @Test func theExpertNeverLearnsOfAnInvitedLaureateThatDidNotJoinNotEvenFromTheTimeline() async throws {
+        let p = try Programme.make()
+        let (first, joining, declining) = (p.laureates[0], p.laureates[1], p.laureates[2])
+        try await makeApplication(database: p.database).test(.router) { client in
+            let created = try await client.send(
+                .post, "/v1/missions", token: first.token,
+                json: ["title": "Mutualisée", "expert_id": p.expertID, "laureate_ids": [first.id, joining.id, declining.id]])
+            let mission = try #require(created.body["id"] as? String)
+            #expect(try await client.step(mission, joining.token, ["action": "join"], reader: p.admin).status == .ok)
+            #expect(try await client.step(mission, declining.token, ["action": "leave"], reader: p.admin).status == .ok)
+            let timeline = try await client.send(.get, "/v1/missions/\(mission)/events?limit=100", token: p.expert)
+            let actions = (timeline.body["items"] as? [[String: Any]] ?? []).compactMap { $0["action"] as? String }
+            #expect(actions == ["mission.requested", "mission.join"])
+            #expect(!String(decoding: timeline.data, as: UTF8.self).contains("Membre 3"))
+            // The team and the laureates of the pool still read every step.
+            let all = try await client.send(.get, "/v1/missions/\(mission)/events?limit=100", token: p.admin)
+            #expect((all.body["items"] as? [[String: Any]])?.count == 3)
+        }
+    }
+
+    @Test func aTeamPageNeverSkipsAnExpertWhenOneLeavesBetweenPages() async throws {
+        let p = try Programme.make()
+        let laureate = p.laureates[0]
+        try await makeApplication(database: p.database).test(.router) { client in
+            try await client.note(laureate)
+            let kept = try await client.newMission(p, by: laureate, title: "Gardée")
+            let other = try #require(
+                try await client.send(
+                    .post, "/v1/missions", token: laureate.token,
+                    json: ["title": "Autre", "expert_id": try await otherExpertID(client, p), "laureate_ids": [laureate.id]]
+                ).body["id"] as? String)
+            #expect(try await client.step(kept, p.expert, ["action": "scope"], reader: p.admin).status == .ok)
+            #expect(try await client.step(other, p.otherExpert, ["action": "scope"], reader: p.admin).status == .ok)
+            let path = "/v1/laureates/\(laureate.id)/team"
+            let firstPage = try await client.send(.get, path + "?limit=1", token: p.admin)
+            let cursor = try #require(firstPage.body["next_cursor"] as? String)
+            #expect((firstPage.body["items"] as? [[String: Any]])?.count == 1)
+            // The first expert's only engagement ends before the second page is read: the second expert still comes.
+            #expect(try await client.step(kept, laureate.token, ["action": "cancel"], reader: p.admin).status == .ok)
+            let secondPage = try await client.send(.get, path + "?limit=1&cursor=\(cursor)", token: p.admin)
+            let names = (secondPage.body["items"] as? [[String: Any]] ?? []).compactMap {
+                ($0["expert"] as? [String: Any])?["last_name"] as? String
+            }
+            #expect(names == ["Autre"])
+            #expect(try await client.send(.get, path + "?cursor=W10", token: p.admin).status == .badRequest)  // base64url of []
+        }
+    }
+
+    func otherExpertID(_ client: some TestClientProtocol, _ p: Programme) async throws -> String {
+        try #require((try await client.send(.get, "/v1/me", token: p.otherExpert).body["expert_id"] as? String))
+    }
+
+    @Test func queryParametersOutsideTheContractAre400WithTheirPointer() async throws {
+        let p = try Programme.make()
+        try await makeApplication(database: p.database).test(.router) { client in
+            // An event's own time, milliseconds included, is a valid `since`.
+            let first = try #require(
+                (try await client.send(.get, "/v1/events?limit=1", token: p.admin).body["items"] as? [[String: Any]])?.first)
+            let at = try #require(first["at"] as? String)
+            #expect(at.contains("."))
+            let since = try await client.send(.get, "/v1/events?since=\(at)", token: p.admin)
+            #expect(since.status == .ok && (since.body["items"] as? [[String: Any]])?.first?["seq"] as? Int == first["seq"] as? Int)
+            for (query, pointer) in [
+                ("order=DESC", "/order"), ("since=garbage", "/since"), ("subject_type=foo", "/subject_type"), ("limit=abc", "/limit"),
+                ("action=", "/action"), ("action=\(String(repeating: "a", count: 101))", "/action"),
+            ] {
+                let reply = try await client.send(.get, "/v1/events?\(query)", token: p.admin)
+                #expect(
+                    reply.status == .badRequest && reply.code == "invalid_parameter" && reply.pointers == [pointer],
+                    "\(query): \(reply.body)")
+            }
+        }
+    }
+}
