@@ -5,8 +5,13 @@ PORT       ?= 8080
 DATA_DIR   ?= ./data
 # Debian packages the build needs (libcurl for the sync engine, SQLite for storage).
 APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev pkg-config
-# PyPI tools the tests use: contract fuzzing (the WebDAV peers are installed by scripts/webdav-servers.sh).
+# PyPI tools the tests use: contract fuzzing, and the two client generators that must take the contract as it is
+# (the WebDAV peers are installed by scripts/webdav-servers.sh).
 SCHEMATHESIS_VERSION := 4.32.5
+OPENAPI_GENERATOR_VERSION := 7.26.0
+OPENAPI_PYTHON_CLIENT_VERSION := 0.29.1
+# Debian packages only the tests use: Java for openapi-generator, tsc for the TypeScript client it makes.
+TEST_APT_PACKAGES := openjdk-17-jre-headless node-typescript
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test test-deps deps build build-tests build-release-tests smoke fuzz format lint bench clean-data
@@ -16,18 +21,29 @@ run: deps build
 	$(SWIFT) run --skip-build mdp serve --demo --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR)
 
 ## Install what is missing, build with warnings as errors, start the test servers (wsgidav, Apache mod_dav, rclone
-## serve webdav, mdp serve), run every test, stop them; then a smoke test of the real binary and contract fuzzing
-## (schemathesis, every role). The sync engine's tests run built optimised, as it ships (only -O shows some compiler
+## serve webdav, mdp serve), run every test, stop them; then a smoke test of the real binary, contract fuzzing
+## (schemathesis, every role), and the contract through third-party generators (a TypeScript client compiled, a
+## Python client walking the programme's story against the live server). The sync engine's tests run built optimised, as it ships (only -O shows some compiler
 ## faults: a task group's results lost, once); the others in debug.
 test: deps test-deps build-tests build-release-tests
 	scripts/with-test-servers.sh sh -c '$(SWIFT) test --skip-build --parallel \
 		&& MDP_TEST_BINARY=$$PWD/$(SYNC_RELEASE)/release/SyncOnce $(SWIFT) test $(RELEASE_TESTS) --skip-build'
 	scripts/smoke.sh .build/debug/mdp
 	SCHEMATHESIS_VERSION=$(SCHEMATHESIS_VERSION) scripts/contract-fuzz.sh .build/debug/mdp
+	scripts/generated-clients.sh .build/debug/mdp
 
 test-deps:
 	@python3 -c "import importlib.metadata as m, sys; sys.exit(m.version('schemathesis') != '$(SCHEMATHESIS_VERSION)')" 2>/dev/null \
 		|| python3 -m pip install -q "schemathesis==$(SCHEMATHESIS_VERSION)"
+	@python3 -c "import importlib.metadata as m, sys; sys.exit(m.version('openapi-generator-cli') != '$(OPENAPI_GENERATOR_VERSION)' \
+		or m.version('openapi-python-client') != '$(OPENAPI_PYTHON_CLIENT_VERSION)')" 2>/dev/null \
+		|| python3 -m pip install -q "openapi-generator-cli==$(OPENAPI_GENERATOR_VERSION)" \
+			"openapi-python-client==$(OPENAPI_PYTHON_CLIENT_VERSION)"
+	@missing=""; for p in $(TEST_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
 
 ## Debian packages, installed only when missing (apt-get update first, as a new machine needs).
 deps:
