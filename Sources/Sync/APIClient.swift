@@ -133,6 +133,13 @@ public struct APIClient: Sendable {
         return (Dictionary(laureates.map { ($0.slug, $0.id) }, uniquingKeysWith: { first, _ in first }), missions)
     }
 
+    /// One document as it is now.
+    public func document(id: String) async throws -> FeedDocument {
+        let output = try await call { try await client.getDocument(path: .init(documentId: id)) }
+        guard case .ok(let ok) = output else { throw Self.unexpected(output) }
+        return try FeedDocument(try ok.body.json)
+    }
+
     /// The bytes of the version the feed described (not whatever is current now), to `file`.
     public func download(_ document: FeedDocument, to file: URL) async throws {
         try await download(documentID: document.id, version: document.version, to: file)

@@ -105,6 +105,23 @@ extension SyncEngine {
             let fresh = try await retrying { try await drive.propfind(target, depth: 0) }?.first
             let next = Self.decide(api: document, remote: fresh, journal: try journal.entry(path), withdrawnIDs: [])
             return try await act(next, path: path, context: context, again: true)
+        } catch APIError.stale where !again {
+            // The API's document moved on since the feed was read (someone added a version meanwhile): both sides
+            // read again, and the path decided again, once (a conflict kept when both changed).
+            let document: FeedDocument
+            let remote: RemoteEntry
+            switch decision {
+            case .pull(let pulled?, let listed), .reconcile(let pulled, let listed), .resume(let pulled, let listed, _):
+                (document, remote) = (pulled, listed)
+            case .verify(let pulled?, let listed, _, _): (document, remote) = (pulled, listed)
+            default: throw APIError.stale
+            }
+            let current = try await retrying { try await api.document(id: document.id) }
+            let fresh = try await retrying { try await drive.propfind(remote.path, depth: 0) }?.first
+            let next = Self.decide(
+                api: current.withdrawn ? nil : current, remote: fresh, journal: try journal.entry(path),
+                withdrawnIDs: current.withdrawn ? [current.id] : [])
+            return try await act(next, path: path, context: context, again: true)
         }
     }
 

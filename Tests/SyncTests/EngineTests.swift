@@ -58,7 +58,9 @@ struct LiveAPI {
     /// Adds a version to a document, based on the revision read just before.
     func addVersion(to document: String, _ bytes: [UInt8]) async throws {
         let current = try await call("GET", "/v1/documents/\(document)")
-        #expect(try await call("POST", "/v1/documents/\(document)/versions", bytes: bytes, headers: [("If-Match", current.etag!)]).status == 201)
+        #expect(
+            try await call("POST", "/v1/documents/\(document)/versions", bytes: bytes, headers: [("If-Match", current.etag!)]).status == 201
+        )
     }
 
     /// The feed's latest entry for a Drive path, paging through the whole feed (other suites add documents meanwhile).
@@ -180,7 +182,9 @@ struct EngineTests {
         // In the archive once (on a Drive that ignores preconditions, replaced versions were moved there as well).
         let archive = try #require(try await rootDAV.list("_archive")).filter { $0.isCollection && !$0.path.hasPrefix("_archive/.") }
         var holding: [String] = []
-        for folder in archive where try await rootDAV.propfind("\(folder.path)/\(notePath)", depth: 0) != nil { holding.append(folder.path) }
+        for folder in archive where try await rootDAV.propfind("\(folder.path)/\(notePath)", depth: 0) != nil {
+            holding.append(folder.path)
+        }
         #expect(holding.count == 1 && (server == "rclone" || archive.count == 1), "\(archive.map(\.path))")
 
         // 9. A journal lost after a crash: the next run finds both sides equal and adopts them, changing nothing.
@@ -264,7 +268,8 @@ struct EngineGuardTests {
         #expect(!report.foldersSkipped.contains(application))
         report = try await engine.run()
         if support == .direct {
-            #expect(report.foldersSkipped.contains(application) && report.foldersSkipped.contains(postIncubation), "\(report.foldersSkipped)")
+            #expect(
+                report.foldersSkipped.contains(application) && report.foldersSkipped.contains(postIncubation), "\(report.foldersSkipped)")
         } else {
             #expect(report.foldersSkipped.isEmpty)
         }
@@ -327,6 +332,23 @@ struct EngineGuardTests {
         #expect(report.pulled == [path] && report.failed.isEmpty, "\(report)")
         document = try await api.call("GET", "/v1/documents/\(id)")
         #expect(document.body["sha256"] as? String == sha(secondEdit) && document.body["version"] as? Int == 4)
+        // 3. Edited on the Drive; just as the run pulls it into the API, the team adds a version there: the API refuses
+        //     the stale upload (412), both sides are read again, and both versions are kept, in the same run.
+        try await waitPastTheSecond(of: Date())
+        _ = try await engine(api, dav, journal) { $0.force = true }.run()
+        let driveEdit = Array("edited on the Drive before the run\n".utf8)
+        let teamEdit = Array("a version the team adds while the run pulls\n".utf8)
+        try putWithCurl(driveEdit, to: url)
+        report = try await engine(api, dav, journal) { options in
+            options.force = true
+            options.progress = DriveEditor.whenReaching(path) { try addVersionWithCurl(teamEdit, api: api, document: id) }
+        }.run().only(laureate.slug)
+        #expect(report.conflicts == [path] && report.failed.isEmpty, "\(report)")
+        document = try await api.call("GET", "/v1/documents/\(id)")
+        #expect(document.body["sha256"] as? String == sha(driveEdit) && document.body["conflict"] as? Bool == true)
+        let kept = try await api.call("GET", "/v1/documents/\(id)/content?version=\((document.body["version"] as? Int ?? 1) - 1)")
+        #expect(kept.status == 200)
+        _ = try await engine(api, dav, journal) { $0.force = true }.run()
     }
 
     @Test(arguments: TestServers.names)
@@ -362,7 +384,9 @@ struct EngineGuardTests {
     @Test(arguments: TestServers.names)
     func aDryRunChangesNothingAndTheThresholdStopsAMassChange(_ server: String) async throws {
         let (api, dav, _, laureate, journal) = try await setUp(server)
-        for index in 0..<6 { try await api.addDocument(to: laureate.id, kind: "application", name: "d\(index).pdf", Array("%PDF-1.4 \(index)".utf8)) }
+        for index in 0..<6 {
+            try await api.addDocument(to: laureate.id, kind: "application", name: "d\(index).pdf", Array("%PDF-1.4 \(index)".utf8))
+        }
         let dry = try await engine(api, dav, journal) { $0.dryRun = true }.run()
         #expect(dry.dryRun && dry.pushed.contains("\(laureate.slug)/dossier/application/d0.pdf"))
         #expect(try await dav.list(laureate.slug) == nil)
@@ -397,6 +421,31 @@ final class DriveEditor: @unchecked Sendable {
             }
         }
     }
+}
+
+/// A version added through the API by another client (curl), as the team would, at a moment a test chooses.
+func addVersionWithCurl(_ bytes: [UInt8], api: LiveAPI, document: String) throws {
+    let file = try temporaryFile(bytes)
+    func curl(_ arguments: [String]) throws -> String {
+        let process = Process()
+        let output = Pipe()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        process.arguments = ["-s", "-H", "Authorization: Bearer \(api.admin)"] + arguments
+        process.standardOutput = output
+        try process.run()
+        process.waitUntilExit()
+        return String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    }
+    let headers = try curl(["-o", "/dev/null", "-D", "-", api.base + "/v1/documents/\(document)"])
+    let etag = headers.split(separator: "\r\n").first { $0.lowercased().hasPrefix("etag:") }.map {
+        $0.dropFirst(5).trimmingCharacters(in: .whitespaces)
+    }
+    let status = try curl([
+        "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "-H", "If-Match: \(etag ?? "")", "-H",
+        "Content-Type: application/octet-stream",
+        "--data-binary", "@\(file.path)", api.base + "/v1/documents/\(document)/versions",
+    ])
+    #expect(status == "201", "curl POST a version: \(status)")
 }
 
 /// A plain PUT by another client (curl), as a person's Drive client would write.
