@@ -19,7 +19,8 @@ extension APIHandler {
     }
 
     func getMe(_ input: Operations.GetMe.Input) async throws -> Operations.GetMe.Output {
-        .ok(.init(body: .json(.init(try RequestInfo.account()))))
+        let me = Components.Schemas.Me(try RequestInfo.account())
+        return .ok(.init(headers: .init(eTag: EntityTag(ofJSON: me).description), body: .json(me)))
     }
 
     func listPersonalTokens(_ input: Operations.ListPersonalTokens.Input) async throws -> Operations.ListPersonalTokens.Output {

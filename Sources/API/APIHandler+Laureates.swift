@@ -76,7 +76,8 @@ extension APIHandler {
                 email: body.email, password: body.password, role: .laureate, displayName: body.displayName,
                 link: .laureate(id: input.path.laureateId), by: admin)
         }
-        return .created(.init(body: .json(.init(member))))
+        let created = Components.Schemas.Me(member)
+        return .created(.init(headers: .init(eTag: EntityTag(ofJSON: created).description), body: .json(created)))
     }
 
     func listFramingNotes(_ input: Operations.ListFramingNotes.Input) async throws -> Operations.ListFramingNotes.Output {
@@ -104,24 +105,23 @@ extension APIHandler {
         let revised = try await storage {
             try database.reviseFramingNote(laureateID: input.path.laureateId, needs: needs, documentID: body.documentId, by: account)
         }
-        return .created(.init(body: .json(.init(revised.note, createdAt: revised.createdAt, authorID: account.id))))
+        let note = Components.Schemas.FramingNote(revised.note, createdAt: revised.createdAt, authorID: account.id)
+        return .created(.init(headers: .init(eTag: EntityTag(ofJSON: note).description), body: .json(note)))
     }
 
     func getLaureateBudget(_ input: Operations.GetLaureateBudget.Input) async throws -> Operations.GetLaureateBudget.Output {
         let account = try RequestInfo.account()
         let budget = try await storage { try database.budget(laureateID: input.path.laureateId, for: account) }
-        return .ok(
-            .init(
-                body: .json(
-                    .init(
-                        laureateId: budget.laureateID, ceilingCents: Int64(budget.ceilingCents),
-                        committedCents: Int64(budget.committedCents), heldCents: Int64(budget.heldCents),
-                        spentCents: Int64(budget.spentCents), remainingCents: Int64(budget.remainingCents), currency: .eur,
-                        missions: budget.lines.map {
-                            .init(
-                                missionId: $0.missionID, ref: $0.ref, title: $0.title, state: .init(rawValue: $0.state.rawValue)!,
-                                shareCents: Int64($0.shareCents), validated: $0.validated)
-                        }))))
+        let body = Components.Schemas.Budget(
+            laureateId: budget.laureateID, ceilingCents: Int64(budget.ceilingCents), committedCents: Int64(budget.committedCents),
+            heldCents: Int64(budget.heldCents), spentCents: Int64(budget.spentCents), remainingCents: Int64(budget.remainingCents),
+            currency: .eur,
+            missions: budget.lines.map {
+                .init(
+                    missionId: $0.missionID, ref: $0.ref, title: $0.title, state: .init(rawValue: $0.state.rawValue)!,
+                    shareCents: Int64($0.shareCents), validated: $0.validated)
+            })
+        return .ok(.init(headers: .init(eTag: EntityTag(ofJSON: body).description), body: .json(body)))
     }
 
     func listConflicts(_ input: Operations.ListConflicts.Input) async throws -> Operations.ListConflicts.Output {

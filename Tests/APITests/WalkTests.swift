@@ -335,3 +335,22 @@ struct WalkFindingsTests {
         }
     }
 }
+
+extension WalkFindingsTests {
+    @Test func everyResponseThatReturnsAResourceCarriesAnETag201sIncluded() async throws {
+        let p = try Programme.make()
+        let laureate = p.laureates[0]
+        try await makeApplication(database: p.database).test(.router) { client in
+            let note = try await client.send(
+                .post, "/v1/laureates/\(laureate.id)/framing-notes", token: laureate.token, json: ["needs": needs])
+            let member = try await client.send(
+                .post, "/v1/laureates/\(laureate.id)/members", token: p.admin, json: ["email": "n@manufacture.fr", "display_name": "N"])
+            let me = try await client.send(.get, "/v1/me", token: laureate.token)
+            let budget = try await client.send(.get, "/v1/laureates/\(laureate.id)/budget", token: laureate.token)
+            for (name, reply) in [("framing note", note), ("member", member), ("me", me), ("budget", budget)] {
+                #expect(reply.status.code < 300 && reply.etag != nil, "\(name)")
+            }
+            #expect(try await client.send(.get, "/v1/me", token: laureate.token).etag == me.etag)
+        }
+    }
+}
