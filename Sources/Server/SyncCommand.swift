@@ -2,6 +2,7 @@ import ArgumentParser
 import Configuration
 import Foundation
 import Sync
+import Synchronization
 
 /// `mdp sync once|watch`: the Drive sync engine, its own process. It talks to the API (a service token with the
 /// `sync` role) and to the WebDAV Drive, and keeps its own journal.
@@ -88,6 +89,12 @@ struct SyncCommand: AsyncParsableCommand {
                 FileHandle.standardError.write(Data((isTerminal ? "\r\u{1B}[2K" + line : line + "\n").utf8))
             }
             let journalPath = reader.string(forKey: "sync.journal", default: "./data/sync-journal.sqlite")
+            try FileManager.default.createDirectory(
+                at: URL(fileURLWithPath: journalPath).deletingLastPathComponent(), withIntermediateDirectories: true)
+            // One run at a time per journal, for the life of this process (a second `mdp sync` on it stops at once).
+            guard JournalLock.acquire(journalPath + ".lock") else {
+                throw SyncConfigurationError("another mdp sync is running with the journal \(journalPath): one run at a time per journal")
+            }
             return SyncEngine(
                 api: APIClient(base: apiURL, token: token, http: HTTPClient(options: apiHTTP)),
                 drive: WebDAVClient(base: webdavURL, http: HTTPClient(options: driveHTTP)),
@@ -170,23 +177,45 @@ extension SyncReport {
     /// The human summary.
     var text: String {
         var lines = [
-            "\(dryRun ? "dry run: would have " : "")pushed \(pushed.count), pulled \(pulled.count), conflicts kept \(conflicts.count), archived \(archived.count), pushed again after a Drive deletion \(repushedAfterRemoteDeletion.count), already in step \(adopted.count)"
+            "\(dryRun ? "dry run: would have " : "")pushed \(pushed.count), pulled \(pulled.count), conflicts kept \(conflicts.count), archived \(archived.count), pushed again after a Drive deletion \(repushedAfterRemoteDeletion.count), found identical on both sides \(adopted.count)"
         ]
         lines.append("folders listed \(foldersListed), not listed again (tag unchanged since in step) \(foldersSkipped.count)")
-        if let drive { lines.append(drive.summary) }
+        if let drive {
+            lines.append(drive.summary)
+        } else if dryRun {
+            lines.append("Drive not probed: a dry run writes nothing, and probing writes a few files under _archive")
+        }
         if let safetyStop { lines.append("safety stop: \(safetyStop)") }
-        for path in unknownRemotePaths { lines.append("unknown remote path (left alone): \(path)") }
-        for path in repushedAfterRemoteDeletion { lines.append("deleted on the Drive, pushed again: \(path)") }
-        for path in conflicts { lines.append("conflict, both versions kept: \(path)") }
+        for path in unknownRemotePaths { lines.append("unknown remote path (left alone): \(path.printable)") }
+        for path in repushedAfterRemoteDeletion { lines.append("deleted on the Drive, pushed again: \(path.printable)") }
+        for path in conflicts { lines.append("conflict, both versions kept: \(path.printable)") }
         for (path, place) in keptAside.sorted(by: { $0.key < $1.key }) {
-            lines.append("written on the Drive during the run, kept aside (the name was taken again): \(path) → \(place)")
+            lines.append(
+                "written on the Drive during the run, kept aside (the name was taken again): \(path.printable) → \(place.printable)")
         }
         for twin in nameTwins {
             lines.append(
-                "conflict, a name that differs from a synced one only by its Unicode form (NFC/NFD), left untouched: \(twin.path) (synced: \(twin.synced)); rename one of them"
+                "conflict, a name that differs from a synced one only by its Unicode form, left untouched: \(twin.path.printable) (\(twin.path.unicodeForm)); synced: \(twin.synced.printable) (\(twin.synced.unicodeForm)); rename one of them"
             )
         }
-        for (path, reason) in failed.sorted(by: { $0.key < $1.key }) { lines.append("failed: \(path): \(reason)") }
+        for (path, reason) in failed.sorted(by: { $0.key < $1.key }) { lines.append("failed: \(path.printable): \(reason.printable)") }
         return lines.joined(separator: "\n")
+    }
+}
+
+/// An exclusive `flock` on a file next to the journal, held until the process ends (the kernel releases it then,
+/// even after `kill -9`): two runs on one journal would each take the other's changes for someone else's.
+enum JournalLock {
+    private static let held = Mutex<[Int32]>([])
+
+    static func acquire(_ path: String) -> Bool {
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { return false }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            close(descriptor)
+            return false
+        }
+        held.withLock { $0.append(descriptor) }
+        return true
     }
 }

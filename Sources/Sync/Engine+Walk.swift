@@ -51,6 +51,8 @@ extension DriveListing {
             return
         }
         if let other = files[layoutPath] {
+            // The same href twice in one listing (a server's repeat) is one file, not a twin of itself.
+            if other.path.sameSpelling(as: child.path) { return }
             let kept = SyncEngine.twinKept(other, child, known: entries[layoutPath])
             files[layoutPath] = kept
             let left = kept.path.sameSpelling(as: child.path) ? other : child
@@ -276,4 +278,22 @@ actor Collections {
 extension String {
     /// The same bytes, not only the same text: Swift's `==` finds `café` in NFC and in NFD equal, the Drive does not.
     func sameSpelling(as other: String) -> Bool { utf8.elementsEqual(other.utf8) }
+
+    /// Which Unicode form the name is written in, for reports: "NFC" (composed, as most clients write), else "NFD".
+    public var unicodeForm: String { sameSpelling(as: precomposedStringWithCanonicalMapping) ? "NFC" : "NFD" }
+
+    /// The path as a report line may show it: control and bidirectional-override characters (a NUL, U+202E…) written
+    /// as `\u{…}` escapes, so a Drive name cannot rewrite the terminal or the line.
+    public var printable: String {
+        var text = ""
+        for scalar in unicodeScalars {
+            let value = scalar.value
+            if value < 0x20 || (0x7F...0x9F).contains(value) || (0x202A...0x202E).contains(value) || (0x2066...0x2069).contains(value) {
+                text += "\\u{" + String(value, radix: 16) + "}"
+            } else {
+                text.unicodeScalars.append(scalar)
+            }
+        }
+        return text
+    }
 }

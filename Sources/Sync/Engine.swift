@@ -130,7 +130,8 @@ public struct SyncEngine: Sendable {
         // The Drive side: one level at a time, only the folders the layout knows, not those whose tag says "unchanged".
         let entries = try journal.entries()
         let traits = await driveTraits()
-        report.drive = traits
+        // A dry run without a remembered probe knows nothing of the Drive: its report says so, not "unsafe".
+        report.drive = options.dryRun && traits == .unknown ? nil : traits
         let drive = try await walk(traits: traits, recorded: try journal.folders(), entries: entries)
         report.unknownRemotePaths = drive.unknown.sorted()
         report.foldersListed = drive.listed

@@ -52,3 +52,16 @@ struct DemoDataTests {
         for _ in 0..<200 { #expect(Siret.isValid(demo.siret())) }
     }
 }
+
+@Suite("One sync run per journal")
+struct JournalLockTests {
+    @Test func aSecondRunOnTheSameJournalIsRefusedAnotherJournalIsNot() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("journal-lock-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("sync-journal.sqlite.lock").path
+        #expect(JournalLock.acquire(path))
+        #expect(!JournalLock.acquire(path))
+        #expect(JournalLock.acquire(folder.appendingPathComponent("other.sqlite.lock").path))
+    }
+}

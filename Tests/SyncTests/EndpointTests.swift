@@ -61,3 +61,29 @@ struct BreakerTests {
         #expect(!breaker.isOpen)
     }
 }
+
+/// What an outside tester found in the reports: an href repeated in a listing taken for a twin of itself, twins that
+/// look identical on screen, a NUL in a Drive name printed raw.
+@Suite("Reports of odd listings")
+struct OddListingTests {
+    func entry(_ path: String) -> RemoteEntry {
+        RemoteEntry(path: path, isCollection: false, etag: "\"1\"", length: 1, lastModified: nil, checksums: [:])
+    }
+
+    @Test func anHrefRepeatedInAListingIsOneFileNotATwin() {
+        var listing = DriveListing()
+        let path = "la-fabrique/dossier/application/plan.pdf"
+        listing.noteFile(entry(path), known: [:])
+        listing.noteFile(entry(path), known: [:])
+        #expect(listing.twins.isEmpty && listing.files.count == 1)
+        listing.noteFile(entry("la-fabrique/dossier/application/cafe\u{301}.pdf"), known: [:])
+        listing.noteFile(entry("la-fabrique/dossier/application/caf\u{E9}.pdf"), known: [:])
+        #expect(listing.twins.count == 1)
+    }
+
+    @Test func namesAreShownWithTheirFormAndWithoutControlCharacters() {
+        #expect("caf\u{E9}.pdf".unicodeForm == "NFC" && "cafe\u{301}.pdf".unicodeForm == "NFD")
+        #expect("a\u{0}b\u{202E}c\nd".printable == "a\\u{0}b\\u{202e}c\\u{a}d")
+        #expect("dossier/plan été.pdf".printable == "dossier/plan été.pdf")
+    }
+}
