@@ -82,6 +82,7 @@ for name in $DRIVES; do
     start=$(seconds)
     $(mdp_command "$dav/mdp" "$journal") >"$dir/after.out" 2>>"$dir/sync.log" || true
     mdp_after=$(elapsed "$start")
+    read_back=$(sed -n 's/^read back to be sure.* \([0-9]*\)$/\1/p' "$dir/after.out"); read_back=${read_back:-0}
     probed=$(grep -h "^Drive probed" "$dir/push.out" | head -1 | sed 's/^Drive probed: //')
     # 3. No-change reruns, median of 10: mdp against `rclone sync` of the same tree (nothing to copy either).
     hyperfine --style none --warmup 1 --runs 10 --export-json "$dir/rerun-$name.json" \
@@ -106,7 +107,7 @@ PY
     $(mdp_command "$dav/mdp" "$journal") >"$dir/edits.out" 2>>"$dir/sync.log" || true
     mdp_edit_time=$(elapsed "$start")
     mdp_edits=$(sed -n 's/.*pulled \([0-9]*\),.*/\1/p' "$dir/edits.out")
-    rows+="| $name | $mdp_push / $rclone_push | $mdp_after | $mdp_rerun / $rclone_rerun ($(ratio "$mdp_rerun" "$rclone_rerun")) | $listed | $((rerun_rss / 1024)) | $mdp_edits of $EDITS in $mdp_edit_time s | $probed |"$'\n'
+    rows+="| $name | $mdp_push / $rclone_push | $mdp_after ($read_back read back) | $mdp_rerun / $rclone_rerun ($(ratio "$mdp_rerun" "$rclone_rerun")) | $listed | $((rerun_rss / 1024)) | $mdp_edits of $EDITS in $mdp_edit_time s | $probed |"$'\n'
 done
 
 # 5. Peak memory while one BIG_MB file goes up, on Apache (with the files above known).
@@ -189,9 +190,12 @@ $known_row
 Run as \`FILES=$FILES MANY=$MANY EDITS=$EDITS BIG_MB=$BIG_MB KNOWN=$KNOWN bench/sync.sh\`. A no-change rerun lists the
 root and then, on a Drive that answers \`Depth: infinity\` (wsgidav, rclone), each laureate's whole folder in one
 request; on Apache, which refuses it, folders whose tag has not moved since they were in step are not listed. The rerun
-right after a push reads back nothing where file tags move with any write (Apache, rclone: probed); on wsgidav, whose
-tags count whole seconds, the files written in the second of their check are read once more, the only way to see a
-same-size edit made in that second. rclone compares sizes only on plain WebDAV, so it does not notice same-size edits.
+right after a push reads back nothing where file tags move with any write (Apache, rclone: probed). On wsgidav, whose
+tags count whole seconds, a new file goes up under a name of the engine's own and is moved into place once the Drive's
+clock (the \`Date\` of its answers) has passed the second of that upload, the file lending its transfer lane while it
+waits: any later write is dated in a later second and moves the tag, so nothing needs reading back either. A file
+replaced in place, or named with characters the probe did not move a file to (a \`?\`, which wsgidav reads as a query),
+is read back once on the next run. rclone compares sizes only on plain WebDAV, so it does not notice same-size edits.
 <!-- sync:end -->
 SECTION
 )

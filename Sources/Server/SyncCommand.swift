@@ -39,7 +39,7 @@ struct SyncCommand: AsyncParsableCommand {
         var force = false
         @Flag(help: "Print the summary as JSON.")
         var json = false
-        @Option(help: "Parallel transfers and folder listings (default 4).")
+        @Option(help: "Parallel transfers and folder listings, 1 to 64 (default 4).")
         var parallel = 4
 
         func engine() async throws -> SyncEngine {
@@ -69,12 +69,16 @@ struct SyncCommand: AsyncParsableCommand {
             guard let direction = SyncOptions.Direction(rawValue: direction) else {
                 throw SyncConfigurationError("--direction is push, pull or both")
             }
+            guard SyncOptions.parallelRange.contains(parallel) else {
+                throw SyncConfigurationError(
+                    "--parallel is between \(SyncOptions.parallelRange.lowerBound) and \(SyncOptions.parallelRange.upperBound)")
+            }
             // Two values, built apart: the Drive's credentials can never travel to the API, whatever the order of lines.
             var apiHTTP = HTTPClientOptions()
-            apiHTTP.maxParallel = max(1, parallel)
+            apiHTTP.maxParallel = parallel
             apiHTTP.caBundle = reader.string(forKey: "sync.ca_bundle")
             var driveHTTP = HTTPClientOptions()
-            driveHTTP.maxParallel = max(1, parallel)
+            driveHTTP.maxParallel = parallel
             driveHTTP.caBundle = reader.string(forKey: "sync.ca_bundle")
             if let user = reader.string(forKey: "sync.webdav.user") {
                 driveHTTP.basicAuth = (user, try secret(fromFile: "sync.webdav.password_file") ?? "")
@@ -83,7 +87,7 @@ struct SyncCommand: AsyncParsableCommand {
             options.direction = direction
             options.dryRun = dryRun
             options.force = force
-            options.parallel = max(1, parallel)
+            options.parallel = parallel
             let isTerminal = isatty(STDERR_FILENO) == 1
             options.progress = { line in
                 FileHandle.standardError.write(Data((isTerminal ? "\r\u{1B}[2K" + line : line + "\n").utf8))
@@ -180,6 +184,11 @@ extension SyncReport {
             "\(dryRun ? "dry run: would have " : "")pushed \(pushed.count), pulled \(pulled.count), conflicts kept \(conflicts.count), archived \(archived.count), pushed again after a Drive deletion \(repushedAfterRemoteDeletion.count), found identical on both sides \(adopted.count)"
         ]
         lines.append("folders listed \(foldersListed), not listed again (tag unchanged since in step) \(foldersSkipped.count)")
+        if !readAgain.isEmpty {
+            lines.append(
+                "read back to be sure (dated in the second they were last checked, on a Drive whose tags count whole seconds) \(readAgain.count)"
+            )
+        }
         if let drive {
             lines.append(drive.summary)
         } else if dryRun {

@@ -21,6 +21,9 @@ public struct DriveTraits: Sendable, Codable, Equatable {
     public var honoursPreconditions: Bool
     /// A MOVE with `Overwrite: F` onto an existing file is refused (412).
     public var refusesMoveOverwrite: Bool
+    /// A MOVE lands exactly on a destination named with `DriveTraits.plainCharacters` (accents, spaces, `+`, `&`…).
+    /// wsgidav, for one, reads a `?` in a Destination as the start of a query and lands the file under a shorter name.
+    public var movesPlainNames: Bool
     /// A same-size rewrite in the same second moves a file's tag (a content hash, or dates finer than the second, as
     /// Apache's microseconds or rclone's nanoseconds). With coarser tags (wsgidav: inode, whole seconds, size) a file
     /// checked in the second of its last write is read again once that second is over.
@@ -30,22 +33,41 @@ public struct DriveTraits: Sendable, Codable, Equatable {
     public var listsWholeTree: Bool
 
     public init(
-        folderTags: FolderTagSupport, honoursPreconditions: Bool, refusesMoveOverwrite: Bool, fineFileTags: Bool, listsWholeTree: Bool
+        folderTags: FolderTagSupport, honoursPreconditions: Bool, refusesMoveOverwrite: Bool, movesPlainNames: Bool, fineFileTags: Bool,
+        listsWholeTree: Bool
     ) {
         self.folderTags = folderTags
         self.honoursPreconditions = honoursPreconditions
         self.refusesMoveOverwrite = refusesMoveOverwrite
+        self.movesPlainNames = movesPlainNames
         self.fineFileTags = fineFileTags
         self.listsWholeTree = listsWholeTree
     }
 
     /// What is assumed of a Drive that could not be probed: nothing.
     public static let unknown = DriveTraits(
-        folderTags: .none, honoursPreconditions: false, refusesMoveOverwrite: false, fineFileTags: false, listsWholeTree: false)
+        folderTags: .none, honoursPreconditions: false, refusesMoveOverwrite: false, movesPlainNames: false, fineFileTags: false,
+        listsWholeTree: false)
 
     /// Whether the engine can write without ever landing on bytes someone else wrote: by preconditions, or by
     /// uploading under a name of its own and moving it into place without overwriting.
     public var canWriteSafely: Bool { honoursPreconditions || refusesMoveOverwrite }
+
+    /// Whether a new file at `path` goes up under a name of the engine's own and is moved into place after the second
+    /// of its upload (tags by the second, `Overwrite: F` honoured, a name the Drive was seen to move to): its tag then
+    /// tells any later write, see `DriveClock`. Other files are PUT in place and read back once on the next run.
+    public func landsAfterItsSecond(_ path: String) -> Bool {
+        !fineFileTags && refusesMoveOverwrite && movesPlainNames && Self.isPlain(path)
+    }
+
+    /// Letters and digits of any script (with their combining marks), and these: what the probe moves a file to.
+    public static let plainPunctuation = " -_.,()'+!@&=~"
+    static let plainCharacters = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: plainPunctuation + "/"))
+
+    /// Whether `path` is made of plain characters only.
+    public static func isPlain(_ path: String) -> Bool {
+        path.unicodeScalars.allSatisfy { plainCharacters.contains($0) }
+    }
 }
 
 extension SyncEngine {
@@ -148,13 +170,25 @@ extension SyncEngine {
         } catch WebDAVError.preconditionFailed {
             moveRefused = true
         }
+        // A MOVE to a name of plain characters, accents and punctuation included: it must land there, and only there.
+        let plain = inner + "/mdp é" + DriveTraits.plainPunctuation + ".txt"
+        let movesPlainNames: Bool
+        if moveRefused {
+            try? await drive.move(other, to: plain)
+            let landed = try await retrying { try await drive.propfind(plain, depth: 0) }?.first
+            let left = try await retrying { try await drive.propfind(other, depth: 0) }?.first
+            let listed = try await retrying { try await drive.list(inner) } ?? []
+            movesPlainNames = landed != nil && left == nil && listed.count == 2  // probe.txt and the moved file
+        } else {
+            movesPlainNames = false
+        }
         // A whole tree in one listing: the file two folders down must be in it.
         let tree = try? await drive.listTree(outer)
         let listsWholeTree = tree?.contains { $0.path.sameSpelling(as: file) } ?? false
         try? await drive.delete(outer + "/")
         return DriveTraits(
             folderTags: Self.support(fromTags: seen), honoursPreconditions: createRefused && staleRefused,
-            refusesMoveOverwrite: moveRefused, fineFileTags: fineFileTags, listsWholeTree: listsWholeTree)
+            refusesMoveOverwrite: moveRefused, movesPlainNames: movesPlainNames, fineFileTags: fineFileTags, listsWholeTree: listsWholeTree)
     }
 
     /// Every step must have moved the tag: the inner folder's for `direct`, the outer's as well for `recursive`.
@@ -184,6 +218,7 @@ extension DriveTraits {
         let writes =
             honoursPreconditions
             ? "honours If-Match / If-None-Match"
+                + (landsAfterItsSecond("") ? ", new files moved into place after the second of their upload" : "")
             : refusesMoveOverwrite
                 ? "ignores If-Match / If-None-Match: files are uploaded under a name of the engine's own, moved into place without overwriting, and a replaced file is archived first"
                 : "honours neither preconditions nor Overwrite: F: nothing is written to it"

@@ -14,6 +14,64 @@ struct RunContext: Sendable {
     let traits: DriveTraits
     let keptAside = Findings()
     let breaker = Breaker()
+    let lanes: Lanes
+}
+
+/// The run's transfer lanes: at most `count` files are worked on at once. A file waiting for the Drive's clock (see
+/// `DriveClock`) lends its lane to the next file meanwhile, so the wait costs the run nothing but that file's time.
+final class Lanes: Sendable {
+    private struct State {
+        var free: Int
+        var waiting: [CheckedContinuation<Void, Never>] = []
+    }
+    private let state: Mutex<State>
+
+    init(_ count: Int) { state = Mutex(State(free: max(1, count))) }
+
+    private func take() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { state in
+                guard state.free > 0 else {
+                    state.waiting.append(continuation)
+                    return false
+                }
+                state.free -= 1
+                return true
+            }
+            if now { continuation.resume() }
+        }
+    }
+
+    private func give() {
+        let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard !state.waiting.isEmpty else {
+                state.free += 1
+                return nil
+            }
+            return state.waiting.removeFirst()  // first come, first served
+        }
+        next?.resume()
+    }
+
+    /// Runs `body` in a lane.
+    func holding<T>(_ body: () async throws -> T) async rethrows -> T {
+        await take()
+        defer { give() }
+        return try await body()
+    }
+
+    /// From inside `holding`: runs `body` (a wait) without the lane, and takes one again before returning.
+    func lending<T>(_ body: () async throws -> T) async rethrows -> T {
+        give()
+        do {
+            let result = try await body()
+            await take()
+            return result
+        } catch {
+            await take()
+            throw error
+        }
+    }
 }
 
 /// Stops a run whose peer went away: after `limit` files in a row failed because nothing answered at the address
@@ -61,7 +119,8 @@ enum Outcome: Equatable, Sendable {
         case .conflictKept: report.conflicts.append(path)
         case .adopted: report.adopted.append(path)
         case .unknown: report.unknownRemotePaths.append(path)
-        case .forgotten, .inStep, .leftToOtherDirection: break
+        case .inStep: report.readAgain.append(path)
+        case .forgotten, .leftToOtherDirection: break
         }
     }
 }
@@ -80,6 +139,14 @@ extension Decision {
         case .verify, .none, .forget: nil
         }
     }
+}
+
+/// Where a pushed file landed: its tag, and its date with the time it was known in step when the engine could read
+/// them after landing (else the time of the push, and the next listing gives the date).
+struct Landed: Sendable {
+    let etag: String?
+    let modified: Date?
+    let checkedAt: Date
 }
 
 /// A file that could not be synced, for the report.
@@ -135,12 +202,12 @@ extension SyncEngine {
             return .forgotten
         case .push(let document, let replacing):
             let target = replacing?.path ?? path
-            let etag = try await push(document, to: target, replacing: replacing?.etag, context: context)
-            try journal.record(.pushed(document, path: path, remotePath: target, etag: etag, at: Date()))
+            let landed = try await push(document, to: target, replacing: replacing?.etag, context: context)
+            try journal.record(.pushed(document, path: path, remotePath: target, landed: landed))
             return .pushed
         case .repush(let document):
-            let etag = try await push(document, to: path, replacing: nil, context: context)
-            try journal.record(.pushed(document, path: path, remotePath: path, etag: etag, at: Date()))
+            let landed = try await push(document, to: path, replacing: nil, context: context)
+            try journal.record(.pushed(document, path: path, remotePath: path, landed: landed))
             return .repushed
         case .archive(let remote):
             let target = "\(options.archiveFolder)/\(Self.stamp())/\(path)"
@@ -297,8 +364,10 @@ extension SyncEngine {
     /// Downloads a document from the API to a scratch file, checks it against the feed's size and SHA-256, then puts it
     /// on the Drive without ever landing on bytes someone else wrote: by preconditions where the Drive honours them
     /// (`If-None-Match: *` to create, `If-Match` to replace), else by a name of the engine's own and a MOVE that never
-    /// overwrites; a Drive that does neither is not written to.
-    func push(_ document: FeedDocument, to path: String, replacing etag: String?, context: RunContext) async throws -> String? {
+    /// overwrites; a Drive that does neither is not written to. On a Drive whose file tags count whole seconds, a new
+    /// file also goes the second way, moved into place once the Drive's clock has passed its upload's second, so that
+    /// the next run can trust its tag instead of reading it back (see `DriveClock`).
+    func push(_ document: FeedDocument, to path: String, replacing etag: String?, context: RunContext) async throws -> Landed {
         guard context.traits.canWriteSafely else {
             throw SyncError.checkFailed(
                 path: path,
@@ -311,8 +380,8 @@ extension SyncEngine {
         try await makeParents(of: path, collections: context.collections)
         try journal.intend(path, sha256: document.sha256, size: document.size, documentID: document.id, version: document.version)
         do {
-            if context.traits.honoursPreconditions {
-                return try await put(file, at: path, replacing: etag)
+            if context.traits.honoursPreconditions && !(etag == nil && context.traits.landsAfterItsSecond(path)) {
+                return Landed(etag: try await put(file, at: path, replacing: etag), modified: nil, checkedAt: Date())
             }
             return try await place(file, at: path, replacing: etag, context: context)
         } catch WebDAVError.preconditionFailed {
@@ -341,19 +410,43 @@ extension SyncEngine {
     /// file that appeared meanwhile and nobody sees a partial upload under the document's name. A file to replace is
     /// first moved aside into the archive, where its bytes stay; if what was moved is not the version listed (someone
     /// wrote since), it goes back and the path is decided again, as a 412 would have it.
-    private func place(_ file: URL, at path: String, replacing etag: String?, context: RunContext) async throws -> String? {
-        let upload = "\(options.archiveFolder)/\(Self.uploadsFolder)/\(UUID().uuidString.lowercased())"
+    ///
+    /// On a Drive whose file tags count whole seconds, a new file is moved into place only once the Drive's clock has
+    /// passed the second of its upload (the file lends its lane meanwhile): a later write by anyone then dates it in a
+    /// later second and moves its tag, so the file is known in step without being read back.
+    private func place(_ file: URL, at path: String, replacing etag: String?, context: RunContext) async throws -> Landed {
+        let uploads = "\(options.archiveFolder)/\(Self.uploadsFolder)"
+        let upload = "\(uploads)/\(UUID().uuidString.lowercased())"
         try await makeParents(of: upload, collections: context.collections)
         let tag = try await retrying { try await drive.put(upload, file: file, precondition: .ownFile) }
+        let uploadedBy = drive.clock.latest  // at or after the upload's own date
+        var settledAt: Date?
         do {
+            if etag == nil, !context.traits.fineFileTags, let uploadedBy {
+                try? FileManager.default.removeItem(at: file)  // its bytes are on the Drive: a file waiting holds no disk
+                let past = await context.lanes.lending {
+                    await drive.clock.waitPast(uploadedBy) { _ = try? await drive.propfind(uploads, depth: 0) }
+                }
+                if past { settledAt = drive.clock.latest }
+            }
             try await moveAside(path, replacing: etag, context: context)
             try await retrying { try await drive.move(upload, to: path) }
         } catch {
             try? await drive.delete(upload)
             throw error
         }
-        if let tag { return tag }
-        return try await retrying { try await drive.propfind(path, depth: 0) }?.first?.etag
+        guard let settledAt else {
+            if let tag { return Landed(etag: tag, modified: nil, checkedAt: Date()) }
+            return Landed(
+                etag: try await retrying { try await drive.propfind(path, depth: 0) }?.first?.etag, modified: nil, checkedAt: Date())
+        }
+        // Known in step from its tag only if it is dated before the second the move was made in (a server that dates
+        // a moved file anew leaves it to be read once more, as before).
+        let landed = try await retrying { try await drive.propfind(path, depth: 0) }?.first
+        if let landed, let modified = landed.lastModified, modified < settledAt {
+            return Landed(etag: landed.etag, modified: modified, checkedAt: settledAt)
+        }
+        return Landed(etag: landed?.etag ?? tag, modified: nil, checkedAt: Date())
     }
 
     /// Moves the version listed as `etag` out of `path` into the archive before it is replaced (nothing to do for a
@@ -423,11 +516,12 @@ extension SyncEngine {
 }
 
 extension JournalEntry {
-    /// After a push: the document's version, and the tag the Drive gave it (no date yet: the next listing gives it).
-    static func pushed(_ document: FeedDocument, path: String, remotePath: String, etag: String?, at time: Date) -> JournalEntry {
+    /// After a push: the document's version, the tag the Drive gave it, and its date when it was read after landing
+    /// (else the next listing gives it).
+    static func pushed(_ document: FeedDocument, path: String, remotePath: String, landed: Landed) -> JournalEntry {
         JournalEntry(
-            path: path, documentID: document.id, version: document.version, sha256: document.sha256, remoteETag: etag,
-            size: document.size, remoteModified: nil, checkedAt: time, remotePath: remotePath)
+            path: path, documentID: document.id, version: document.version, sha256: document.sha256, remoteETag: landed.etag,
+            size: document.size, remoteModified: landed.modified, checkedAt: landed.checkedAt, remotePath: remotePath)
     }
 
     /// After reading the Drive's file: its listing, and the document version that now holds the same bytes.

@@ -19,8 +19,9 @@ public struct SyncOptions: Sendable {
     public var attempts = 5
     public var baseDelay: TimeInterval = 0.2
     public var archiveFolder = "_archive"
-    /// At most this many files are transferred, and folders listed, at once.
+    /// At most this many files are transferred, and folders listed, at once (within `parallelRange`).
     public var parallel = 4
+    public static let parallelRange = 1...64
     /// Where files are downloaded before they are checked and handed on.
     public var scratch: URL = FileManager.default.temporaryDirectory
     public var progress: (@Sendable (String) -> Void)?
@@ -36,6 +37,9 @@ public struct SyncReport: Sendable, Codable, Equatable {
     public var archived: [String] = []
     public var repushedAfterRemoteDeletion: [String] = []
     public var adopted: [String] = []
+    /// Files read back because their tag could not tell whether they changed (dated in the second they were last
+    /// checked, on a Drive whose tags count whole seconds), and found unchanged.
+    public var readAgain: [String] = []
     public var unknownRemotePaths: [String] = []
     public var failed: [String: String] = [:]
     public var safetyStop: String?
@@ -117,6 +121,9 @@ public struct SyncEngine: Sendable {
         self.options = options
     }
 
+    /// Files under way per transfer lane: most wait for the Drive's clock, holding nothing but a name on the Drive.
+    static let filesPerLane = 16
+
     /// One run: read both sides, decide per path, act per file (at most `parallel` at once, each outcome journaled
     /// after it succeeded), then remember which folders are in step.
     public func run() async throws -> SyncReport {
@@ -176,23 +183,30 @@ public struct SyncEngine: Sendable {
 
         let needsPlaces = decisions.contains { if case .pull(nil, _) = $0.1 { true } else { false } }
         let context = RunContext(
-            places: needsPlaces ? try await retrying { try await api.places() } : nil, collections: Collections(), traits: traits)
+            places: needsPlaces ? try await retrying { try await api.places() } : nil, collections: Collections(), traits: traits,
+            lanes: Lanes(options.parallel))
         let planned = decisions
-        let outcomes = try await concurrently(Array(planned.indices), limit: options.parallel) { index in
-            let (path, decision) = planned[index]
-            options.progress?("[\(index + 1)/\(planned.count)] \(path)")
-            guard !context.breaker.isOpen else {
-                return Result<Outcome, SyncFailure>.failure(
-                    SyncFailure(
-                        description: "not tried: \(Breaker.limit) files in a row found nothing answering (the Drive or the API went away)"))
-            }
-            do {
-                let outcome = try await act(decision, path: path, context: context)
-                context.breaker.succeeded()
-                return Result<Outcome, SyncFailure>.success(outcome)
-            } catch {
-                context.breaker.failed(error)
-                return .failure(SyncFailure(description: "\(error)"))
+        // More files under way than lanes: those waiting for the Drive's clock lend theirs (see `DriveClock`).
+        let outcomes = try await concurrently(
+            Array(planned.indices), limit: min(max(options.parallel, 1), SyncOptions.parallelRange.upperBound) * Self.filesPerLane
+        ) { index in
+            await context.lanes.holding {
+                let (path, decision) = planned[index]
+                options.progress?("[\(index + 1)/\(planned.count)] \(path)")
+                guard !context.breaker.isOpen else {
+                    return Result<Outcome, SyncFailure>.failure(
+                        SyncFailure(
+                            description:
+                                "not tried: \(Breaker.limit) files in a row found nothing answering (the Drive or the API went away)"))
+                }
+                do {
+                    let outcome = try await act(decision, path: path, context: context)
+                    context.breaker.succeeded()
+                    return Result<Outcome, SyncFailure>.success(outcome)
+                } catch {
+                    context.breaker.failed(error)
+                    return .failure(SyncFailure(description: "\(error)"))
+                }
             }
         }
         // Outcomes come back in the plan's order: no tuple is built across the transfer's await.

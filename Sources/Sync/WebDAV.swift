@@ -55,10 +55,20 @@ public enum WebDAVError: Error, Sendable, Equatable, CustomStringConvertible {
 public struct WebDAVClient: Sendable {
     public let base: URL
     public let http: HTTPClient
+    /// The Drive's time, as the `Date` header of each of its answers tells it.
+    public let clock: DriveClock
 
-    public init(base: URL, http: HTTPClient) {
+    public init(base: URL, http: HTTPClient, clock: DriveClock = DriveClock()) {
         self.base = base
         self.http = http
+        self.clock = clock
+    }
+
+    /// Every request to the Drive goes through here, so its clock hears each answer.
+    private func perform(_ request: HTTPRequest, sink: ResponseSink = .memory(limit: 16 << 20)) async throws -> HTTPResponse {
+        let response = try await http.perform(request, sink: sink)
+        clock.heard(response)
+        return response
     }
 
     /// The URL of `path` under the base, every segment percent-encoded (so `#`, `%`, `?`, quotes and spaces travel).
@@ -98,7 +108,7 @@ public struct WebDAVClient: Sendable {
     }
 
     private func propfind(_ path: String, depthHeader: String) async throws -> [RemoteEntry]? {
-        let response = try await http.perform(
+        let response = try await perform(
             HTTPRequest(
                 method: "PROPFIND", url: url(path, collection: depthHeader != "0"),
                 headers: [("Depth", depthHeader), ("Content-Type", "application/xml; charset=utf-8")], body: .data(Self.propfindBody)))
@@ -115,7 +125,7 @@ public struct WebDAVClient: Sendable {
 
     /// Creates a collection; an existing one is fine.
     public func makeCollection(_ path: String) async throws {
-        let response = try await http.perform(HTTPRequest(method: "MKCOL", url: url(path, collection: true)))
+        let response = try await perform(HTTPRequest(method: "MKCOL", url: url(path, collection: true)))
         if response.status == 405 { return }  // already there
         try Self.check(response, expected: [201])
     }
@@ -140,7 +150,7 @@ public struct WebDAVClient: Sendable {
             case .replace(let etag): [("If-Match", Self.normalizedETag(etag))]
             case .ownFile: []
             }
-        let response = try await http.perform(
+        let response = try await perform(
             HTTPRequest(
                 method: "PUT", url: url(path), headers: condition + [("Content-Type", "application/octet-stream")], body: .file(file)))
         try Self.check(response, expected: [200, 201, 204])
@@ -150,27 +160,27 @@ public struct WebDAVClient: Sendable {
 
     /// Downloads to `file` (created or truncated) and returns the response for its headers.
     public func get(_ path: String, to file: URL) async throws -> HTTPResponse {
-        let response = try await http.perform(HTTPRequest(method: "GET", url: url(path)), sink: .file(file))
+        let response = try await perform(HTTPRequest(method: "GET", url: url(path)), sink: .file(file))
         try Self.check(response, expected: [200])
         return response
     }
 
     public func delete(_ path: String, ifMatch etag: String? = nil) async throws {
         let headers = etag.map { [("If-Match", Self.normalizedETag($0))] } ?? []
-        let response = try await http.perform(HTTPRequest(method: "DELETE", url: url(path), headers: headers))
+        let response = try await perform(HTTPRequest(method: "DELETE", url: url(path), headers: headers))
         try Self.check(response, expected: [200, 204])
     }
 
     /// Moves a resource; never over an existing one (`Overwrite: F`).
     public func move(_ path: String, to destination: String) async throws {
-        let response = try await http.perform(
+        let response = try await perform(
             HTTPRequest(method: "MOVE", url: url(path), headers: [("Destination", url(destination)), ("Overwrite", "F")]))
         try Self.check(response, expected: [201, 204])
     }
 
     /// Copies a resource; never over an existing one.
     public func copy(_ path: String, to destination: String) async throws {
-        let response = try await http.perform(
+        let response = try await perform(
             HTTPRequest(method: "COPY", url: url(path), headers: [("Destination", url(destination)), ("Overwrite", "F")]))
         try Self.check(response, expected: [201, 204])
     }

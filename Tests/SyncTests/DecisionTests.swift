@@ -54,19 +54,30 @@ struct DecisionTests {
             Row(
                 name: "withdrawn in the API: archived", api: nil, remote: remote, journal: entry, withdrawn: ["doc-1"],
                 expected: .archive(remote)),
-            Row(name: "moved to another name in the API: old copy archived", api: nil, remote: remote, journal: entry, expected: .archive(remote)),
+            Row(
+                name: "moved to another name in the API: old copy archived", api: nil, remote: remote, journal: entry,
+                expected: .archive(remote)),
             Row(name: "a Drive-only file unchanged", api: nil, remote: remote, journal: driveOnly, expected: .none),
             Row(
                 name: "a Drive-only file checked in its last second: verified", api: nil, remote: remote,
-                journal: journal(documentID: nil, racy: true), expected: .verify(nil, remote, journal(documentID: nil, racy: true), apiChanged: false)),
-            Row(name: "a Drive-only file edited: pulled", api: nil, remote: remoteEdited, journal: driveOnly, expected: .pull(nil, remoteEdited)),
+                journal: journal(documentID: nil, racy: true),
+                expected: .verify(nil, remote, journal(documentID: nil, racy: true), apiChanged: false)),
+            Row(
+                name: "a Drive-only file edited: pulled", api: nil, remote: remoteEdited, journal: driveOnly,
+                expected: .pull(nil, remoteEdited)),
             Row(name: "new on the Drive: pulled", api: nil, remote: remote, journal: nil, expected: .pull(nil, remote)),
-            Row(name: "on both sides, never journaled: compared", api: api, remote: remote, journal: nil, expected: .reconcile(api, remote)),
+            Row(
+                name: "on both sides, never journaled: compared", api: api, remote: remote, journal: nil, expected: .reconcile(api, remote)),
             Row(name: "in step", api: api, remote: remote, journal: entry, expected: .none),
-            Row(name: "a weak tag names the same version", api: api, remote: Self.remote(etag: "W/\"e1\""), journal: entry, expected: .none),
-            Row(name: "edited in the API: pushed over the listed file", api: apiEdited, remote: remote, journal: entry, expected: .push(apiEdited, replacing: remote)),
+            Row(
+                name: "a weak tag names the same version", api: api, remote: Self.remote(etag: "W/\"e1\""), journal: entry, expected: .none),
+            Row(
+                name: "edited in the API: pushed over the listed file", api: apiEdited, remote: remote, journal: entry,
+                expected: .push(apiEdited, replacing: remote)),
             Row(name: "edited on the Drive: pulled", api: api, remote: remoteEdited, journal: entry, expected: .pull(api, remoteEdited)),
-            Row(name: "edited on both sides: both kept", api: apiEdited, remote: remoteEdited, journal: entry, expected: .reconcile(apiEdited, remoteEdited)),
+            Row(
+                name: "edited on both sides: both kept", api: apiEdited, remote: remoteEdited, journal: entry,
+                expected: .reconcile(apiEdited, remoteEdited)),
             Row(
                 name: "same tag, another size: pulled", api: api, remote: Self.remote(length: 4), journal: entry,
                 expected: .pull(api, Self.remote(length: 4))),
@@ -80,7 +91,8 @@ struct DecisionTests {
                 name: "checked in its last second, edited in the API: verified then pushed", api: apiEdited, remote: remote,
                 journal: journal(racy: true), expected: .verify(apiEdited, remote, journal(racy: true), apiChanged: true)),
             Row(
-                name: "checked in its last second, the server's SHA-256 agrees: in step", api: api, remote: Self.remote(checksums: ["SHA256": a]),
+                name: "checked in its last second, the server's SHA-256 agrees: in step", api: api,
+                remote: Self.remote(checksums: ["SHA256": a]),
                 journal: journal(racy: true), expected: .none),
             Row(
                 name: "pushed, no date of its own, listed date well before the check: in step", api: api, remote: remote,
@@ -99,7 +111,9 @@ struct DecisionTests {
 
     /// Every step of the probe must move the tag; a tag missing anywhere means the folder tags cannot be trusted.
     @Test func folderTagSupportIsReadFromTheProbe() {
-        let moving: [(outer: String?, inner: String?)] = [("\"o1\"", "\"i1\""), ("\"o2\"", "\"i2\""), ("\"o3\"", "\"i3\""), ("\"o4\"", "\"i4\"")]
+        let moving: [(outer: String?, inner: String?)] = [
+            ("\"o1\"", "\"i1\""), ("\"o2\"", "\"i2\""), ("\"o3\"", "\"i3\""), ("\"o4\"", "\"i4\""),
+        ]
         #expect(SyncEngine.support(fromTags: moving) == .recursive)
         let apacheLike = moving.map { (outer: "W/\"o1\"", inner: $0.inner) }
         #expect(SyncEngine.support(fromTags: apacheLike) == .direct)
@@ -113,8 +127,12 @@ struct DecisionTests {
         let racy = Self.journal(racy: true)
         #expect(SyncEngine.decide(api: Self.document(sha: Self.a), remote: Self.remote(), journal: racy, withdrawnIDs: []) != .none)
         #expect(
-            SyncEngine.decide(api: Self.document(sha: Self.a), remote: Self.remote(), journal: racy, withdrawnIDs: [], fineTags: true) == .none)
-        #expect(SyncEngine.decide(api: nil, remote: Self.remote(), journal: Self.journal(documentID: nil, racy: true), withdrawnIDs: [], fineTags: true) == .none)
+            SyncEngine.decide(api: Self.document(sha: Self.a), remote: Self.remote(), journal: racy, withdrawnIDs: [], fineTags: true)
+                == .none)
+        #expect(
+            SyncEngine.decide(
+                api: nil, remote: Self.remote(), journal: Self.journal(documentID: nil, racy: true), withdrawnIDs: [], fineTags: true)
+                == .none)
     }
 
     @Test func fileTagsAreFineOnlyWhenTwoWritesInOneSecondMovedThem() {
@@ -129,12 +147,15 @@ struct DecisionTests {
     }
 
     @Test func ofTwoNamesThatDifferOnlyByUnicodeFormTheKnownOneThenTheNFCOneIsSynced() {
-        let nfc = RemoteEntry(path: "fab/dossier/framing_note/caf\u{E9}.txt", isCollection: false, etag: nil, length: 1, lastModified: nil, checksums: [:])
-        let nfd = RemoteEntry(path: "fab/dossier/framing_note/cafe\u{301}.txt", isCollection: false, etag: nil, length: 1, lastModified: nil, checksums: [:])
+        let nfc = RemoteEntry(
+            path: "fab/dossier/framing_note/caf\u{E9}.txt", isCollection: false, etag: nil, length: 1, lastModified: nil, checksums: [:])
+        let nfd = RemoteEntry(
+            path: "fab/dossier/framing_note/cafe\u{301}.txt", isCollection: false, etag: nil, length: 1, lastModified: nil, checksums: [:])
         #expect(SyncEngine.twinKept(nfd, nfc, known: nil) == nfc)
         #expect(SyncEngine.twinKept(nfc, nfd, known: nil) == nfc)
         let knownNFD = JournalEntry(
-            path: nfc.path, documentID: "d", version: 1, sha256: Self.a, remoteETag: nil, size: 1, remoteModified: nil, remotePath: nfd.path)
+            path: nfc.path, documentID: "d", version: 1, sha256: Self.a, remoteETag: nil, size: 1, remoteModified: nil, remotePath: nfd.path
+        )
         #expect(SyncEngine.twinKept(nfc, nfd, known: knownNFD) == nfd)
     }
 
@@ -145,5 +166,22 @@ struct DecisionTests {
         #expect(SyncEngine.isBelow("fab/dossier/application/a.pdf", anyOf: skipped))
         #expect(SyncEngine.isBelow("b/missions/2024-0001/quote/q.pdf", anyOf: skipped))
         #expect(!SyncEngine.isBelow("fab/dossier/applications/a.pdf", anyOf: skipped) && !SyncEngine.isBelow("b", anyOf: skipped))
+    }
+
+    /// Only names the probe moved a file to are moved into place on a Drive with tags by the second; the others
+    /// (wsgidav reads `?` in a Destination as a query) are PUT in place and read back once.
+    @Test func plainNamesAreThoseTheProbeMovesAFileTo() {
+        #expect(DriveTraits.isPlain("atelier/dossier/application/Bilan été (v2) + annexe, l'équipe & co = ok~.pdf"))
+        #expect(DriveTraits.isPlain("a/Bilan e\u{301}te\u{301}.pdf"))  // decomposed: letters and their marks
+        for odd in ["a/l'atelier ?.pdf", "a/50%.csv", "a/devis #2.pdf", "a/x;y.txt", "a/\"final\".pdf", "a/tab\there.txt"] {
+            #expect(!DriveTraits.isPlain(odd), "\(odd)")
+        }
+        let wsgidav = DriveTraits(
+            folderTags: .none, honoursPreconditions: true, refusesMoveOverwrite: true, movesPlainNames: true, fineFileTags: false,
+            listsWholeTree: true)
+        #expect(wsgidav.landsAfterItsSecond("a/b.pdf") && !wsgidav.landsAfterItsSecond("a/b ?.pdf"))
+        var fine = wsgidav
+        fine.fineFileTags = true
+        #expect(!fine.landsAfterItsSecond("a/b.pdf"))
     }
 }

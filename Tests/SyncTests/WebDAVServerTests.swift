@@ -96,11 +96,14 @@ struct WebDAVServerTests {
         let traits = try await engine.probeDrive()
         let expected: [String: DriveTraits] = [
             "apache": DriveTraits(
-                folderTags: .direct, honoursPreconditions: true, refusesMoveOverwrite: true, fineFileTags: true, listsWholeTree: false),
+                folderTags: .direct, honoursPreconditions: true, refusesMoveOverwrite: true, movesPlainNames: true, fineFileTags: true,
+                listsWholeTree: false),
             "wsgidav": DriveTraits(
-                folderTags: .none, honoursPreconditions: true, refusesMoveOverwrite: true, fineFileTags: false, listsWholeTree: true),
+                folderTags: .none, honoursPreconditions: true, refusesMoveOverwrite: true, movesPlainNames: true, fineFileTags: false,
+                listsWholeTree: true),
             "rclone": DriveTraits(
-                folderTags: .none, honoursPreconditions: false, refusesMoveOverwrite: true, fineFileTags: true, listsWholeTree: true),
+                folderTags: .none, honoursPreconditions: false, refusesMoveOverwrite: true, movesPlainNames: true, fineFileTags: true,
+                listsWholeTree: true),
         ]
         #expect(traits == expected[server], "\(traits.summary)")
         // The probe leaves nothing behind but the archive folder.
