@@ -175,6 +175,12 @@ extension AppDatabase {
                  OR (event.subject_type = 'user' AND event.subject_id IN (SELECT id FROM user WHERE expert_id = ?)))
                 """, [expert, expert, expert, expert])
         }
+        if let laureates = filter.actorLaureates {
+            let marks = Array(repeating: "?", count: laureates.count).joined(separator: ", ")
+            add(
+                laureates.isEmpty ? "user.laureate_id IS NULL" : "(user.laureate_id IS NULL OR user.laureate_id IN (\(marks)))",
+                laureates.sorted())
+        }
         arguments += [limit + 1]
         let sql = """
             SELECT event.*, user.display_name AS actor_name, user.role AS actor_role, user.laureate_id AS actor_laureate
@@ -207,6 +213,9 @@ public struct EventFilter: Sendable, Hashable {
     public var laureateID: String?
     /// An expert's timeline: its card, its account, its missions and their files.
     public var expertID: String?
+    /// Only the steps of accounts outside any laureate or in one of these (nil: every step), as
+    /// `Mission.timelineLaureates(visibleTo:)` says for a mission's timeline.
+    public var actorLaureates: Set<String>?
     public var newestFirst: Bool
 
     public init(
@@ -222,5 +231,18 @@ public struct EventFilter: Sendable, Hashable {
         self.laureateID = laureateID
         self.expertID = expertID
         self.newestFirst = newestFirst
+    }
+
+    /// What is wrong with the filter, by query parameter (as `DirectoryQuery.errors()`): an action of 1 to 100
+    /// characters, a window that ends after it starts.
+    public func errors() -> [FieldError] {
+        var errors: [FieldError] = []
+        if let action, action.isEmpty || action.count > 100 {
+            errors.append(FieldError("/action", "out_of_range", "An action is 1 to 100 characters."))
+        }
+        if let since, let until, until <= since {
+            errors.append(FieldError("/until", "before_since", "until comes after since."))
+        }
+        return errors
     }
 }

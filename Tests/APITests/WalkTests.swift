@@ -275,6 +275,16 @@ struct WalkFindingsTests {
             let actions = (timeline.body["items"] as? [[String: Any]] ?? []).compactMap { $0["action"] as? String }
             #expect(actions == ["mission.requested", "mission.join"])
             #expect(!String(decoding: timeline.data, as: UTF8.self).contains("Membre 3"))
+            // Page by page: the steps left out are left out by the query, so no page comes back empty and "more".
+            var pages: [[String]] = []
+            var cursor: String?
+            repeat {
+                let page = try await client.send(
+                    .get, "/v1/missions/\(mission)/events?limit=1" + (cursor.map { "&cursor=\($0)" } ?? ""), token: p.expert)
+                pages.append((page.body["items"] as? [[String: Any]] ?? []).compactMap { $0["action"] as? String })
+                cursor = page.body["has_more"] as? Bool == true ? page.body["next_cursor"] as? String : nil
+            } while cursor != nil && pages.count < 10
+            #expect(pages == [["mission.requested"], ["mission.join"]])
             // The team and the laureates of the pool still read every step.
             let all = try await client.send(.get, "/v1/missions/\(mission)/events?limit=100", token: p.admin)
             #expect((all.body["items"] as? [[String: Any]])?.count == 3)

@@ -27,7 +27,9 @@ struct TrustTests {
         #expect(Money.roundedDivision(Int.max, by: 2) == Int.max / 2 + 1)
     }
 
-    @Test(arguments: [0, 1, 999, 1_000_000_000, Int.max / 3, Int.max], [[1], [1, 1], [1, 2, 3], [Int.max, 1], [Int.max / 2, Int.max / 2, 7]])
+    @Test(
+        arguments: [0, 1, 999, 1_000_000_000, Int.max / 3, Int.max],
+        [[1], [1, 1], [1, 2, 3], [Int.max, 1], [Int.max / 2, Int.max / 2, 7]])
     func splittingNeverTrapsAndAlwaysSumsToTheTotal(_ total: Int, _ weights: [Int]) {
         let parts = Money.split(total, weights: weights)
         #expect(parts.count == weights.count && parts.allSatisfy { $0 >= 0 })
@@ -77,7 +79,8 @@ struct TrustTests {
     }
 
     @Test func aQuoteAboveTheSumOfItsLaureatesCeilingsIsRefusedWhenProposed() throws {
-        let scoped = try MissionWorkflow.apply(.scope, by: .expert(id: "E1"), to: requestedMission(laureates: ["L1", "L2"]), context: context())
+        let scoped = try MissionWorkflow.apply(
+            .scope, by: .expert(id: "E1"), to: requestedMission(laureates: ["L1", "L2"]), context: context())
         // Ceilings 2 × 20 000 €: a quote of 40 000,01 € including VAT can never be accepted.
         let over = proposal(lines: [QuoteLine(label: "Mission", quantityHundredths: 100, unitPriceCents: 3_333_334)])
         #expect(over.quote.totalCents == 4_000_001)
@@ -156,7 +159,8 @@ struct TrustTests {
         #expect(BudgetLedger.committed([.init(state: .proposed, shareCents: 600_000, validated: false)]) == 0)
         #expect(BudgetLedger.committed([.init(state: .accepted, shareCents: 600_000, validated: true)]) == 600_000)
         // Sending back clears the validation, so the hold goes with it.
-        var mission = try MissionWorkflow.apply(.scope, by: .expert(id: "E1"), to: requestedMission(laureates: ["L1", "L2"]), context: context())
+        var mission = try MissionWorkflow.apply(
+            .scope, by: .expert(id: "E1"), to: requestedMission(laureates: ["L1", "L2"]), context: context())
         mission = try MissionWorkflow.apply(.propose(proposal(), shares: nil), by: .expert(id: "E1"), to: mission, context: context())
         mission = try MissionWorkflow.apply(.accept, by: .laureate(id: "L1"), to: mission, context: context())
         #expect(mission.participants[0].acceptedOn != nil)
@@ -177,6 +181,9 @@ struct TrustTests {
         #expect(mission.joinedLaureateIDs == ["L1"] && mission.pendingLaureateIDs == ["L2", "L3"])
         #expect(mission.participants(visibleTo: .expert(id: "E1")).map(\.laureateID) == ["L1"])
         #expect(mission.participants(visibleTo: .laureate(id: "L2")).count == 3)
+        // Its timeline says the same: the steps of the invited laureates' members stay out of the expert's.
+        #expect(mission.timelineLaureates(visibleTo: .expert(id: "E1")) == ["L1"])
+        #expect(mission.timelineLaureates(visibleTo: .laureate(id: "L2")) == nil && mission.timelineLaureates(visibleTo: .admin) == nil)
         #expect(throws: MissionError.invitationsPending(laureateIDs: ["L2", "L3"])) {
             try MissionWorkflow.apply(.scope, by: .expert(id: "E1"), to: mission, context: context())
         }
@@ -207,14 +214,18 @@ struct TrustTests {
     }
 
     @Test func aShareAboveItsLaureatesCeilingOrAConflictIsRefusedWhenProposed() throws {
-        let scoped = try MissionWorkflow.apply(.scope, by: .expert(id: "E1"), to: requestedMission(laureates: ["L1", "L2"]), context: context())
+        let scoped = try MissionWorkflow.apply(
+            .scope, by: .expert(id: "E1"), to: requestedMission(laureates: ["L1", "L2"]), context: context())
         var ctx = context()
         ctx.budgets["L2"] = BudgetLedger(ceilingCents: 1_000_000, committedCents: 0)
         let quote = proposal(lines: [QuoteLine(label: "Mutualisée", quantityHundredths: 100, unitPriceCents: 1_000_000)])
-        #expect(throws: MissionError.invalid([
-            FieldError("/shares", "above_ceiling", "The share of laureate L2, 11\u{202F}000,00\u{00A0}€, is above its support ceiling.")
-        ])) {
-            try MissionWorkflow.apply(.propose(quote, shares: ["L1": 100_000, "L2": 1_100_000]), by: .expert(id: "E1"), to: scoped, context: ctx)
+        #expect(
+            throws: MissionError.invalid([
+                FieldError("/shares", "above_ceiling", "The share of laureate L2, 11\u{202F}000,00\u{00A0}€, is above its support ceiling.")
+            ])
+        ) {
+            try MissionWorkflow.apply(
+                .propose(quote, shares: ["L1": 100_000, "L2": 1_100_000]), by: .expert(id: "E1"), to: scoped, context: ctx)
         }
         var conflicted = context()
         conflicted.conflicts = ConflictRegistry([.init(expertID: "E1", laureateID: "L2")])

@@ -63,15 +63,7 @@ struct CrashTests {
         #expect(status == 0)
 
         // Both sides hold the same files, byte for byte, and nothing was doubled.
-        let feed = try await api.call("GET", "/v1/documents?limit=100&updated_after=0")
-        var documents = (feed.body["items"] as? [[String: Any]] ?? []).filter { $0["laureate_id"] as? String == laureate.id }
-        var cursor = feed.body["next_cursor"] as? String
-        while feed.body["has_more"] as? Bool == true, let next = cursor {
-            let page = try await api.call("GET", "/v1/documents?limit=100&updated_after=\(next)")
-            documents += (page.body["items"] as? [[String: Any]] ?? []).filter { $0["laureate_id"] as? String == laureate.id }
-            cursor = page.body["next_cursor"] as? String
-            if page.body["has_more"] as? Bool != true { break }
-        }
+        let documents = try await api.feedItems().filter { $0["laureate_id"] as? String == laureate.id }
         let paths = documents.compactMap { $0["drive_path"] as? String }
         #expect(paths.count == 18 && Set(paths).count == 18, "\(paths)")
         #expect(documents.allSatisfy { $0["conflict"] as? Bool == false })

@@ -64,16 +64,22 @@ struct LiveAPI {
     }
 
     /// The feed's latest entry for a Drive path, paging through the whole feed (other suites add documents meanwhile).
-    func feedItem(drivePath: String) async throws -> [String: Any]? {
+    /// Every item of the documents feed, page after page, in the feed's order (a document changed twice is in it once,
+    /// at its last change).
+    func feedItems() async throws -> [[String: Any]] {
         var cursor = "0"
-        var found: [String: Any]?
+        var items: [[String: Any]] = []
         while true {
             let page = try await call("GET", "/v1/documents?limit=100&updated_after=\(cursor)")
-            let items = page.body["items"] as? [[String: Any]] ?? []
-            found = items.last { $0["drive_path"] as? String == drivePath } ?? found
-            guard page.body["has_more"] as? Bool == true, let next = page.body["next_cursor"] as? String else { return found }
+            items += page.body["items"] as? [[String: Any]] ?? []
+            guard page.body["has_more"] as? Bool == true, let next = page.body["next_cursor"] as? String else { return items }
             cursor = next
         }
+    }
+
+    /// The feed's item for a Drive path (the latest, should the path have changed hands).
+    func feedItem(drivePath: String) async throws -> [String: Any]? {
+        try await feedItems().last { $0["drive_path"] as? String == drivePath }
     }
 
     func newLaureate() async throws -> (id: String, slug: String) {

@@ -45,14 +45,7 @@ struct FaultTests {
         if !report.failed.isEmpty { report = try await engine.run() }  // a file that kept failing is reported; the next run takes it
         #expect(report.failed.isEmpty, "\(report.failed)")
 
-        let feed = try await api.call("GET", "/v1/documents?limit=100&updated_after=0")
-        var documents: [[String: Any]] = []
-        var page = feed
-        while true {
-            documents += (page.body["items"] as? [[String: Any]] ?? []).filter { $0["laureate_id"] as? String == laureate.id }
-            guard page.body["has_more"] as? Bool == true, let next = page.body["next_cursor"] as? String else { break }
-            page = try await api.call("GET", "/v1/documents?limit=100&updated_after=\(next)")
-        }
+        let documents = try await api.feedItems().filter { $0["laureate_id"] as? String == laureate.id }
         #expect(documents.count == 14)
         for document in documents {
             let file = FileManager.default.temporaryDirectory.appendingPathComponent("faults-check-\(UUID().uuidString)")

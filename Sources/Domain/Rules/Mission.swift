@@ -223,6 +223,15 @@ public struct Mission: Sendable, Hashable, Codable {
         }
     }
 
+    /// The laureates whose members' steps `caller` sees in the mission's timeline (nil: every step). An expert never
+    /// learns of a laureate invited into a pool that has not joined it, nor of one that declined (SPEC §4.7).
+    public func timelineLaureates(visibleTo caller: Caller) -> Set<String>? {
+        switch caller.actor(on: self) {
+        case .expert, .otherExpert, .anonymous: Set(joinedLaureateIDs)
+        case .admin, .sync, .laureate, .otherLaureate: nil
+        }
+    }
+
     /// Each laureate's share of the quote, in cents: the given shares, or the total split evenly.
     public var shares: [String: Int] {
         Dictionary(uniqueKeysWithValues: participants.map { ($0.laureateID, $0.shareCents ?? 0) })
@@ -383,7 +392,11 @@ extension MissionWorkflow {
                 }
                 resolved = laureates.map { shares[$0] ?? -1 }
                 if let index = resolved.firstIndex(where: { $0 < 0 }) {
-                    throw .invalid([FieldError("/shares", "out_of_range", "The share of laureate \(laureates[index]) is negative: a share is zero or more cents.")])
+                    throw .invalid([
+                        FieldError(
+                            "/shares", "out_of_range",
+                            "The share of laureate \(laureates[index]) is negative: a share is zero or more cents.")
+                    ])
                 }
                 guard Money.sum(resolved) == total else {
                     throw .invalid([

@@ -8,9 +8,10 @@ public struct ExpertContact: Sendable, Hashable {
     public let phone: String?
     public let website: String?
 
-    /// Before the expert agrees to discuss, a requesting laureate sees only what the expert published in the directory
-    /// (consent per field): a request must not be a way to collect contact details. From `scoping` on, the people it
-    /// works with see its card's contact details.
+    /// Before the expert agrees to discuss (`requested`), and once the mission is `declined` or `cancelled`, a
+    /// laureate sees only what the expert published in the directory (consent per field): a request
+    /// must not be a way to collect contact details. While it is engaged (`scoping` to `closed`, or `terminated`), the
+    /// people it works with see its card's contact details.
     public init(expertID: String, card: ExpertCardContent, fullContact: Bool) {
         self.expertID = expertID
         firstName = card.firstName
