@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """A fault-injecting HTTP proxy for the sync tests: forwards to TARGET, and by a fixed pattern over the request count
-answers 503, 429 (Retry-After: 0) or 423, drops the connection, or stalls in the middle of a body."""
+answers 503, 429 (Retry-After: 0) or 423, drops the connection, or stalls in the middle of a body.
+
+With --mortal it forwards faithfully until a request for /__die: then it drops every open connection and stops
+listening for good, as a Drive that went away (connections refused from then on)."""
 import http.client
 import socketserver
 import sys
@@ -10,6 +13,8 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 target = urllib.parse.urlparse(sys.argv[2])
+mortal = "--mortal" in sys.argv[3:]
+dead = threading.Event()
 counter = 0
 lock = threading.Lock()
 
@@ -28,7 +33,19 @@ class Proxy(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else None
         fault = None
-        if n % 17 == 0:
+        if mortal:
+            if self.path == "/__die":
+                dead.set()
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                threading.Thread(target=die, daemon=True).start()
+                return
+            if dead.is_set():
+                self.close_connection = True
+                self.connection.shutdown(2)
+                return
+        elif n % 17 == 0:
             fault = "drop"
         elif n % 13 == 0 and self.command == "GET":
             fault = "stall"
@@ -83,6 +100,15 @@ class Server(ThreadingHTTPServer):
     daemon_threads = True
 
 
+server = None
+
+
+def die():
+    server.shutdown()  # serve_forever returns, the listening socket is closed below, and the process ends
+    server.server_close()
+
+
 if __name__ == "__main__":
     port = int(sys.argv[1])
-    Server(("127.0.0.1", port), Proxy).serve_forever()
+    server = Server(("127.0.0.1", port), Proxy)
+    server.serve_forever()

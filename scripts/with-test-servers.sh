@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs a command with the servers the tests need, then stops them:
 # - real WebDAV servers (wsgidav, Apache mod_dav): MDP_TEST_WEBDAV=name=url,… and MDP_REQUIRE_WEBDAV=1;
+# - two proxies in front of wsgidav: one injecting faults (MDP_TEST_FAULTY_WEBDAV), one a test kills mid-run
+#   (MDP_TEST_MORTAL_WEBDAV);
 # - a live `mdp serve` on a fresh data folder, with an admin and a sync token: MDP_TEST_API, MDP_TEST_ADMIN
 #   (email:password) and MDP_TEST_SYNC_TOKEN_FILE.
 set -euo pipefail
@@ -9,9 +11,11 @@ dir=$(mktemp -d)
 chmod 755 "$dir"  # Apache's worker user must reach its document root
 api_pid=""
 proxy_pid=""
+mortal_pid=""
 cleanup() {
-    [ -n "$api_pid" ] && kill "$api_pid" 2>/dev/null && wait "$api_pid" 2>/dev/null
-    [ -n "$proxy_pid" ] && kill "$proxy_pid" 2>/dev/null
+    [ -n "$api_pid" ] && kill "$api_pid" 2>/dev/null && wait "$api_pid" 2>/dev/null || true
+    [ -n "$proxy_pid" ] && kill "$proxy_pid" 2>/dev/null || true
+    [ -n "$mortal_pid" ] && kill "$mortal_pid" 2>/dev/null || true
     scripts/webdav-servers.sh stop "$dir"
     rm -rf "$dir"
 }
@@ -29,6 +33,16 @@ until curl -s -o /dev/null "http://127.0.0.1:$proxy_port/"; do
     sleep 0.1
 done
 export MDP_TEST_FAULTY_WEBDAV="http://127.0.0.1:$proxy_port"
+# A faithful proxy in front of wsgidav that a test kills mid-run (GET /__die): a Drive that goes away.
+mortal_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+python3 scripts/fault-proxy.py "$mortal_port" "$wsgidav_url" --mortal >"$dir/mortal.log" 2>&1 &
+mortal_pid=$!
+deadline=$((SECONDS + 30))
+until curl -s -o /dev/null "http://127.0.0.1:$mortal_port/"; do
+    if [ $SECONDS -ge $deadline ]; then cat "$dir/mortal.log"; exit 1; fi
+    sleep 0.1
+done
+export MDP_TEST_MORTAL_WEBDAV="http://127.0.0.1:$mortal_port"
 export MDP_REQUIRE_WEBDAV=1
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 @testable import Sync
@@ -49,6 +50,70 @@ struct FaultTests {
         #expect(documents.count == 14)
         for document in documents {
             let file = FileManager.default.temporaryDirectory.appendingPathComponent("faults-check-\(UUID().uuidString)")
+            _ = try await rootDirect.get(document["drive_path"] as! String, to: file)
+            #expect(try digest(file) == document["sha256"] as? String)
+        }
+    }
+}
+
+/// The engine through the mortal proxy of `scripts/with-test-servers.sh`, which a test kills in the middle of a run.
+@Suite("A Drive that goes away", .enabled(if: ProcessInfo.processInfo.environment["MDP_TEST_MORTAL_WEBDAV"] != nil))
+struct DriveGoneTests {
+    /// After `Breaker.limit` files in a row found nothing answering, the files left are not tried: the run ends at once
+    /// (exit 1) instead of minutes of retries, one file after another. Nothing half-done is recorded, and the next run,
+    /// the Drive back, finishes the work with nothing lost nor doubled.
+    @Test func aDriveGoneMidRunEndsTheRunAtOnceAndTheNextRunFinishesTheWork() async throws {
+        let api = try #require(try await LiveAPI.fromEnvironment())
+        let mortal = URL(string: ProcessInfo.processInfo.environment["MDP_TEST_MORTAL_WEBDAV"]!)!
+        let root = "gone-\(UUID().uuidString.prefix(8))"
+        let direct = TestServers.client("wsgidav")
+        try await direct.makeCollection(root)
+        let laureate = try await api.newLaureate()
+        let count = 120
+        for index in 0..<count {
+            try await api.addDocument(to: laureate.id, kind: "application", name: "m\(index).txt", Array("mortel \(index)\n".utf8))
+        }
+        let journal = FileManager.default.temporaryDirectory.appendingPathComponent("gone-\(UUID().uuidString).sqlite")
+        let started = Mutex(0)
+        var options = SyncOptions()
+        options.baseDelay = 0.2  // as shipped: five attempts take three seconds per file
+        options.progress = { line in
+            // The tenth file under way: the Drive goes away (its proxy drops every connection and stops listening).
+            guard line.hasPrefix("["),
+                started.withLock({
+                    $0 += 1; return $0
+                }) == 10
+            else { return }
+            Task.detached { _ = try? await HTTPClient().perform(HTTPRequest(method: "GET", url: mortal.absoluteString + "/__die")) }
+        }
+        let gone = SyncEngine(
+            api: APIClient(base: URL(string: api.base)!, token: api.syncToken, http: HTTPClient()),
+            drive: WebDAVClient(base: mortal.appendingPathComponent(root), http: HTTPClient()), journal: try Journal(path: journal.path),
+            options: options)
+        let clock = ContinuousClock.now
+        let cut = try await gone.run()
+        let elapsed = clock.duration(to: .now)
+        let notTried = cut.failed.values.filter { $0.hasPrefix("not tried") }
+        #expect(cut.exitCode == SyncExit.someFilesFailed)
+        #expect(notTried.count > count / 2, "\(cut.failed.count) failed, \(notTried.count) not tried")
+        // Without the breaker, each file left would take its five attempts: over a minute for a hundred files.
+        #expect(elapsed < .seconds(30), "\(elapsed)")
+
+        // The Drive back (wsgidav itself, the same folder): the next run finishes the work.
+        let rootDirect = WebDAVClient(base: direct.base.appendingPathComponent(root), http: direct.http)
+        var back = SyncOptions()
+        back.baseDelay = 0.01
+        let engine = SyncEngine(
+            api: APIClient(base: URL(string: api.base)!, token: api.syncToken, http: HTTPClient()), drive: rootDirect,
+            journal: try Journal(path: journal.path), options: back)
+        let report = try await engine.run()
+        #expect(report.failed.isEmpty && report.conflicts.isEmpty, "\(report.failed) \(report.conflicts)")
+        let documents = try await api.feedItems().filter { $0["laureate_id"] as? String == laureate.id }
+        #expect(documents.count == count && documents.allSatisfy { $0["conflict"] as? Bool == false && $0["version"] as? Int == 1 })
+        let listed = try await rootDirect.list("\(laureate.slug)/dossier/application") ?? []
+        #expect(listed.count == count, "\(listed.count) files on the Drive")
+        for document in documents {
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("gone-check-\(UUID().uuidString)")
             _ = try await rootDirect.get(document["drive_path"] as! String, to: file)
             #expect(try digest(file) == document["sha256"] as? String)
         }
