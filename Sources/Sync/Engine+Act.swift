@@ -435,18 +435,16 @@ extension SyncEngine {
             try? await drive.delete(upload)
             throw error
         }
-        guard let settledAt else {
-            if let tag { return Landed(etag: tag, modified: nil, checkedAt: Date()) }
+        guard let tag else {
             return Landed(
                 etag: try await retrying { try await drive.propfind(path, depth: 0) }?.first?.etag, modified: nil, checkedAt: Date())
         }
-        // Known in step from its tag only if it is dated before the second the move was made in (a server that dates
-        // a moved file anew leaves it to be read once more, as before).
-        let landed = try await retrying { try await drive.propfind(path, depth: 0) }?.first
-        if let landed, let modified = landed.lastModified, modified < settledAt {
-            return Landed(etag: landed.etag, modified: modified, checkedAt: settledAt)
-        }
-        return Landed(etag: landed?.etag ?? tag, modified: nil, checkedAt: Date())
+        guard let settledAt, let uploadedBy else { return Landed(etag: tag, modified: nil, checkedAt: Date()) }
+        // Known in step from the upload's tag: dated at the latest `uploadedBy`, moved once the Drive's clock read
+        // `settledAt`, a later second, so any later write is dated later still. A server that dates or tags a moved
+        // file anew shows another tag in the next listing, and the file is read once more then: nothing is trusted
+        // that the Drive did not say.
+        return Landed(etag: tag, modified: uploadedBy, checkedAt: settledAt)
     }
 
     /// Moves the version listed as `etag` out of `path` into the archive before it is replaced (nothing to do for a

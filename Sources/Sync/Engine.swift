@@ -122,7 +122,7 @@ public struct SyncEngine: Sendable {
     }
 
     /// Files under way per transfer lane: most wait for the Drive's clock, holding nothing but a name on the Drive.
-    static let filesPerLane = 16
+    static let filesPerLane = 64
 
     /// One run: read both sides, decide per path, act per file (at most `parallel` at once, each outcome journaled
     /// after it succeeded), then remember which folders are in step.
