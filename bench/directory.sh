@@ -19,7 +19,7 @@ pid=$!
 # A second instance over the same data without the response cache: what a query costs when it is not cached.
 port2=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 pid2=""
-trap 'kill $pid $pid2 2>/dev/null; wait $pid $pid2 2>/dev/null; rm -rf "$data"' EXIT
+trap 'set +e; kill $pid $pid2 2>/dev/null; wait $pid $pid2 2>/dev/null; rm -rf "$data"' EXIT
 wait_healthy() {  # wait_healthy PORT PID
     local deadline=$((SECONDS + 120))
     until curl -sf "http://127.0.0.1:$1/health" >/dev/null; do

@@ -18,7 +18,8 @@ RCLONE_FLAGS="--transfers 4 --checkers 8"
 
 dir=$(mktemp -d); chmod 755 "$dir"
 api_pid=""
-trap '[ -n "$api_pid" ] && kill $api_pid; grep -h "^failed" "$dir/sync.log" 2>/dev/null | head -5 >&2; scripts/webdav-servers.sh stop "$dir"; rm -rf "$dir"; true' EXIT
+# The clean-up goes on past any failing step (errexit and pipefail would stop it halfway and leave servers running).
+trap 'set +e +o pipefail; [ -n "$api_pid" ] && kill $api_pid; grep -h "^failed" "$dir/sync.log" 2>/dev/null | head -5 >&2; scripts/webdav-servers.sh stop "$dir"; rm -rf "$dir"; true' EXIT
 line=$(scripts/webdav-servers.sh start "$dir" | tail -1)
 drive_url() { echo "$line" | sed "s/.*$1=\([^,]*\).*/\1/"; }
 
