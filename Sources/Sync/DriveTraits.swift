@@ -21,7 +21,7 @@ public struct DriveTraits: Sendable, Codable, Equatable {
     public var honoursPreconditions: Bool
     /// A MOVE with `Overwrite: F` onto an existing file is refused (412).
     public var refusesMoveOverwrite: Bool
-    /// A MOVE lands exactly on a destination named with `DriveTraits.plainCharacters` (accents, spaces, `+`, `&`…).
+    /// A MOVE lands exactly on a destination named with `DriveTraits.plainCharacters` (accents, spaces, `+`, `#`, `%`…).
     /// wsgidav, for one, reads a `?` in a Destination as the start of a query and lands the file under a shorter name.
     public var movesPlainNames: Bool
     /// A same-size rewrite in the same second moves a file's tag (a content hash, or dates finer than the second, as
@@ -61,7 +61,7 @@ public struct DriveTraits: Sendable, Codable, Equatable {
     }
 
     /// Letters and digits of any script (with their combining marks), and these: what the probe moves a file to.
-    public static let plainPunctuation = " -_.,()'+!@&=~"
+    public static let plainPunctuation = " -_.,()'+!@&=~#%"
     static let plainCharacters = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: plainPunctuation + "/"))
 
     /// Whether `path` is made of plain characters only.
@@ -107,12 +107,6 @@ extension SyncEngine {
         try await retrying { try await drive.makeCollection(archive) }
         for leftover in try await retrying({ try await drive.list(archive) }) ?? [] where leftover.path.contains("/.mdp-probe-") {
             try? await drive.delete(leftover.path + "/")
-        }
-        // Uploads a killed run left before moving them into place: the engine's own bytes, under names only it makes.
-        let uploads = "\(archive)/\(Self.uploadsFolder)"
-        for leftover in try await retrying({ try await drive.list(uploads) }) ?? []
-        where !leftover.isCollection && (leftover.lastModified.map { $0.timeIntervalSinceNow < -3_600 } ?? false) {
-            try? await drive.delete(leftover.path)
         }
         let outer = "\(archive)/.mdp-probe-\(UUID().uuidString.lowercased())"
         let inner = outer + "/inner"

@@ -15,6 +15,8 @@ struct RunContext: Sendable {
     let keptAside = Findings()
     let breaker = Breaker()
     let lanes: Lanes
+    /// The prefix of this journal's uploads (see `Journal.identity()`).
+    let journalIdentity: String
 }
 
 /// The run's transfer lanes: at most `count` files are worked on at once. A file waiting for the Drive's clock (see
@@ -126,6 +128,16 @@ enum Outcome: Equatable, Sendable {
 }
 
 extension Decision {
+    /// Whether acting on it may make a new document from a Drive file, which needs to know where each folder belongs
+    /// (the run then reads the laureates and missions): a pull of a file no document holds, directly, or once a
+    /// stray file proves someone else's, or once a file with no document is read again and found changed.
+    var mayCreateDocument: Bool {
+        switch self {
+        case .pull(nil, _), .stray, .verify(nil, _, _, _): true
+        default: false
+        }
+    }
+
     /// What acting on it is expected to do, as a dry run reports it (nil: nothing the report shows).
     var expectedOutcome: Outcome? {
         switch self {
@@ -416,7 +428,7 @@ extension SyncEngine {
     /// later second and moves its tag, so the file is known in step without being read back.
     private func place(_ file: URL, at path: String, replacing etag: String?, context: RunContext) async throws -> Landed {
         let uploads = "\(options.archiveFolder)/\(Self.uploadsFolder)"
-        let upload = "\(uploads)/\(UUID().uuidString.lowercased())"
+        let upload = "\(uploads)/\(context.journalIdentity)-\(UUID().uuidString.lowercased())"
         try await makeParents(of: upload, collections: context.collections)
         let tag = try await retrying { try await drive.put(upload, file: file, precondition: .ownFile) }
         let uploadedBy = drive.clock.latest  // at or after the upload's own date
@@ -473,6 +485,19 @@ extension SyncEngine {
 
     /// Where uploads wait, under the archive folder, before they are moved into place.
     static let uploadsFolder = ".mdp-uploads"
+
+    /// Removes the uploads killed or cut runs left waiting (the engine's own bytes, under names only it makes): every
+    /// one of this journal's (its runs take turns, so none is under way), and any other over an hour old (another
+    /// journal's run may still be moving its own). Run before any transfer; a failure here stops nothing.
+    func sweepUploads(journalIdentity: String) async {
+        let uploads = "\(options.archiveFolder)/\(Self.uploadsFolder)"
+        guard let waiting = try? await retrying({ try await drive.list(uploads) }) else { return }
+        for leftover in waiting where !leftover.isCollection {
+            let name = leftover.path.split(separator: "/").last.map(String.init) ?? ""
+            let stale = leftover.lastModified.map { $0.timeIntervalSinceNow < -3_600 } ?? false
+            if name.hasPrefix(journalIdentity + "-") || stale { try? await drive.delete(leftover.path) }
+        }
+    }
 
     /// A weak tag cannot guard a replacement (`If-Match` compares strongly), and Apache keeps a file's tag weak for the
     /// second after it was written: its tag is read again until it turns strong, within a deadline. A file that keeps

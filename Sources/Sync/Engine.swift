@@ -181,10 +181,12 @@ public struct SyncEngine: Sendable {
             return report
         }
 
-        let needsPlaces = decisions.contains { if case .pull(nil, _) = $0.1 { true } else { false } }
+        let needsPlaces = decisions.contains { $0.1.mayCreateDocument }
+        let journalIdentity = try journal.identity()
+        await sweepUploads(journalIdentity: journalIdentity)
         let context = RunContext(
             places: needsPlaces ? try await retrying { try await api.places() } : nil, collections: Collections(), traits: traits,
-            lanes: Lanes(options.parallel))
+            lanes: Lanes(options.parallel), journalIdentity: journalIdentity)
         let planned = decisions
         // More files under way than lanes: those waiting for the Drive's clock lend theirs (see `DriveClock`).
         let outcomes = try await concurrently(

@@ -243,6 +243,17 @@ public struct Journal: Sendable {
         }
     }
 
+    /// This journal's own name, made once: the prefix of the uploads its runs leave waiting on the Drive, so that a
+    /// later run of the same journal (one at a time, see `JournalLock`) knows any such upload for a dead run's.
+    public func identity() throws -> String {
+        try queue.write { db in
+            if let known = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'identity'") { return known }
+            let made = String(UUID().uuidString.lowercased().prefix(13)).replacingOccurrences(of: "-", with: "")
+            try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('identity', ?)", arguments: [made])
+            return made
+        }
+    }
+
     /// The API side as last read: every document by id, and the feed cursor it was read to.
     public func mirror() throws -> (documents: [String: FeedDocument], cursor: Int64) {
         try queue.read { db in

@@ -112,6 +112,8 @@ struct DriveGoneTests {
         #expect(documents.count == count && documents.allSatisfy { $0["conflict"] as? Bool == false && $0["version"] as? Int == 1 })
         let listed = try await rootDirect.list("\(laureate.slug)/dossier/application") ?? []
         #expect(listed.count == count, "\(listed.count) files on the Drive")
+        // The uploads the cut run left waiting are gone: the next run of the same journal removed them.
+        #expect(try await rootDirect.list("_archive/.mdp-uploads")?.isEmpty ?? true)
         for document in documents {
             let file = FileManager.default.temporaryDirectory.appendingPathComponent("gone-check-\(UUID().uuidString)")
             _ = try await rootDirect.get(document["drive_path"] as! String, to: file)
