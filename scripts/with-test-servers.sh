@@ -22,30 +22,34 @@ cleanup() {
 trap cleanup EXIT
 line=$(scripts/webdav-servers.sh start "$dir" | tail -1)
 export "${line?}"
-# A fault-injecting proxy in front of wsgidav.
 wsgidav_url=$(echo "$line" | sed 's/.*wsgidav=\([^,]*\).*/\1/')
-proxy_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
-python3 scripts/fault-proxy.py "$proxy_port" "$wsgidav_url" >"$dir/proxy.log" 2>&1 &
-proxy_pid=$!
-deadline=$((SECONDS + 30))
-until curl -s -o /dev/null "http://127.0.0.1:$proxy_port/"; do
-    if [ $SECONDS -ge $deadline ]; then cat "$dir/proxy.log"; exit 1; fi
-    sleep 0.1
-done
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
+# Starts scripts/fault-proxy.py in front of wsgidav on PORT (extra arguments passed on), logs to NAME.log, and waits
+# until it answers; its pid in $started_pid.
+start_proxy() {
+    local name=$1 port=$2
+    shift 2
+    python3 scripts/fault-proxy.py "$port" "$wsgidav_url" "$@" >"$dir/$name.log" 2>&1 &
+    started_pid=$!
+    local deadline=$((SECONDS + 30))
+    until curl -s -o /dev/null "http://127.0.0.1:$port/"; do
+        if [ $SECONDS -ge $deadline ]; then cat "$dir/$name.log"; exit 1; fi
+        sleep 0.1
+    done
+}
+# A fault-injecting proxy in front of wsgidav, and a faithful one a test kills mid-run (GET /__die): a Drive that
+# goes away.
+proxy_port=$(free_port)
+start_proxy proxy "$proxy_port"
+proxy_pid=$started_pid
 export MDP_TEST_FAULTY_WEBDAV="http://127.0.0.1:$proxy_port"
-# A faithful proxy in front of wsgidav that a test kills mid-run (GET /__die): a Drive that goes away.
-mortal_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
-python3 scripts/fault-proxy.py "$mortal_port" "$wsgidav_url" --mortal >"$dir/mortal.log" 2>&1 &
-mortal_pid=$!
-deadline=$((SECONDS + 30))
-until curl -s -o /dev/null "http://127.0.0.1:$mortal_port/"; do
-    if [ $SECONDS -ge $deadline ]; then cat "$dir/mortal.log"; exit 1; fi
-    sleep 0.1
-done
+mortal_port=$(free_port)
+start_proxy mortal "$mortal_port" --mortal
+mortal_pid=$started_pid
 export MDP_TEST_MORTAL_WEBDAV="http://127.0.0.1:$mortal_port"
 export MDP_REQUIRE_WEBDAV=1
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+port=$(free_port)
 printf 'a long test password\n' | "$binary" admin create --email admin@test.local --data-dir "$dir/api" >/dev/null
 "$binary" admin token --role sync --data-dir "$dir/api" >"$dir/sync-token"
 PROGRAMME_TODAY=2024-03-15 HTTP_PORT=$port "$binary" serve --data-dir "$dir/api" >"$dir/api.log" 2>&1 &

@@ -13,7 +13,6 @@ struct RunContext: Sendable {
     let collections: Collections
     let traits: DriveTraits
     let keptAside = Findings()
-    let breaker = Breaker()
     let lanes: Lanes
     /// The prefix of this journal's uploads (see `Journal.identity()`).
     let journalIdentity: String
@@ -77,8 +76,9 @@ final class Lanes: Sendable {
 }
 
 /// Stops a run whose peer went away: after `limit` files in a row failed because nothing answered at the address
-/// (each after its own retries), the files left are not tried (the run ends with exit 1 at once, instead of minutes
-/// of retries, one per file). Any success closes it again.
+/// (each after its own retries), the files left are not tried, and the files under way make no further request
+/// (see `SyncEngine.retrying`): the run ends with exit 1 at once, instead of minutes of retries, one per file. Any
+/// success closes it again; each run starts closed.
 final class Breaker: Sendable {
     static let limit = 8
     private let state = Mutex<(failures: Int, open: Bool)>((0, false))
@@ -86,6 +86,13 @@ final class Breaker: Sendable {
     var isOpen: Bool { state.withLock { $0.open } }
 
     func succeeded() { state.withLock { $0 = (0, false) } }
+
+    /// Why a file was not tried, or gave up without a further request, once the breaker is open.
+    struct Open: Error, CustomStringConvertible {
+        var description: String {
+            "not tried: \(Breaker.limit) files in a row found nothing answering (the Drive or the API went away)"
+        }
+    }
 
     func failed(_ error: any Error) {
         let unreachable = (error as? TransportError)?.code == Int(CURLE_COULDNT_CONNECT.rawValue)

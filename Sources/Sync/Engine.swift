@@ -113,6 +113,8 @@ public struct SyncEngine: Sendable {
     public let drive: WebDAVClient
     public let journal: Journal
     public let options: SyncOptions
+    /// Opens when the Drive or the API goes away during a run (closed again at the start of each).
+    let breaker = Breaker()
 
     public init(api: APIClient, drive: WebDAVClient, journal: Journal, options: SyncOptions) {
         self.api = api
@@ -127,6 +129,7 @@ public struct SyncEngine: Sendable {
     /// One run: read both sides, decide per path, act per file (at most `parallel` at once, each outcome journaled
     /// after it succeeded), then remember which folders are in step.
     public func run() async throws -> SyncReport {
+        breaker.succeeded()
         var report = SyncReport()
         report.dryRun = options.dryRun
         try await retrying { try await api.verify() }
@@ -195,18 +198,15 @@ public struct SyncEngine: Sendable {
             await context.lanes.holding {
                 let (path, decision) = planned[index]
                 options.progress?("[\(index + 1)/\(planned.count)] \(path)")
-                guard !context.breaker.isOpen else {
-                    return Result<Outcome, SyncFailure>.failure(
-                        SyncFailure(
-                            description:
-                                "not tried: \(Breaker.limit) files in a row found nothing answering (the Drive or the API went away)"))
+                guard !breaker.isOpen else {
+                    return Result<Outcome, SyncFailure>.failure(SyncFailure(description: "\(Breaker.Open())"))
                 }
                 do {
                     let outcome = try await act(decision, path: path, context: context)
-                    context.breaker.succeeded()
+                    breaker.succeeded()
                     return Result<Outcome, SyncFailure>.success(outcome)
                 } catch {
-                    context.breaker.failed(error)
+                    breaker.failed(error)
                     return .failure(SyncFailure(description: "\(error)"))
                 }
             }
@@ -348,10 +348,12 @@ public struct SyncEngine: Sendable {
         guard root.isCollection else { throw SyncError.driveRoot("\(Endpoint.display(drive.base)) is a file on the Drive, not a folder") }
     }
 
-    /// Retries transient failures with exponential backoff and full jitter; a `Retry-After` is honoured.
+    /// Retries transient failures with exponential backoff and full jitter; a `Retry-After` is honoured. Once the
+    /// run's breaker is open (the Drive or the API went away), no further request is made.
     func retrying<T: Sendable>(_ body: () async throws -> T) async throws -> T {
         var attempt = 0
         while true {
+            if breaker.isOpen { throw Breaker.Open() }
             do {
                 return try await body()
             } catch {
