@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """A fault-injecting HTTP proxy for the sync tests: forwards to TARGET, and by a fixed pattern over the request count
-answers 503, 429 (Retry-After: 0) or 423, drops the connection, or stalls in the middle of a body.
+answers 503, 429 (Retry-After: 0) or 423, drops the connection, or stalls in the middle of a body. Under /__redirect/
+it answers 301, under /__page/ a web page: roots that are not WebDAV folders.
 
 With --mortal it forwards faithfully until a request for /__die: then it drops every open connection and stops
 listening for good, as a Drive that went away (connections refused from then on)."""
@@ -33,6 +34,21 @@ class Proxy(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else None
         fault = None
+        # Roots that are not WebDAV folders, for the tests of a wrong root: a redirect, and a web page.
+        if self.path.startswith("/__redirect/"):
+            self.send_response(301)
+            self.send_header("Location", "https://drive.example.fr/remote.php/dav/files/ftl/")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if self.path.startswith("/__page/"):
+            page = b"<html><head><title>Connexion</title></head><body><h1>Se connecter</h1></body></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+            return
         if mortal:
             if self.path == "/__die":
                 dead.set()

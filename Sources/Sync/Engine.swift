@@ -332,14 +332,24 @@ public struct SyncEngine: Sendable {
     /// one line before anything moves (a missing root once gave hundreds of `409 Conflict`, one per folder made).
     func checkRoot() async throws {
         let root: RemoteEntry?
+        let place = Endpoint.display(drive.base)
         do {
             root = try await retrying { try await drive.propfind("", depth: 0) }?.first
         } catch WebDAVError.unauthorized {
-            throw SyncError.driveRoot("the Drive refused the credentials (401/403) for \(Endpoint.display(drive.base))")
-        } catch WebDAVError.status(let code, _) where (400..<500).contains(code) {
+            throw SyncError.driveRoot("the Drive refused the credentials (401/403) for \(place)")
+        } catch WebDAVError.redirected(let code, let location) {
             throw SyncError.driveRoot(
-                "the Drive answered \(code) for \(Endpoint.display(drive.base)): not a folder there (a missing folder or a file?), or a wrong path"
-            )
+                "the Drive redirects \(place) (\(code))"
+                    + (location.map { " to \(String($0.prefix(300)).printable): use that URL" } ?? ": use the URL it redirects to"))
+        } catch WebDAVError.status(let code, _) where (400..<500).contains(code) {
+            // Some servers (Apache) refuse a file's URL with a slash added: asked as given, it may say what is there.
+            if let entry = try? await drive.baseResource(), !entry.isCollection {
+                throw SyncError.driveRoot("\(place) is a file on the Drive, not a folder")
+            }
+            throw SyncError.driveRoot(
+                "the Drive answered \(code) for \(place): not a folder there (a missing folder or a file?), or a wrong path")
+        } catch WebDAVError.malformedResponse, WebDAVError.status(200..<300, _) {
+            throw SyncError.driveRoot("\(place) did not answer as a WebDAV folder (a web page, or another service?): check the WebDAV URL")
         }
         guard let root else {
             throw SyncError.driveRoot(

@@ -31,6 +31,8 @@ public enum WebDAVError: Error, Sendable, Equatable, CustomStringConvertible {
     case locked
     /// 429 or 503: the server asks to come back later (`Retry-After` seconds when it says).
     case throttled(retryAfter: Double?)
+    /// 301, 302, 307 or 308, and where to (`Location`), when the server says.
+    case redirected(Int, to: String?)
     /// Any other status.
     case status(Int, String)
     case malformedResponse(String)
@@ -42,11 +44,26 @@ public enum WebDAVError: Error, Sendable, Equatable, CustomStringConvertible {
         case .unauthorized: "the Drive refused the credentials (401/403)"
         case .locked: "locked on the Drive (423)"
         case .throttled(let after): "the Drive asks to come back later" + (after.map { " (in \(Int($0)) s)" } ?? "")
+        case .redirected(let code, let location): "the Drive answered \(code), a redirect" + (location.map { " to \($0)" } ?? "")
         case .status(let code, let detail):
-            "the Drive answered \(code)"
-                + (detail.isEmpty ? "" : ": " + String(detail.prefix(200)).replacingOccurrences(of: "\n", with: " "))
+            "the Drive answered \(code)" + (Self.readable(detail).map { ": " + $0 } ?? "")
         case .malformedResponse(let detail): "the Drive's answer could not be read: \(detail)"
         }
+    }
+
+    /// A server's error page as one short line: its text without tags, spaces collapsed, 200 characters at most.
+    static func readable(_ body: String) -> String? {
+        var text = ""
+        var inTag = false
+        for character in body {
+            switch character {
+            case "<": inTag = true
+            case ">" where inTag: inTag = false; text.append(" ")
+            default: if !inTag { text.append(character.isNewline ? " " : character) }
+            }
+        }
+        let words = text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        return words.isEmpty ? nil : String(words.prefix(200))
     }
 }
 
@@ -158,6 +175,19 @@ public struct WebDAVClient: Sendable {
         return try await propfind(path, depth: 0)?.first?.etag
     }
 
+    /// The base URL itself, as given (no slash added), at depth 0: what a root that is not a folder is.
+    public func baseResource() async throws -> RemoteEntry? {
+        var text = base.absoluteString
+        while text.hasSuffix("/") { text.removeLast() }
+        let response = try await perform(
+            HTTPRequest(
+                method: "PROPFIND", url: text, headers: [("Depth", "0"), ("Content-Type", "application/xml; charset=utf-8")],
+                body: .data(Self.propfindBody)))
+        if response.status == 404 { return nil }
+        try Self.check(response, expected: [207])
+        return try MultistatusParser.parse(response.body, basePath: base.path).first
+    }
+
     /// Downloads to `file` (created or truncated) and returns the response for its headers.
     public func get(_ path: String, to file: URL) async throws -> HTTPResponse {
         let response = try await perform(HTTPRequest(method: "GET", url: url(path)), sink: .file(file))
@@ -193,7 +223,8 @@ public struct WebDAVClient: Sendable {
         case 401, 403: throw WebDAVError.unauthorized
         case 423: throw WebDAVError.locked
         case 429, 503: throw WebDAVError.throttled(retryAfter: response.header("retry-after").flatMap(Double.init))
-        default: throw WebDAVError.status(response.status, String(decoding: response.body.prefix(200), as: UTF8.self))
+        case 301, 302, 307, 308: throw WebDAVError.redirected(response.status, to: response.header("location"))
+        default: throw WebDAVError.status(response.status, String(decoding: response.body.prefix(2_000), as: UTF8.self))
         }
     }
 

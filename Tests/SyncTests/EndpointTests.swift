@@ -87,3 +87,24 @@ struct OddListingTests {
         #expect("dossier/plan été.pdf".printable == "dossier/plan été.pdf")
     }
 }
+
+/// A server's error page in a report line: its words, not its markup (outside tester: raw HTML of a 409 in `failed:`).
+@Suite("Error pages")
+struct ErrorPageTests {
+    @Test func anHTMLErrorPageReadsAsOneShortLine() {
+        let page = """
+            <!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">
+            <html><head>
+            <title>409 Conflict</title>
+            </head><body>
+            <h1>Conflict</h1>
+            <p>Cannot PUT to a collection.</p>
+            </body></html>
+            """
+        let line = WebDAVError.status(409, page).description
+        #expect(line == "the Drive answered 409: 409 Conflict Conflict Cannot PUT to a collection.", "\(line)")
+        #expect(WebDAVError.status(500, "").description == "the Drive answered 500")
+        #expect(WebDAVError.status(500, String(repeating: "x ", count: 500)).description.count < 240)
+        #expect(WebDAVError.redirected(301, to: "https://ailleurs.example/").description.contains("https://ailleurs.example/"))
+    }
+}

@@ -240,8 +240,31 @@ struct ThirdPartyBytesTests {
                 Issue.record("\(wrong): the run went on")
             } catch SyncError.driveRoot(let reason) {
                 #expect(reason.contains(wrong), "\(reason)")
+                // Every server says what is there (Apache answers 400 to a file's URL with a slash added).
+                #expect(reason.contains(wrong.hasSuffix(".txt") ? "is a file on the Drive" : "does not exist"), "\(reason)")
             }
             #expect(try await dav.propfind(wrong, depth: 0)?.first?.isCollection != true, "nothing was made at \(wrong)")
+        }
+    }
+
+    /// A root that redirects, or answers a web page (a login page, another service): a configuration error in one
+    /// line, saying where the redirect goes (outside tester, third walk of issue 10: exit 1 with "answered 301").
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["MDP_TEST_FAULTY_WEBDAV"] != nil))
+    func aRootThatRedirectsOrAnswersAPageIsAConfigurationError() async throws {
+        let (api, _, _, _, journal) = try await guards.setUp("wsgidav")
+        let proxy = URL(string: ProcessInfo.processInfo.environment["MDP_TEST_FAULTY_WEBDAV"]!)!
+        let expected = ["__redirect/x": "redirects", "__page/x": "did not answer as a WebDAV folder"]
+        for (path, words) in expected {
+            let engine = try guards.engine(api, WebDAVClient(base: proxy.appendingPathComponent(path), http: HTTPClient()), journal)
+            do {
+                _ = try await engine.run()
+                Issue.record("\(path): the run went on")
+            } catch SyncError.driveRoot(let reason) {
+                #expect(reason.contains(words) && !reason.contains("\n"), "\(reason)")
+                if path.hasPrefix("__redirect") {
+                    #expect(reason.contains("https://drive.example.fr/remote.php/dav/files/ftl/"), "\(reason)")
+                }
+            }
         }
     }
 
