@@ -63,21 +63,15 @@ struct DriveGoneTests {
     /// (exit 1) instead of minutes of retries, one file after another. Nothing half-done is recorded, and the next run,
     /// the Drive back, finishes the work with nothing lost nor doubled.
     @Test func aDriveGoneMidRunEndsTheRunAtOnceAndTheNextRunFinishesTheWork() async throws {
-        let api = try #require(try await LiveAPI.fromEnvironment())
+        let guards = EngineGuardTests()
+        let (api, rootDirect, root, laureate, journal) = try await guards.setUp("wsgidav")
         let mortal = URL(string: ProcessInfo.processInfo.environment["MDP_TEST_MORTAL_WEBDAV"]!)!
-        let root = "gone-\(UUID().uuidString.prefix(8))"
-        let direct = TestServers.client("wsgidav")
-        try await direct.makeCollection(root)
-        let laureate = try await api.newLaureate()
         let count = 120
         for index in 0..<count {
             try await api.addDocument(to: laureate.id, kind: "application", name: "m\(index).txt", Array("mortel \(index)\n".utf8))
         }
-        let journal = FileManager.default.temporaryDirectory.appendingPathComponent("gone-\(UUID().uuidString).sqlite")
         let started = Mutex(0)
-        var options = SyncOptions()
-        options.baseDelay = 0.2  // as shipped: five attempts take three seconds per file
-        options.progress = { line in
+        let progress: @Sendable (String) -> Void = { line in
             // The tenth file under way: the Drive goes away (its proxy drops every connection and stops listening).
             guard line.hasPrefix("["),
                 started.withLock({
@@ -86,10 +80,10 @@ struct DriveGoneTests {
             else { return }
             Task.detached { _ = try? await HTTPClient().perform(HTTPRequest(method: "GET", url: mortal.absoluteString + "/__die")) }
         }
-        let gone = SyncEngine(
-            api: APIClient(base: URL(string: api.base)!, token: api.syncToken, http: HTTPClient()),
-            drive: WebDAVClient(base: mortal.appendingPathComponent(root), http: HTTPClient()), journal: try Journal(path: journal.path),
-            options: options)
+        let gone = try guards.engine(api, WebDAVClient(base: mortal.appendingPathComponent(root), http: HTTPClient()), journal) {
+            $0.baseDelay = 0.2  // as shipped: five attempts take three seconds per file
+            $0.progress = progress
+        }
         let clock = ContinuousClock.now
         let cut = try await gone.run()
         let elapsed = clock.duration(to: .now)
@@ -97,20 +91,14 @@ struct DriveGoneTests {
         // Tried and failed: the files that opened the breaker and those under way with them; the others made no
         // request once it was open (files waiting for the Drive's clock included).
         let tried = cut.failed.count - notTried.count
-        #expect(tried <= Breaker.limit + 2 * options.parallel, "\(tried) files tried after the Drive went away")
+        #expect(tried <= Breaker.limit + 2 * gone.options.parallel, "\(tried) files tried after the Drive went away")
         #expect(cut.exitCode == SyncExit.someFilesFailed)
         #expect(notTried.count > count / 2, "\(cut.failed.count) failed, \(notTried.count) not tried")
         // Without the breaker, each file left would take its five attempts: over a minute for a hundred files.
         #expect(elapsed < .seconds(30), "\(elapsed)")
 
         // The Drive back (wsgidav itself, the same folder): the next run finishes the work.
-        let rootDirect = WebDAVClient(base: direct.base.appendingPathComponent(root), http: direct.http)
-        var back = SyncOptions()
-        back.baseDelay = 0.01
-        let engine = SyncEngine(
-            api: APIClient(base: URL(string: api.base)!, token: api.syncToken, http: HTTPClient()), drive: rootDirect,
-            journal: try Journal(path: journal.path), options: back)
-        let report = try await engine.run()
+        let report = try await guards.engine(api, rootDirect, journal).run()
         #expect(report.failed.isEmpty && report.conflicts.isEmpty, "\(report.failed) \(report.conflicts)")
         let documents = try await api.feedItems().filter { $0["laureate_id"] as? String == laureate.id }
         #expect(documents.count == count && documents.allSatisfy { $0["conflict"] as? Bool == false && $0["version"] as? Int == 1 })

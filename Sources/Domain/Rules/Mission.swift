@@ -225,9 +225,10 @@ public struct Mission: Sendable, Hashable, Codable {
 
     /// The laureates whose members' steps `caller` sees in the mission's timeline (nil: every step). An expert never
     /// learns of a laureate invited into a pool that has not joined it, nor of one that declined (SPEC §4.7).
+    /// Those it may know of, as `participants(visibleTo:)` says; the others read every step.
     public func timelineLaureates(visibleTo caller: Caller) -> Set<String>? {
         switch caller.actor(on: self) {
-        case .expert, .otherExpert, .anonymous: Set(joinedLaureateIDs)
+        case .expert, .otherExpert, .anonymous: Set(participants(visibleTo: caller).map(\.laureateID))
         case .admin, .sync, .laureate, .otherLaureate: nil
         }
     }
