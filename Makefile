@@ -10,8 +10,9 @@ APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev pkg-config
 SCHEMATHESIS_VERSION := 4.32.5
 OPENAPI_GENERATOR_VERSION := 7.26.0
 OPENAPI_PYTHON_CLIENT_VERSION := 0.29.1
-# Debian packages only the tests use: Java for openapi-generator, tsc for the TypeScript client it makes.
-TEST_APT_PACKAGES := openjdk-17-jre-headless node-typescript
+# Debian packages only the tests use: Java for openapi-generator, tsc for the TypeScript client it makes, PostgreSQL
+# (a throwaway server per run: every Storage and API test runs on SQLite and on PostgreSQL).
+TEST_APT_PACKAGES := openjdk-17-jre-headless node-typescript postgresql
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test test-deps deps build build-tests build-release-tests smoke fuzz format lint bench clean-data
@@ -27,6 +28,7 @@ run: deps build
 ## faults: a task group's results lost, once); the others in debug.
 test: deps test-deps build-tests build-release-tests
 	scripts/with-test-servers.sh sh -c '$(SWIFT) test --skip-build --parallel \
+		&& MDP_TEST_DATABASE_URL=$$MDP_TEST_POSTGRES_URL $(SWIFT) test --skip-build --parallel \
 		&& MDP_TEST_BINARY=$$PWD/$(SYNC_RELEASE)/release/SyncOnce $(SWIFT) test $(RELEASE_TESTS) --skip-build'
 	scripts/smoke.sh .build/debug/mdp
 	SCHEMATHESIS_VERSION=$(SCHEMATHESIS_VERSION) scripts/contract-fuzz.sh .build/debug/mdp

@@ -26,16 +26,22 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         /// Pure programme rules and reference data: Foundation at most.
         .target(name: "Domain", swiftSettings: strict),
-        /// Persistence over the system SQLite through GRDB. Knows Domain, not HTTP.
+        /// Persistence: the system SQLite through GRDB (embedded default) or PostgreSQL through postgres-nio, behind one
+        /// set of intent-named operations. Knows Domain, not HTTP.
         .target(
             name: "Storage",
             dependencies: [
                 "Domain",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

@@ -4,7 +4,9 @@
 # - two proxies in front of wsgidav: one injecting faults (MDP_TEST_FAULTY_WEBDAV), one a test kills mid-run
 #   (MDP_TEST_MORTAL_WEBDAV);
 # - a live `mdp serve` on a fresh data folder, with an admin and a sync token: MDP_TEST_API, MDP_TEST_ADMIN
-#   (email:password) and MDP_TEST_SYNC_TOKEN_FILE.
+#   (email:password) and MDP_TEST_SYNC_TOKEN_FILE;
+# - a throwaway PostgreSQL server (Debian's package) on loopback: MDP_TEST_POSTGRES_URL, which tests take as
+#   MDP_TEST_DATABASE_URL to run on PostgreSQL (a schema of their own each).
 set -euo pipefail
 binary=${MDP_BINARY:-.build/debug/mdp}
 dir=$(mktemp -d)
@@ -17,6 +19,7 @@ cleanup() {
     [ -n "$proxy_pid" ] && kill "$proxy_pid" 2>/dev/null || true
     [ -n "$mortal_pid" ] && kill "$mortal_pid" 2>/dev/null || true
     scripts/webdav-servers.sh stop "$dir"
+    scripts/postgres-server.sh stop "$dir" || true
     rm -rf "$dir"
 }
 trap cleanup EXIT
@@ -48,6 +51,8 @@ start_proxy mortal "$mortal_port" --mortal
 mortal_pid=$started_pid
 export MDP_TEST_MORTAL_WEBDAV="http://127.0.0.1:$mortal_port"
 export MDP_REQUIRE_WEBDAV=1
+line=$(scripts/postgres-server.sh start "$dir" | tail -1)
+export MDP_TEST_POSTGRES_URL=${line#MDP_TEST_DATABASE_URL=}
 
 port=$(free_port)
 printf 'a long test password\n' | "$binary" admin create --email admin@test.local --data-dir "$dir/api" >/dev/null

@@ -5,7 +5,8 @@ import Storage
 
 /// `mdp admin …`: operator commands on the same data folder as `serve`.
 struct Admin: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Operator commands.", subcommands: [CreateAdmin.self, IssueToken.self])
+    static let configuration = CommandConfiguration(
+        abstract: "Operator commands.", subcommands: [CreateAdmin.self, IssueToken.self, Migrate.self])
 }
 
 /// `mdp admin create --email …`: bootstraps a programme-team account. The password comes from MDP_ADMIN_PASSWORD
@@ -22,8 +23,11 @@ struct CreateAdmin: AsyncParsableCommand {
     @Option(help: "Folder of the SQLite database (DATA_DIR; default ./data).")
     var dataDir: String?
 
+    @Option(help: "PostgreSQL instead of the SQLite file (DATABASE_URL).")
+    var databaseURL: String?
+
     func run() async throws {
-        let source = try await SettingsSource.load(options: ["data.dir": dataDir])
+        let source = try await SettingsSource.load(options: ["data.dir": dataDir, "database.url": databaseURL])
         let settings = try ServeSettings(source)
         let password: String
         if let fromEnvironment = ProcessInfo.processInfo.environment["MDP_ADMIN_PASSWORD"], !fromEnvironment.isEmpty {
@@ -33,7 +37,8 @@ struct CreateAdmin: AsyncParsableCommand {
         } else {
             throw ValidationError("give the password on standard input or in MDP_ADMIN_PASSWORD")
         }
-        let database = try AppDatabase.file(inDirectory: settings.dataDirectory)
+        let database = try settings.openDatabase()
+        defer { database.close() }
         do {
             let account = try database.createAccount(email: email, password: password, role: .admin, displayName: name)
             print("admin \(account.email) created")
@@ -62,19 +67,45 @@ struct IssueToken: AsyncParsableCommand {
     @Option(help: "Folder of the SQLite database (DATA_DIR; default ./data).")
     var dataDir: String?
 
+    @Option(help: "PostgreSQL instead of the SQLite file (DATABASE_URL).")
+    var databaseURL: String?
+
     func run() async throws {
         guard role == Role.sync.rawValue else {
             throw ValidationError("only --role sync issues service tokens; people log in or use /v1/me/tokens")
         }
         guard (1...730).contains(days) else { throw ValidationError("--days must be 1 to 730") }
-        let source = try await SettingsSource.load(options: ["data.dir": dataDir])
+        let source = try await SettingsSource.load(options: ["data.dir": dataDir, "database.url": databaseURL])
         let settings = try ServeSettings(source)
-        let database = try AppDatabase.file(inDirectory: settings.dataDirectory)
+        let database = try settings.openDatabase()
+        defer { database.close() }
         let email = "sync@service.local"
         let account =
             try database.account(email: email)
             ?? database.createAccount(email: email, password: nil, role: .sync, displayName: "Sync engine")
         let issued = try database.createServiceToken(for: account, name: name, days: days)
         print(issued.secret)
+    }
+}
+
+/// `mdp admin migrate`: brings the database's schema up to date and lists the migrations applied. `mdp serve` does the
+/// same on start; with several instances over PostgreSQL, run this once before starting the new version.
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Apply the database migrations this binary has.")
+
+    @Option(help: "Folder of the SQLite database (DATA_DIR; default ./data).")
+    var dataDir: String?
+
+    @Option(help: "PostgreSQL instead of the SQLite file (DATABASE_URL).")
+    var databaseURL: String?
+
+    func run() async throws {
+        let source = try await SettingsSource.load(options: ["data.dir": dataDir, "database.url": databaseURL])
+        let settings = try ServeSettings(source)
+        let database = try settings.openDatabase()
+        defer { database.close() }
+        let applied = try database.appliedMigrations()
+        print("\(settings.databaseDescription): \(applied.count) migrations applied")
+        for name in applied { print("  \(name)") }
     }
 }

@@ -14,10 +14,14 @@ struct AuditCommand: AsyncParsableCommand {
         @Option(help: "Folder of the SQLite database (DATA_DIR; default ./data).")
         var dataDir: String?
 
+        @Option(help: "PostgreSQL instead of the SQLite file (DATABASE_URL).")
+        var databaseURL: String?
+
         func run() async throws {
-            let source = try await SettingsSource.load(options: ["data.dir": dataDir])
+            let source = try await SettingsSource.load(options: ["data.dir": dataDir, "database.url": databaseURL])
             let settings = try ServeSettings(source)
-            let database = try AppDatabase.file(inDirectory: settings.dataDirectory)
+            let database = try settings.openDatabase(migrate: false)
+            defer { database.close() }
             switch try database.verifyAuditChain() {
             case .intact(let events):
                 print("audit log intact: \(events) events")

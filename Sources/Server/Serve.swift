@@ -19,25 +19,35 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Folder of the SQLite database and the blobs (DATA_DIR; default ./data).")
     var dataDir: String?
 
+    @Option(help: "PostgreSQL instead of the SQLite file: postgres://user:password@host:port/database (DATABASE_URL).")
+    var databaseURL: String?
+
     @Flag(help: "Load realistic demo data into an empty database and print how to log in.")
     var demo = false
 
     func run() async throws {
-        let source = try await SettingsSource.load(options: ["http.host": host, "http.port": port, "data.dir": dataDir])
+        let source = try await SettingsSource.load(options: [
+            "http.host": host, "http.port": port, "data.dir": dataDir, "database.url": databaseURL,
+        ])
         var settings = try ServeSettings(source)
         if demo && settings.today == nil { settings.today = Demo.today }
-        let database = try AppDatabase.file(
-            inDirectory: settings.dataDirectory,
+        let database = try settings.openDatabase(
             options: .init(
                 clock: settings.clock, sessionLifetime: TimeInterval(settings.sessionHours) * 3600,
                 signupsPerAddress: settings.signupsPerAddress))
-        // Before any request: files of uploads killed between their file and their commit are not kept.
-        let swept = try database.sweepUnreferencedBlobs()
-        if swept > 0 { Logger(label: "mdp").notice("removed \(swept) unreferenced blob files") }
-        // Keys claimed by requests the last process never finished are free to retry.
-        let keys = try database.releaseUnfinishedIdempotencyKeys(answerLost: idempotencyAnswerLost())
-        if keys.released + keys.settled > 0 {
-            Logger(label: "mdp").notice("idempotency keys of unfinished requests: \(keys.released) released, \(keys.settled) answered as done")
+        defer { database.close() }
+        // The embedded database has one server: what its last process left unfinished is settled before any request.
+        // Over PostgreSQL other instances may be mid-request, so neither runs there.
+        if database.dialect == .sqlite {
+            // Files of uploads killed between their file and their commit are not kept.
+            let swept = try database.sweepUnreferencedBlobs()
+            if swept > 0 { Logger(label: "mdp").notice("removed \(swept) unreferenced blob files") }
+            // Keys claimed by requests the last process never finished are free to retry.
+            let keys = try database.releaseUnfinishedIdempotencyKeys(answerLost: idempotencyAnswerLost())
+            if keys.released + keys.settled > 0 {
+                Logger(label: "mdp").notice(
+                    "idempotency keys of unfinished requests: \(keys.released) released, \(keys.settled) answered as done")
+            }
         }
         let demoNotice = demo ? try await Demo.prepare(database, dataDirectory: settings.dataDirectory) : nil
         let app = try buildApplication(settings, database: database, notice: demoNotice)
@@ -55,7 +65,7 @@ func buildApplication(_ settings: ServeSettings, database: AppDatabase, notice: 
         APIDependencies(
             database: database, version: MDP.version, corsOrigins: settings.corsOrigins, cacheDirectoryResponses: settings.directoryCache,
             maxDocumentBytes: settings.maxDocumentBytes))
-    let dataDirectory = settings.dataDirectory
+    let dataDirectory = settings.databaseDescription
     return Application(
         router: router,
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "mdp/\(MDP.version)"),

@@ -2,6 +2,7 @@ import ArgumentParser
 import Configuration
 import Domain
 import Foundation
+import Storage
 
 /// Where settings come from, first match wins: command-line options > environment > `.env` file > defaults.
 /// Keys are scoped (`http.port` is `HTTP_PORT` in the environment); `.env.example` lists them all.
@@ -40,6 +41,10 @@ struct ServeSettings: Sendable {
     var today: CalendarDate?
     /// Expert sign-ups allowed from one address in 15 minutes.
     var signupsPerAddress = 10
+    /// PostgreSQL instead of the SQLite file under `dataDirectory` (`postgres://user:password@host:port/database`).
+    var databaseURL: String?
+    /// How many PostgreSQL connections one instance opens at most.
+    var databaseConnections = 10
 
     /// The time the server lives in.
     var clock: @Sendable () -> Date {
@@ -84,11 +89,42 @@ struct ServeSettings: Sendable {
             throw ValidationError("auth.signups_per_address must be 1 to 1000000, not \(signups)")
         }
         self.signupsPerAddress = signupsPerAddress
+        if let url = source.reader.string(forKey: "database.url", isSecret: true), !url.isEmpty {
+            do {
+                _ = try PostgresLocation(url: url)
+            } catch {
+                throw ValidationError("database.url: \(error)")
+            }
+            databaseURL = url
+        }
+        let connections = source.reader.string(forKey: "database.connections", default: String(databaseConnections))
+        guard let databaseConnections = Int(connections), (1...200).contains(databaseConnections) else {
+            throw ValidationError("database.connections must be 1 to 200, not \(connections)")
+        }
+        self.databaseConnections = databaseConnections
         if let day = source.reader.string(forKey: "programme.today") {
             guard let parsed = CalendarDate(iso: day) else {
                 throw ValidationError("programme.today must be a day as YYYY-MM-DD, not \(day)")
             }
             today = parsed
         }
+    }
+}
+
+extension ServeSettings {
+    /// The database these settings name: PostgreSQL when `database.url` is set, else the SQLite file in the data folder.
+    /// Either is brought up to date on open unless `migrate` is false (then a database that is behind is refused).
+    func openDatabase(options: AppDatabase.Options = .init(), migrate: Bool = true) throws -> AppDatabase {
+        guard let databaseURL else { return try AppDatabase.file(inDirectory: dataDirectory, options: options) }
+        return try AppDatabase.postgres(
+            PostgresLocation(url: databaseURL), options: options,
+            blobDirectory: URL(fileURLWithPath: dataDirectory).appendingPathComponent("blobs"), connections: databaseConnections,
+            migrate: migrate)
+    }
+
+    /// Where the data is, for messages (a PostgreSQL URL with its password masked).
+    var databaseDescription: String {
+        if let databaseURL, let location = try? PostgresLocation(url: databaseURL) { return location.display }
+        return URL(fileURLWithPath: dataDirectory).appendingPathComponent("mdp.sqlite").path
     }
 }

@@ -74,7 +74,7 @@ extension AppDatabase {
             guard try !Self.emailExists(db, email) else { throw StorageError.emailTaken }
             try db.execute(
                 sql: """
-                    INSERT INTO user (id, email, password_hash, role, display_name, expert_id, laureate_id, created_at)
+                    INSERT INTO account (id, email, password_hash, role, display_name, expert_id, laureate_id, created_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [id, email, hash, role.rawValue, displayName, Self.expertID(link), Self.laureateID(link), now])
@@ -85,8 +85,8 @@ extension AppDatabase {
         return Account(id: id, email: email, role: role, displayName: displayName, link: link)
     }
 
-    static func emailExists(_ db: Database, _ email: String) throws -> Bool {
-        try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM user WHERE email = ?)", arguments: [email]) ?? false
+    static func emailExists(_ db: SQLConnection, _ email: String) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM account WHERE email = ?)", arguments: [email]) ?? false
     }
 
     static func expertID(_ link: AccountLink) -> String? {
@@ -104,7 +104,7 @@ extension AppDatabase {
         let email = Credentials.normalisedEmail(email)
         let now = self.now
         let since = now.addingTimeInterval(-Self.throttleWindow)
-        let (row, blockedUntil): (Row?, Date?) = try writer.read { db in
+        let (row, blockedUntil): (Row?, Date?) = try engine.read { db in
             // Blocked while `throttleLimit` failures stand in the window: until the one that makes the count drop expires.
             var until: Date?
             for (column, value) in [("email", email), ("address", address)] {
@@ -116,7 +116,7 @@ extension AppDatabase {
                     until = max(until ?? expiry, expiry)
                 }
             }
-            return (try Row.fetchOne(db, sql: "SELECT * FROM user WHERE email = ?", arguments: [email]), until)
+            return (try Row.fetchOne(db, sql: "SELECT * FROM account WHERE email = ?", arguments: [email]), until)
         }
         if let blockedUntil {
             throw StorageError.throttled(retryAfter: max(1, Int(blockedUntil.timeIntervalSince(now).rounded(.up))))
@@ -124,7 +124,7 @@ extension AppDatabase {
         // Verified whether or not the account exists (a decoy hash of the same cost), so timing tells nothing.
         let matches = Secrets.verify(password, hash: row?["password_hash"], cost: options.bcryptCost)
         guard let row, matches else {
-            try writer.write { db in
+            try engine.write { db in
                 try db.execute(sql: "INSERT INTO login_failure (email, address, at) VALUES (?, ?, ?)", arguments: [email, address, now])
                 try db.execute(sql: "DELETE FROM login_failure WHERE at < ?", arguments: [since])
             }
@@ -137,7 +137,7 @@ extension AppDatabase {
         }
     }
 
-    func issueToken(_ db: Database, account: Account, kind: String, name: String?, lifetime: TimeInterval) throws -> IssuedToken {
+    func issueToken(_ db: SQLConnection, account: Account, kind: String, name: String?, lifetime: TimeInterval) throws -> IssuedToken {
         let secret = Secrets.newToken()
         let now = self.now
         let id = Self.newID()
@@ -157,12 +157,12 @@ extension AppDatabase {
     public func authenticate(token: String) throws -> Authenticated? {
         let hash = Secrets.tokenHash(token)
         let now = self.now
-        let found: (Authenticated, Date?)? = try writer.read { db in
+        let found: (Authenticated, Date?)? = try engine.read { db in
             guard
                 let row = try Row.fetchOne(
                     db,
                     sql: """
-                        SELECT user.*, token.id AS token_id, token.last_used_at FROM token JOIN user ON user.id = token.user_id
+                        SELECT account.*, token.id AS token_id, token.last_used_at FROM token JOIN account ON account.id = token.user_id
                         WHERE token.hash = ? AND token.revoked_at IS NULL AND token.expires_at > ?
                         """, arguments: [hash, now])
             else { return nil }
@@ -170,7 +170,7 @@ extension AppDatabase {
         }
         guard let (authenticated, lastUsed) = found else { return nil }
         if lastUsed.map({ now.timeIntervalSince($0) > 300 }) ?? true {
-            try writer.write { db in
+            try engine.write { db in
                 try db.execute(sql: "UPDATE token SET last_used_at = ? WHERE id = ?", arguments: [now, authenticated.tokenID])
             }
         }
@@ -215,7 +215,7 @@ extension AppDatabase {
 
     /// The personal tokens of `userID`, newest first.
     public func personalTokens(userID: String) throws -> [TokenRecord] {
-        try writer.read { db in
+        try engine.read { db in
             try Row.fetchAll(
                 db, sql: "SELECT * FROM token WHERE user_id = ? AND kind = 'personal' ORDER BY created_at DESC, id",
                 arguments: [userID]
@@ -225,8 +225,8 @@ extension AppDatabase {
 
     /// The account with this e-mail, if any.
     public func account(email: String) throws -> Account? {
-        try writer.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM user WHERE email = ?", arguments: [Credentials.normalisedEmail(email)])
+        try engine.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM account WHERE email = ?", arguments: [Credentials.normalisedEmail(email)])
                 .map(Self.account)
         }
     }
@@ -235,6 +235,6 @@ extension AppDatabase {
 extension AppDatabase {
     /// Every stored column of the token table as text, for tests that check no secret is kept.
     public func debugDumpOfTokenTable() throws -> String {
-        try writer.read { db in try Row.fetchAll(db, sql: "SELECT * FROM token").map(\.description).joined(separator: "\n") }
+        try engine.read { db in try Row.fetchAll(db, sql: "SELECT * FROM token").map(\.description).joined(separator: "\n") }
     }
 }

@@ -2,11 +2,12 @@ import Domain
 import Foundation
 import GRDB
 
-/// The application's database: one writer (a WAL `DatabasePool` in production, an in-memory queue in tests),
-/// migrated on open, reached only through intent-named methods that each run one transaction.
+/// The application's database, migrated on open, reached only through intent-named methods that each run one
+/// transaction: the embedded SQLite file (a WAL `DatabasePool`; an in-memory queue in tests) or PostgreSQL, shared by
+/// several instances. Callers do not know which one runs.
 public struct AppDatabase: Sendable {
-    /// Reads go through the writer's reader pool; writes are serialised by it.
-    let writer: any DatabaseWriter
+    /// Where transactions run; writes are serialised on both databases.
+    let engine: SQLEngine
     let options: Options
     /// The files behind documents, by SHA-256.
     public let blobs: BlobStore
@@ -40,11 +41,53 @@ public struct AppDatabase: Sendable {
 
     /// Wraps `writer` and brings its schema up to date; blobs go to `blobDirectory` (a fresh temporary folder when nil).
     public init(_ writer: any DatabaseWriter, options: Options = .init(), blobDirectory: URL? = nil) throws {
-        self.writer = writer
+        try Migrations.migrator.migrate(writer)
+        try self.init(engine: .sqlite(writer), options: options, blobDirectory: blobDirectory)
+    }
+
+    private init(engine: SQLEngine, options: Options, blobDirectory: URL?) throws {
+        self.engine = engine
         self.options = options
         self.blobs = try BlobStore(
             root: blobDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("mdp-blobs-\(UUID().uuidString)"))
-        try Migrations.migrator.migrate(writer)
+    }
+
+    /// PostgreSQL at `location`, its schema brought up to date (`migrate: false` refuses a database that is behind
+    /// instead), with at most `connections` connections.
+    public static func postgres(
+        _ location: PostgresLocation, options: Options = .init(), blobDirectory: URL? = nil, connections: Int = 10, migrate: Bool = true
+    ) throws -> AppDatabase {
+        let pool = PostgresPool(location, size: connections)
+        do {
+            if migrate {
+                try PostgresMigrations.migrate(pool)
+            } else {
+                let pending = try PostgresMigrations.pending(pool)
+                guard pending.isEmpty else { throw MigrationsPending(names: pending) }
+            }
+            let database = try AppDatabase(engine: .postgres(pool), options: options, blobDirectory: blobDirectory)
+            // Other instances' card writes reach this one's directory through the notification of their commit.
+            let directory = database.directory
+            directory.hearing(false)
+            pool.keep(
+                PostgresListener(
+                    location, channel: directoryChannel, notified: { directory.invalidate() },
+                    connected: { directory.hearing($0) }))
+            return database
+        } catch {
+            pool.close()
+            throw error
+        }
+    }
+
+    /// Which database runs.
+    public var dialect: SQLDialect { engine.dialect }
+
+    /// What a second `mdp serve` over the same PostgreSQL database and blob folder has: its own connections, listener
+    /// and caches (tests of several instances). Nil on SQLite, where one server owns the file.
+    public func anotherInstance() throws -> AppDatabase? {
+        guard case .postgres(let pool) = engine else { return nil }
+        return try .postgres(pool.location, options: options, blobDirectory: blobs.root, connections: pool.size)
     }
 
     /// The embedded default: `<dataDirectory>/mdp.sqlite`, created with its folder if missing.
@@ -56,9 +99,23 @@ public struct AppDatabase: Sendable {
             blobDirectory: URL(fileURLWithPath: dataDirectory).appendingPathComponent("blobs"))
     }
 
-    /// A fresh, private database for one test (bcrypt at its cheapest unless told otherwise).
+    /// A fresh, private SQLite database in memory (bcrypt at its cheapest unless told otherwise).
     public static func inMemory(options: Options = .init(bcryptCost: 4)) throws -> AppDatabase {
         try AppDatabase(DatabaseQueue(configuration: configuration), options: options)
+    }
+
+    /// A fresh, private database for one test: in memory, or when `MDP_TEST_DATABASE_URL` names a PostgreSQL server,
+    /// a new schema of its own there (the same suite runs on both databases).
+    public static func throwaway(options: Options = .init(bcryptCost: 4)) throws -> AppDatabase {
+        guard let url = ProcessInfo.processInfo.environment["MDP_TEST_DATABASE_URL"], !url.isEmpty else {
+            return try inMemory(options: options)
+        }
+        let schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let server = PostgresPool(try PostgresLocation(url: url), size: 1)
+        defer { server.close() }
+        try server.withConnection { session in _ = try session.execute("CREATE SCHEMA \(schema)", []) }
+        let separator = url.contains("?") ? "&" : "?"
+        return try postgres(PostgresLocation(url: url + separator + "schema=" + schema), options: options, connections: 4)
     }
 
     private static var configuration: Configuration {
@@ -73,28 +130,53 @@ public struct AppDatabase: Sendable {
 
     /// Answers when the database can be read; throws otherwise (readiness).
     public func ping() throws {
-        _ = try writer.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+        _ = try engine.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
     }
 
     /// The names of the migrations applied so far, oldest first.
     public func appliedMigrations() throws -> [String] {
-        try writer.read { db in try Migrations.migrator.appliedMigrations(db) }
+        switch engine {
+        case .sqlite(let writer): try writer.read { db in try Migrations.migrator.appliedMigrations(db) }
+        case .postgres(let pool): try PostgresMigrations.applied(pool)
+        }
     }
 
     /// When this database was first created (UTC, ISO 8601).
     public func createdAt() throws -> String? {
-        try writer.read { db in try String.fetchOne(db, sql: "SELECT value FROM instance WHERE key = 'created_at'") }
+        try engine.read { db in try String.fetchOne(db, sql: "SELECT value FROM instance WHERE key = 'created_at'") }
+    }
+
+    /// Gives back the database's connections (PostgreSQL; the SQLite file closes with its last user).
+    public func close() {
+        if case .postgres(let pool) = engine { pool.close() }
     }
 
     var now: Date { options.clock() }
     var settings: ProgrammeSettings { options.settings }
 
     /// The next value of the global, monotonic revision counter: every change to a resource takes one.
-    static func nextRevision(_ db: Database) throws -> Int64 {
-        try Int64.fetchOne(db, sql: "UPDATE counter SET value = value + 1 WHERE name = 'revision' RETURNING value")!
+    static func nextRevision(_ db: SQLConnection) throws -> Int64 {
+        guard let value = try Int64.fetchOne(db, sql: "UPDATE counter SET value = value + 1 WHERE name = 'revision' RETURNING value") else {
+            throw MissingRow(what: "the revision counter")
+        }
+        return value
     }
 
     static func newID() -> String { UUID().uuidString.lowercased() }
+}
+
+/// A row the schema guarantees is not there (a damaged database): refused, never trapped.
+struct MissingRow: Error, CustomStringConvertible {
+    let what: String
+    var description: String { "the database has no row for \(what)" }
+}
+
+/// The database is behind the binary: run `mdp admin migrate` first.
+public struct MigrationsPending: Error, CustomStringConvertible {
+    public let names: [String]
+    public var description: String {
+        "the database lacks \(names.count) migration(s): \(names.joined(separator: ", ")); run `mdp admin migrate`"
+    }
 }
 
 /// Why a storage operation was refused, in terms the API maps to a status and a stable code.
@@ -117,11 +199,11 @@ public enum StorageError: Error, Sendable, Hashable {
 extension AppDatabase {
     /// The cheapest write transaction (one counter increment): benchmarks measure real writes against this floor.
     public func referenceWrite() throws {
-        try writer.write { db in _ = try Self.nextRevision(db) }
+        try engine.write { db in _ = try Self.nextRevision(db) }
     }
 
     /// The cheapest read (a constant): the floor for read benchmarks.
     public func referenceRead() throws {
-        _ = try writer.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+        _ = try engine.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
     }
 }

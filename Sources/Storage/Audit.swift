@@ -82,7 +82,7 @@ enum Audit {
 extension AppDatabase {
     /// Appends an event in the caller's transaction: the change and its record commit together or not at all.
     static func appendEvent(
-        _ db: Database, at date: Date, actorID: String?, action: String, subjectType: String, subjectID: String,
+        _ db: SQLConnection, at date: Date, actorID: String?, action: String, subjectType: String, subjectID: String,
         before: (some Encodable)?, after: (some Encodable)?
     ) throws {
         let last = try Row.fetchOne(db, sql: "SELECT seq, hash FROM event ORDER BY seq DESC LIMIT 1")
@@ -104,25 +104,32 @@ extension AppDatabase {
 
     /// Walks the whole chain and names the first entry that does not hold.
     public func verifyAuditChain() throws -> AuditVerification {
-        try writer.read { db in
+        try engine.read { db in
             var previous = Audit.genesis
             var expectedSeq: Int64 = 1
-            let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM event ORDER BY seq")
             var count = 0
-            while let row = try cursor.next() {
-                let event = AuditEvent(row: row)
-                if event.seq != expectedSeq {
-                    return .broken(seq: expectedSeq, reason: "entry \(expectedSeq) is missing")
+            var last: Int64 = 0
+            // In pages, so a long chain never sits whole in memory.
+            while case let page = try Row.fetchAll(
+                db, sql: "SELECT * FROM event WHERE seq > ? ORDER BY seq LIMIT 1000", arguments: [last]
+            ).map(AuditEvent.init(row:)),
+                !page.isEmpty
+            {
+                for event in page {
+                    last = event.seq
+                    if event.seq != expectedSeq {
+                        return .broken(seq: expectedSeq, reason: "entry \(expectedSeq) is missing")
+                    }
+                    if event.previousHash != previous {
+                        return .broken(seq: event.seq, reason: "it does not follow the entry before it")
+                    }
+                    if event.recomputedHash != event.hash {
+                        return .broken(seq: event.seq, reason: "its content does not match its hash")
+                    }
+                    previous = event.hash
+                    expectedSeq += 1
+                    count += 1
                 }
-                if event.previousHash != previous {
-                    return .broken(seq: event.seq, reason: "it does not follow the entry before it")
-                }
-                if event.recomputedHash != event.hash {
-                    return .broken(seq: event.seq, reason: "its content does not match its hash")
-                }
-                previous = event.hash
-                expectedSeq += 1
-                count += 1
             }
             return .intact(events: count)
         }
@@ -137,10 +144,10 @@ extension AppDatabase {
     /// follow.
     public func events(_ filter: EventFilter, after cursor: Int64?, limit: Int) throws -> (events: [AuditEvent], more: Bool) {
         var conditions: [String] = []
-        var arguments: StatementArguments = []
+        var arguments: SQLArguments = []
         func add(_ condition: String, _ values: [(any DatabaseValueConvertible)?]) {
             conditions.append(condition)
-            values.forEach { arguments += [$0] }
+            arguments += SQLArguments(values)
         }
         if let cursor { add(filter.newestFirst ? "event.seq < ?" : "event.seq > ?", [cursor]) }
         if let subjectType = filter.subjectType { add("event.subject_type = ?", [subjectType]) }
@@ -162,7 +169,7 @@ extension AppDatabase {
                 ((event.subject_type = 'laureate' AND event.subject_id = ?)
                  OR (event.subject_type = 'mission' AND event.subject_id IN (SELECT mission_id FROM mission_participant WHERE laureate_id = ?))
                  OR (event.subject_type = 'document' AND event.subject_id IN (SELECT id FROM document WHERE laureate_id = ?))
-                 OR (event.subject_type = 'user' AND event.subject_id IN (SELECT id FROM user WHERE laureate_id = ?)))
+                 OR (event.subject_type = 'user' AND event.subject_id IN (SELECT id FROM account WHERE laureate_id = ?)))
                 """, [laureate, laureate, laureate, laureate])
         }
         if let expert = filter.expertID {
@@ -172,23 +179,23 @@ extension AppDatabase {
                  OR (event.subject_type = 'mission' AND event.subject_id IN (SELECT id FROM mission WHERE expert_id = ?))
                  OR (event.subject_type = 'document' AND event.subject_id IN
                        (SELECT id FROM document WHERE mission_id IN (SELECT id FROM mission WHERE expert_id = ?)))
-                 OR (event.subject_type = 'user' AND event.subject_id IN (SELECT id FROM user WHERE expert_id = ?)))
+                 OR (event.subject_type = 'user' AND event.subject_id IN (SELECT id FROM account WHERE expert_id = ?)))
                 """, [expert, expert, expert, expert])
         }
         if let laureates = filter.actorLaureates {
             let marks = Array(repeating: "?", count: laureates.count).joined(separator: ", ")
             add(
-                laureates.isEmpty ? "user.laureate_id IS NULL" : "(user.laureate_id IS NULL OR user.laureate_id IN (\(marks)))",
+                laureates.isEmpty ? "account.laureate_id IS NULL" : "(account.laureate_id IS NULL OR account.laureate_id IN (\(marks)))",
                 laureates.sorted())
         }
         arguments += [limit + 1]
         let sql = """
-            SELECT event.*, user.display_name AS actor_name, user.role AS actor_role, user.laureate_id AS actor_laureate
-            FROM event LEFT JOIN user ON user.id = event.actor_id
+            SELECT event.*, account.display_name AS actor_name, account.role AS actor_role, account.laureate_id AS actor_laureate
+            FROM event LEFT JOIN account ON account.id = event.actor_id
             \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
             ORDER BY event.seq \(filter.newestFirst ? "DESC" : "ASC") LIMIT ?
             """
-        return try writer.read { db in
+        return try engine.read { db in
             let rows = try Row.fetchAll(db, sql: sql, arguments: arguments)
             return (rows.prefix(limit).map(AuditEvent.init), rows.count > limit)
         }

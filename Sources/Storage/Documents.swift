@@ -66,7 +66,7 @@ extension AppDatabase {
         LEFT JOIN mission ON mission.id = document.mission_id
         """
 
-    static func owner(_ db: Database, laureateID: String, missionID: String?) throws -> (DocumentOwner, [Engagement]) {
+    static func owner(_ db: SQLConnection, laureateID: String, missionID: String?) throws -> (DocumentOwner, [Engagement]) {
         var cache = OwnerCache()
         return try cache.owner(db, laureateID: laureateID, missionID: missionID)
     }
@@ -78,7 +78,7 @@ extension AppDatabase {
         var missions: [String: Engagement] = [:]
         var laureates: [String: [Engagement]] = [:]
 
-        mutating func owner(_ db: Database, laureateID: String, missionID: String?) throws -> (DocumentOwner, [Engagement]) {
+        mutating func owner(_ db: SQLConnection, laureateID: String, missionID: String?) throws -> (DocumentOwner, [Engagement]) {
             let engagements = try laureates[laureateID] ?? AppDatabase.engagements(db, laureateID: laureateID)
             laureates[laureateID] = engagements
             guard let missionID else { return (.dossier(laureateID: laureateID), engagements) }
@@ -93,13 +93,14 @@ extension AppDatabase {
 
         /// Every mission's access facts in one query, for a pass over many documents (the feed) instead of two
         /// queries per mission met.
-        mutating func preloadMissions(_ db: Database) throws {
+        mutating func preloadMissions(_ db: SQLConnection) throws {
             for row in try Row.fetchAll(
                 db,
                 sql: """
                     SELECT mission.id, mission.title, mission.expert_id, mission.state,
                            (SELECT json_group_array(laureate_id) FROM
-                              (SELECT laureate_id FROM mission_participant p WHERE p.mission_id = mission.id AND p.joined ORDER BY p.position))
+                              (SELECT laureate_id FROM mission_participant p WHERE p.mission_id = mission.id AND p.joined = 1 ORDER BY p.position)
+                              AS joined_laureates)
                            AS laureates
                     FROM mission
                     """)
@@ -113,7 +114,7 @@ extension AppDatabase {
         }
 
         /// Whether `account` may read `record`.
-        mutating func canRead(_ db: Database, _ record: DocumentRecord, by account: Account) throws -> Bool {
+        mutating func canRead(_ db: SQLConnection, _ record: DocumentRecord, by account: Account) throws -> Bool {
             let (owner, engagements) = try owner(db, laureateID: record.laureateID, missionID: record.missionID)
             return DocumentAccess.canRead(account, owner, engagements: engagements)
         }
@@ -127,7 +128,7 @@ extension AppDatabase {
         -> (laureateID: String, missionID: String?)
     {
         if source == .drive && account.role != .sync { throw StorageError.forbidden }
-        return try writer.read { db in
+        return try engine.read { db in
             var laureate = laureateID
             if let missionID {
                 let mission = try Self.missionRecord(db, id: missionID).mission
@@ -182,7 +183,7 @@ extension AppDatabase {
     }
 
     func insertVersion(
-        _ db: Database, documentID: String, version: Int, fileName: String, blob: StoredBlob, source: DocumentSource, conflict: Bool,
+        _ db: SQLConnection, documentID: String, version: Int, fileName: String, blob: StoredBlob, source: DocumentSource, conflict: Bool,
         account: Account
     ) throws {
         try db.execute(
@@ -196,7 +197,7 @@ extension AppDatabase {
             ])
     }
 
-    static func documentRecord(_ db: Database, id: String) throws -> DocumentRecord {
+    static func documentRecord(_ db: SQLConnection, id: String) throws -> DocumentRecord {
         guard let row = try Row.fetchOne(db, sql: documentSelect + " WHERE document.id = ?", arguments: [id]) else {
             throw StorageError.notFound
         }
@@ -205,7 +206,7 @@ extension AppDatabase {
 
     /// A document, for whoever may read it; anyone else is told it does not exist.
     public func document(id: String, for account: Account) throws -> DocumentRecord {
-        try writer.read { db in
+        try engine.read { db in
             let record = try Self.documentRecord(db, id: id)
             var owners = OwnerCache()
             guard try owners.canRead(db, record, by: account) else { throw StorageError.notFound }
@@ -281,7 +282,7 @@ extension AppDatabase {
         guard let version, version != record.version else {
             return (record, record.sha256, record.size, record.mediaType, record.fileName)
         }
-        return try writer.read { db in
+        return try engine.read { db in
             guard
                 let row = try Row.fetchOne(
                     db, sql: "SELECT * FROM document_version WHERE document_id = ? AND version = ?", arguments: [id, version])
@@ -290,23 +291,31 @@ extension AppDatabase {
         }
     }
 
+    /// How many documents the feed reads at a time.
+    static let feedPage = 256
+
     /// Documents the caller may read that changed after `revision`, withdrawn ones included as tombstones.
     /// `cursor` is the last revision examined (pass it back as `updatedAfter`); `more` says whether later changes exist.
     public func documents(for account: Account, updatedAfter revision: Int64, limit: Int) throws -> (
         documents: [DocumentRecord], cursor: Int64, more: Bool
     ) {
-        try writer.read { db in
+        try engine.read { db in
             var readable: [DocumentRecord] = []
             var owners = OwnerCache()
             try owners.preloadMissions(db)
-            let cursor = try Row.fetchCursor(
-                db, sql: Self.documentSelect + " WHERE document.revision > ? ORDER BY document.revision", arguments: [revision])
+            // Read in pages: most callers may read most documents, so few pages are read past the first.
             var last: Int64?
-            while let row = try cursor.next() {
-                let record = DocumentRecord(row: row)
-                last = record.revision
-                if try owners.canRead(db, record, by: account) { readable.append(record) }
-                if readable.count == limit { break }
+            pages: while true {
+                let page = try Row.fetchAll(
+                    db, sql: Self.documentSelect + " WHERE document.revision > ? ORDER BY document.revision LIMIT ?",
+                    arguments: [last ?? revision, Self.feedPage])
+                for row in page {
+                    let record = DocumentRecord(row: row)
+                    last = record.revision
+                    if try owners.canRead(db, record, by: account) { readable.append(record) }
+                    if readable.count == limit { break pages }
+                }
+                if page.count < Self.feedPage { break }
             }
             let more =
                 try last.map {
@@ -321,7 +330,7 @@ extension AppDatabase {
     /// Removes the blob files no document version refers to (an upload interrupted between its file and its commit)
     /// and leftover temporary files. Run at start, before the server takes requests. Returns how many were removed.
     public func sweepUnreferencedBlobs() throws -> Int {
-        let referenced = try writer.read { db in Set(try String.fetchAll(db, sql: "SELECT DISTINCT sha256 FROM document_version")) }
+        let referenced = try engine.read { db in Set(try String.fetchAll(db, sql: "SELECT DISTINCT sha256 FROM document_version")) }
         return try blobs.sweep(keeping: referenced)
     }
 }
@@ -346,7 +355,7 @@ extension AppDatabase {
     public func files(
         laureateID: String?, missionID: String?, kind: DocumentKind?, after position: FilePosition?, limit: Int, for account: Account
     ) throws -> (documents: [DocumentRecord], more: Bool) {
-        try writer.read { db in
+        try engine.read { db in
             let owner: DocumentOwner
             let engagements: [Engagement]
             let filter: String
@@ -369,7 +378,7 @@ extension AppDatabase {
             let rows = try Row.fetchAll(
                 db,
                 sql: Self.documentSelect + """
-                     WHERE \(filter) AND document.withdrawn_at IS NULL AND (? IS NULL OR document.kind = ?)
+                     WHERE \(filter) AND document.withdrawn_at IS NULL AND (CAST(? AS TEXT) IS NULL OR document.kind = ?)
                       AND (document.kind, v.file_name, document.id) > (?, ?, ?)
                     ORDER BY document.kind, v.file_name, document.id LIMIT ?
                     """,

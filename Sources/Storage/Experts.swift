@@ -65,13 +65,14 @@ extension AppDatabase {
                 id: Self.newID(), email: email, role: .expert, displayName: "\(firstName) \(lastName)", link: .expert(id: expertID))
             try db.execute(
                 sql:
-                    "INSERT INTO user (id, email, password_hash, role, display_name, expert_id, created_at) VALUES (?, ?, ?, 'expert', ?, ?, ?)",
+                    "INSERT INTO account (id, email, password_hash, role, display_name, expert_id, created_at) VALUES (?, ?, ?, 'expert', ?, ?, ?)",
                 arguments: [account.id, email, hash, account.displayName, expertID, now])
             let token = try issueToken(db, account: account, kind: "session", name: nil, lifetime: options.sessionLifetime)
             let card = try Self.fetchCard(db, id: expertID)
             try Self.appendEvent(
                 db, at: now, actorID: account.id, action: "expert.signed_up", subjectType: "expert", subjectID: expertID,
                 before: ExpertCardContent?.none, after: card.content)
+            try Self.announceDirectoryChange(db)
             return (token, card)
         }
         directory.invalidate()
@@ -79,7 +80,7 @@ extension AppDatabase {
     }
 
     /// Inserts a card with a slug unique among all cards; returns its id.
-    func insertExpert(_ db: Database, content: ExpertCardContent, state: CardState, publishedAt: Date? = nil) throws -> String {
+    func insertExpert(_ db: SQLConnection, content: ExpertCardContent, state: CardState, publishedAt: Date? = nil) throws -> String {
         let base = Slug.make("\(content.firstName) \(content.lastName)")
         let taken = Set(
             try String.fetchAll(
@@ -98,7 +99,7 @@ extension AppDatabase {
         return id
     }
 
-    static func fetchCard(_ db: Database, id: String) throws -> ExpertCardRecord {
+    static func fetchCard(_ db: SQLConnection, id: String) throws -> ExpertCardRecord {
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM expert WHERE id = ?", arguments: [id]) else {
             throw StorageError.notFound
         }
@@ -108,7 +109,7 @@ extension AppDatabase {
     /// A card, for its own expert and the programme team only: anyone else is told it does not exist.
     public func expertCard(id: String, for account: Account) throws -> ExpertCardRecord {
         guard CardWorkflow.canRead(account.cardActor(for: id)) else { throw StorageError.notFound }
-        return try writer.read { db in try Self.fetchCard(db, id: id) }
+        return try engine.read { db in try Self.fetchCard(db, id: id) }
     }
 
     /// The expert changes their answers, based on the revision they read.
@@ -132,6 +133,7 @@ extension AppDatabase {
             try Self.appendEvent(
                 db, at: now, actorID: account.id, action: "expert.edited", subjectType: "expert", subjectID: id, before: card.content,
                 after: content)
+            try Self.announceDirectoryChange(db)
             return try Self.fetchCard(db, id: id)
         }
         directory.invalidate()
@@ -175,6 +177,7 @@ extension AppDatabase {
             try Self.appendEvent(
                 db, at: now, actorID: account.id, action: "expert.\(action.rawValue)", subjectType: "expert", subjectID: id,
                 before: card.state.rawValue, after: next.rawValue)
+            try Self.announceDirectoryChange(db)
             return try Self.fetchCard(db, id: id)
         }
         directory.invalidate()
@@ -183,7 +186,7 @@ extension AppDatabase {
 
     /// Every step of a card's review with the programme team's private notes: admins only.
     public func reviewEntries(expertID: String) throws -> [ReviewEntry] {
-        try writer.read { db in
+        try engine.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM expert_review WHERE expert_id = ? ORDER BY id", arguments: [expertID]).map {
                 ReviewEntry(
                     action: CardAction(rawValue: $0["action"]) ?? .submit, authorID: $0["author_id"], at: $0["at"],
@@ -194,11 +197,11 @@ extension AppDatabase {
 
     /// Cards for the programme team, least recently changed first; `after` is the last revision of the previous page.
     public func expertCards(state: CardState?, after: Int64?, limit: Int) throws -> (cards: [ExpertCardRecord], next: Int64?) {
-        try writer.read { db in
+        try engine.read { db in
             let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT * FROM expert WHERE (?1 IS NULL OR state = ?1) AND revision > ?2 ORDER BY revision LIMIT ?3
+                    SELECT * FROM expert WHERE (CAST(?1 AS TEXT) IS NULL OR state = ?1) AND revision > ?2 ORDER BY revision LIMIT ?3
                     """, arguments: [state?.rawValue, after ?? 0, limit + 1])
             let cards = try rows.prefix(limit).map(ExpertCardRecord.init)
             return (cards, rows.count > limit ? cards.last?.revision : nil)
@@ -211,7 +214,7 @@ extension AppDatabase {
         let now = self.now
         let since = now.addingTimeInterval(-Self.throttleWindow)
         let limit = options.signupsPerAddress
-        let blockedUntil: Date? = try writer.write { db in
+        let blockedUntil: Date? = try engine.write { db in
             try db.execute(sql: "DELETE FROM signup_attempt WHERE at <= ?", arguments: [since])
             let attempts = try Date.fetchAll(
                 db, sql: "SELECT at FROM signup_attempt WHERE address = ? ORDER BY at", arguments: [address])
@@ -226,13 +229,23 @@ extension AppDatabase {
         }
     }
 
+    /// The channel on which a PostgreSQL transaction that changed expert cards tells the other instances, on commit.
+    static let directoryChannel = "mdp_directory"
+
+    /// Tells the other instances, when this transaction commits, that the directory changed (PostgreSQL; an embedded
+    /// database has no other instance).
+    static func announceDirectoryChange(_ db: SQLConnection) throws {
+        guard db.dialect == .postgres else { return }
+        try db.execute(sql: "SELECT pg_notify(?, current_schema())", arguments: [directoryChannel])
+    }
+
     /// The public directory when no write happened since it was last built (no database access), else nil.
     public func cachedDirectoryIndex() -> DirectoryIndex? { directory.cached() }
 
     /// The public directory as of the last committed write.
     public func directoryIndex() throws -> DirectoryIndex {
         try directory.index {
-            try writer.read { db in
+            try engine.read { db in
                 let revision = try Int64.fetchOne(db, sql: "SELECT value FROM counter WHERE name = 'revision'") ?? 0
                 let experts = try Row.fetchAll(db, sql: "SELECT * FROM expert WHERE state = 'published'").map { row in
                     let card = try ExpertCardRecord(row: row)

@@ -59,11 +59,11 @@ public enum IdempotencyClaim {
 
 extension AppDatabase {
     /// A write transaction that carries out a request: when the request has an `Idempotency-Key`, the key is marked as
-    /// applied in the same transaction. Side writes (throttling counters, token use times) use `writer.write`.
-    func write<T>(_ updates: (Database) throws -> T) throws -> T {
+    /// applied in the same transaction. Side writes (throttling counters, token use times) use `engine.write`.
+    func write<T>(_ updates: (SQLConnection) throws -> T) throws -> T {
         let claim = IdempotencyClaim.current
         let now = self.now
-        return try writer.write { db in
+        return try engine.write { db in
             let value = try updates(db)
             if let claim {
                 try db.execute(
@@ -80,7 +80,7 @@ extension AppDatabase {
     /// Claims `key` for `scope` (the caller) and this request's `fingerprint`, in one transaction.
     public func beginIdempotent(scope: String, key: String, fingerprint: String) throws -> IdempotencyDecision {
         let now = self.now
-        return try writer.write { db in
+        return try engine.write { db in
             try db.execute(
                 sql: "DELETE FROM idempotency WHERE created_at < ?", arguments: [now.addingTimeInterval(-Self.idempotencyLifetime)])
             if let row = try Row.fetchOne(db, sql: "SELECT * FROM idempotency WHERE scope = ? AND key = ?", arguments: [scope, key]) {
@@ -99,7 +99,7 @@ extension AppDatabase {
     /// Keeps the response of a claimed key.
     public func finishIdempotent(scope: String, key: String, response: StoredResponse) throws {
         let headers = String(decoding: try JSONEncoder().encode(response.headers), as: UTF8.self)
-        try writer.write { db in
+        try engine.write { db in
             try db.execute(
                 sql: "UPDATE idempotency SET status = ?, headers = ?, body = ? WHERE scope = ? AND key = ?",
                 arguments: [response.status, headers, response.body, scope, key])
@@ -112,7 +112,7 @@ extension AppDatabase {
     /// (One server over its own database file; several instances over a shared database must not call this.)
     public func releaseUnfinishedIdempotencyKeys(answerLost: StoredResponse) throws -> (released: Int, settled: Int) {
         let headers = String(decoding: try JSONEncoder().encode(answerLost.headers), as: UTF8.self)
-        return try writer.write { db in
+        return try engine.write { db in
             try db.execute(sql: "DELETE FROM idempotency WHERE status IS NULL AND applied_at IS NULL")
             let released = db.changesCount
             try db.execute(
@@ -124,7 +124,7 @@ extension AppDatabase {
 
     /// Releases a claimed key whose request failed on our side, so a retry runs it again.
     public func abandonIdempotent(scope: String, key: String) throws {
-        try writer.write { db in
+        try engine.write { db in
             try db.execute(sql: "DELETE FROM idempotency WHERE scope = ? AND key = ? AND status IS NULL", arguments: [scope, key])
         }
     }

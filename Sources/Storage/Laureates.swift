@@ -15,7 +15,7 @@ extension AppDatabase {
 
     /// A laureate by id.
     public func laureate(id: String) throws -> Laureate {
-        try writer.read { db in
+        try engine.read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM laureate WHERE id = ?", arguments: [id]) else {
                 throw StorageError.notFound
             }
@@ -25,11 +25,11 @@ extension AppDatabase {
 
     /// Every laureate, by name.
     public func laureates() throws -> [Laureate] {
-        try writer.read { db in try Row.fetchAll(db, sql: "SELECT * FROM laureate ORDER BY name, id").map(Self.laureate) }
+        try engine.read { db in try Row.fetchAll(db, sql: "SELECT * FROM laureate ORDER BY name, id").map(Self.laureate) }
     }
 
     /// Whether `account` may see `laureateID` at all: the team, its members, and experts engaged with it.
-    func canSeeLaureate(_ db: Database, _ account: Account, _ laureateID: String) throws -> Bool {
+    func canSeeLaureate(_ db: SQLConnection, _ account: Account, _ laureateID: String) throws -> Bool {
         switch account.role {
         case .admin, .sync: return true
         case .laureate: return account.laureateID == laureateID
@@ -39,14 +39,14 @@ extension AppDatabase {
         }
     }
 
-    static func engagements(_ db: Database, laureateID: String) throws -> [Engagement] {
+    static func engagements(_ db: SQLConnection, laureateID: String) throws -> [Engagement] {
         try Row.fetchAll(
             db,
             sql: """
                 SELECT mission.id, mission.title, mission.expert_id, mission.state,
-                       (SELECT json_group_array(laureate_id) FROM mission_participant p WHERE p.mission_id = mission.id AND p.joined) AS laureates
+                       (SELECT json_group_array(laureate_id) FROM mission_participant p WHERE p.mission_id = mission.id AND p.joined = 1) AS laureates
                 FROM mission JOIN mission_participant ON mission_participant.mission_id = mission.id
-                WHERE mission_participant.laureate_id = ? AND mission_participant.joined
+                WHERE mission_participant.laureate_id = ? AND mission_participant.joined = 1
                 """, arguments: [laureateID]
         ).map { row in
             Engagement(
@@ -104,7 +104,9 @@ extension AppDatabase {
         }
     }
 
-    static func framingNotes(_ db: Database, laureateID: String) throws -> [(note: FramingNoteVersion, createdAt: Date, authorID: String)] {
+    static func framingNotes(_ db: SQLConnection, laureateID: String) throws -> [(
+        note: FramingNoteVersion, createdAt: Date, authorID: String
+    )] {
         try Row.fetchAll(db, sql: "SELECT * FROM framing_note WHERE laureate_id = ? ORDER BY version", arguments: [laureateID]).map { row in
             let needs = try JSONDecoder().decode([Need].self, from: Data((row["needs"] as String).utf8))
             return (
@@ -118,7 +120,7 @@ extension AppDatabase {
     public func framingNotes(laureateID: String, for account: Account) throws -> [(
         note: FramingNoteVersion, createdAt: Date, authorID: String
     )] {
-        try writer.read { db in
+        try engine.read { db in
             guard try canSeeLaureate(db, account, laureateID) else { throw StorageError.notFound }
             return try Self.framingNotes(db, laureateID: laureateID)
         }
@@ -139,7 +141,8 @@ extension AppDatabase {
                 }
             }
             try db.execute(
-                sql: "INSERT OR IGNORE INTO conflict (expert_id, laureate_id, reason, recorded_by, recorded_at) VALUES (?, ?, ?, ?, ?)",
+                sql:
+                    "INSERT INTO conflict (expert_id, laureate_id, reason, recorded_by, recorded_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 arguments: [expertID, laureateID, reason, account.id, now])
             if db.changesCount == 1 {
                 try Self.appendEvent(
@@ -149,7 +152,7 @@ extension AppDatabase {
         }
     }
 
-    static func conflicts(_ db: Database, expertID: String) throws -> ConflictRegistry {
+    static func conflicts(_ db: SQLConnection, expertID: String) throws -> ConflictRegistry {
         ConflictRegistry(
             try String.fetchAll(db, sql: "SELECT laureate_id FROM conflict WHERE expert_id = ?", arguments: [expertID]).map {
                 ConflictRegistry.Pair(expertID: expertID, laureateID: $0)
@@ -158,7 +161,7 @@ extension AppDatabase {
 
     /// Every recorded conflict, for the programme team.
     public func conflicts() throws -> [(expertID: String, laureateID: String, reason: String, recordedAt: Date)] {
-        try writer.read { db in
+        try engine.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM conflict ORDER BY recorded_at, expert_id, laureate_id").map {
                 ($0["expert_id"], $0["laureate_id"], $0["reason"], $0["recorded_at"])
             }
@@ -169,7 +172,7 @@ extension AppDatabase {
 extension AppDatabase {
     /// The laureates `account` may see, by name, each with whether it has handed in a framing note.
     public func laureates(for account: Account) throws -> [(laureate: Laureate, hasFramingNote: Bool)] {
-        try writer.read { db in
+        try engine.read { db in
             let withNotes = Set(try String.fetchAll(db, sql: "SELECT DISTINCT laureate_id FROM framing_note"))
             return try Row.fetchAll(db, sql: "SELECT * FROM laureate ORDER BY name, id").map(Self.laureate)
                 .filter { try canSeeLaureate(db, account, $0.id) }
@@ -179,7 +182,7 @@ extension AppDatabase {
 
     /// One laureate, for whoever may see it.
     public func laureate(id: String, for account: Account) throws -> (laureate: Laureate, hasFramingNote: Bool, revision: Int64) {
-        try writer.read { db in
+        try engine.read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM laureate WHERE id = ?", arguments: [id]),
                 try canSeeLaureate(db, account, id)
             else { throw StorageError.notFound }
@@ -258,7 +261,7 @@ extension AppDatabase {
     /// The experts engaged with a laureate (SPEC §4.8), ordered by first engagement: for its members, the team, the
     /// sync service and the experts engaged with it; 404 for anyone else.
     public func team(laureateID: String, for account: Account) throws -> [TeamEntry] {
-        try writer.read { db in
+        try engine.read { db in
             guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM laureate WHERE id = ?)", arguments: [laureateID]) == true,
                 try canSeeLaureate(db, account, laureateID)
             else { throw StorageError.notFound }
@@ -267,7 +270,7 @@ extension AppDatabase {
                 sql: """
                     SELECT mission.id, mission.ref, mission.title, mission.expert_id, mission.state, mission.created_at
                     FROM mission JOIN mission_participant p ON p.mission_id = mission.id
-                    WHERE p.laureate_id = ? AND p.joined ORDER BY mission.created_at, length(mission.ref), mission.ref
+                    WHERE p.laureate_id = ? AND p.joined = 1 ORDER BY mission.created_at, length(mission.ref), mission.ref
                     """, arguments: [laureateID])
             var refs: [String: String] = [:]
             var keys: [String: String] = [:]

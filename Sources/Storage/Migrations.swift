@@ -253,6 +253,10 @@ enum Migrations {
             try db.execute(sql: "CREATE TABLE signup_attempt (address TEXT NOT NULL, at DATETIME NOT NULL)")
             try db.execute(sql: "CREATE INDEX signup_attempt_by_address ON signup_attempt (address, at)")
         }
+        migrator.registerMigration("2026-11-29 accounts table") { db in
+            // `user` is a reserved word in PostgreSQL: one name both databases take unquoted.
+            try db.execute(sql: "ALTER TABLE user RENAME TO account")
+        }
         return migrator
     }
 }

@@ -55,13 +55,13 @@ extension Caller {
 }
 
 extension AppDatabase {
-    static func missionRecord(_ db: Database, id: String) throws -> MissionRecord {
+    static func missionRecord(_ db: SQLConnection, id: String) throws -> MissionRecord {
         guard let record = try missionRecords(db, ids: [id]).first else { throw StorageError.notFound }
         return record
     }
 
     /// Missions by id, in the order given, with two queries whatever their number (missions, then participants).
-    static func missionRecords(_ db: Database, ids: [String]) throws -> [MissionRecord] {
+    static func missionRecords(_ db: SQLConnection, ids: [String]) throws -> [MissionRecord] {
         guard !ids.isEmpty else { return [] }
         let list = try json(ids)
         let decoder = JSONDecoder()
@@ -154,7 +154,7 @@ extension AppDatabase {
                 throw StorageError.invalid([FieldError("/laureate_ids/\(index)", "unknown_laureate", "No laureate has this id.")])
             }
             let counter = "mission-\(today.year)"
-            try db.execute(sql: "INSERT OR IGNORE INTO counter (name, value) VALUES (?, 0)", arguments: [counter])
+            try db.execute(sql: "INSERT INTO counter (name, value) VALUES (?, 0) ON CONFLICT DO NOTHING", arguments: [counter])
             let sequence =
                 try Int.fetchOne(
                     db, sql: "UPDATE counter SET value = value + 1 WHERE name = ? RETURNING value", arguments: [counter]) ?? 0
@@ -197,7 +197,7 @@ extension AppDatabase {
 
     /// A mission, for those who may know it exists.
     public func mission(id: String, for account: Account) throws -> MissionRecord {
-        try writer.read { db in
+        try engine.read { db in
             let record = try Self.missionRecord(db, id: id)
             guard Self.canSee(record.mission, account) else { throw StorageError.notFound }
             return record
@@ -245,8 +245,10 @@ extension AppDatabase {
             for left in record.mission.laureateIDs where !after.laureateIDs.contains(left) {
                 try db.execute(sql: "DELETE FROM mission_participant WHERE mission_id = ? AND laureate_id = ?", arguments: [id, left])
                 try db.execute(
-                    sql:
-                        "INSERT OR REPLACE INTO mission_tombstone (mission_id, laureate_id, revision) VALUES (?, ?, (SELECT revision FROM mission WHERE id = ?))",
+                    sql: """
+                        INSERT INTO mission_tombstone (mission_id, laureate_id, revision) VALUES (?, ?, (SELECT revision FROM mission WHERE id = ?))
+                        ON CONFLICT (mission_id, laureate_id) DO UPDATE SET revision = excluded.revision
+                        """,
                     arguments: [id, left, id])
             }
             for participant in after.participants {
@@ -269,13 +271,13 @@ extension AppDatabase {
     }
 
     /// What a laureate's missions commit or hold against its ceiling, leaving one mission out.
-    static func committed(_ db: Database, laureateID: String, excluding missionID: String? = nil) throws -> Int {
+    static func committed(_ db: SQLConnection, laureateID: String, excluding missionID: String? = nil) throws -> Int {
         let rows = try Row.fetchAll(
             db,
             sql: """
                 SELECT mission.state, coalesce(p.share_cents, 0) AS share, p.accepted_on IS NOT NULL AS validated
                 FROM mission_participant p JOIN mission ON mission.id = p.mission_id
-                WHERE p.laureate_id = ? AND p.joined AND mission.id IS NOT ?
+                WHERE p.laureate_id = ? AND p.joined = 1 AND mission.id IS DISTINCT FROM ?
                 """, arguments: [laureateID, missionID])
         return BudgetLedger.committed(
             rows.map {
@@ -288,7 +290,7 @@ extension AppDatabase {
         guard account.role == .admin || account.laureateID == laureateID else {
             throw account.role == .sync ? StorageError.forbidden : StorageError.notFound
         }
-        return try writer.read { db in
+        return try engine.read { db in
             guard
                 let ceiling = try Int.fetchOne(db, sql: "SELECT support_ceiling_cents FROM laureate WHERE id = ?", arguments: [laureateID])
             else {
@@ -300,7 +302,7 @@ extension AppDatabase {
                     SELECT mission.id, mission.ref, mission.title, mission.state, coalesce(p.share_cents, 0) AS share,
                            p.accepted_on IS NOT NULL AS validated
                     FROM mission_participant p JOIN mission ON mission.id = p.mission_id
-                    WHERE p.laureate_id = ? AND p.joined ORDER BY mission.ref
+                    WHERE p.laureate_id = ? AND p.joined = 1 ORDER BY mission.ref
                     """, arguments: [laureateID]
             ).map {
                 BudgetView.Line(
@@ -320,12 +322,12 @@ extension AppDatabase {
     public func missions(for account: Account, updatedAfter revision: Int64, limit: Int) throws -> (
         missions: [MissionRecord], next: Int64?, removed: [String]
     ) {
-        try writer.read { db in
+        try engine.read { db in
             let filter: String
             let argument: String?
             switch account.role {
             case .admin, .sync:
-                (filter, argument) = ("1 = 1 OR ? IS NULL", nil)
+                (filter, argument) = ("1 = 1 OR CAST(? AS TEXT) IS NULL", nil)
             case .expert:
                 (filter, argument) = ("expert_id = ?", account.expertID)
             case .laureate:

@@ -14,7 +14,7 @@ extension AppDatabase {
         if state != .draft { errors += content.submissionErrors().filter { !errors.contains($0) } }
         guard errors.isEmpty else { throw StorageError.invalid(errors) }
         let hash = password.map { Secrets.hashPassword($0, cost: options.bcryptCost) }
-        let result = try writer.write { db -> (String, Account) in
+        let result = try engine.write { db -> (String, Account) in
             guard try !Self.emailExists(db, email) else { throw StorageError.emailTaken }
             let expertID = try insertExpert(db, content: content, state: state)
             let account = Account(
@@ -22,11 +22,12 @@ extension AppDatabase {
                 link: .expert(id: expertID))
             try db.execute(
                 sql:
-                    "INSERT INTO user (id, email, password_hash, role, display_name, expert_id, created_at) VALUES (?, ?, ?, 'expert', ?, ?, ?)",
+                    "INSERT INTO account (id, email, password_hash, role, display_name, expert_id, created_at) VALUES (?, ?, ?, 'expert', ?, ?, ?)",
                 arguments: [account.id, email, hash, account.displayName, expertID, now])
             try Self.appendEvent(
                 db, at: now, actorID: nil, action: "expert.imported", subjectType: "expert", subjectID: expertID,
                 before: ExpertCardContent?.none, after: content)
+            try Self.announceDirectoryChange(db)
             return (expertID, account)
         }
         directory.invalidate()
@@ -40,14 +41,14 @@ extension AppDatabase {
         territoryTypes: Set<TerritoryType>, cohort: Int, sectors: [String], supportCeilingCents: Int, settings: ProgrammeSettings,
         by account: Account? = nil
     ) throws -> Laureate {
-        let taken = try writer.read { db in try Set(String.fetchAll(db, sql: "SELECT slug FROM laureate")) }
+        let taken = try engine.read { db in try Set(String.fetchAll(db, sql: "SELECT slug FROM laureate")) }
         var laureate = Laureate(
             id: Self.newID(), name: name, slug: Slug.unique(name, taken: taken), legalEntity: legalEntity, siret: Siret.normalised(siret),
             communeINSEE: communeINSEE, communeName: communeName, departmentCode: departmentCode, territoryTypes: territoryTypes,
             cohort: cohort, sectors: sectors, supportCeilingCents: supportCeilingCents)
         let errors = laureate.errors(settings: settings)
         guard errors.isEmpty else { throw StorageError.invalid(errors) }
-        try writer.write { db in
+        try engine.write { db in
             let taken = try Set(String.fetchAll(db, sql: "SELECT slug FROM laureate"))
             laureate.slug = Slug.unique(name, taken: taken)
             let types = String(decoding: try JSONEncoder().encode(territoryTypes.map(\.rawValue).sorted()), as: UTF8.self)
@@ -71,7 +72,7 @@ extension AppDatabase {
 
     /// How many laureates there are by priority territory type.
     public func laureateCountsByTerritoryType() throws -> [TerritoryType: Int] {
-        try writer.read { db in
+        try engine.read { db in
             var counts: [TerritoryType: Int] = [:]
             for row in try Row.fetchAll(
                 db, sql: "SELECT value, count(*) AS n FROM laureate, json_each(laureate.territory_types) GROUP BY value")
@@ -84,8 +85,8 @@ extension AppDatabase {
 
     /// True when nothing but the schema is there yet: demo data goes only into an empty database.
     public func isEmpty() throws -> Bool {
-        try writer.read { db in
-            try Int.fetchOne(db, sql: "SELECT (SELECT count(*) FROM user) + (SELECT count(*) FROM laureate)") == 0
+        try engine.read { db in
+            try Int.fetchOne(db, sql: "SELECT (SELECT count(*) FROM account) + (SELECT count(*) FROM laureate)") == 0
         }
     }
 }

@@ -35,7 +35,7 @@ public struct ProgrammeSummary: Sendable, Hashable {
 extension AppDatabase {
     /// Counts, money and satisfaction over the whole programme, read in one transaction.
     public func programmeSummary() throws -> ProgrammeSummary {
-        try writer.read { db in
+        try engine.read { db in
             let laureates = try Row.fetchAll(db, sql: "SELECT id, department_code, support_ceiling_cents FROM laureate")
             let regionOf = Dictionary(
                 uniqueKeysWithValues: laureates.map {

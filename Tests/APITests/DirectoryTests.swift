@@ -9,7 +9,7 @@ import Testing
 struct DirectoryTests {
     /// A small directory: three published experts, one submitted, one draft.
     static func seeded() throws -> AppDatabase {
-        let database = try AppDatabase.inMemory()
+        let database = try AppDatabase.throwaway()
         try database.importExpert(
             sampleCard(
                 first: "Élodie", last: "Müller", email: "elodie@bois.fr",
@@ -109,7 +109,7 @@ struct DirectoryTests {
     }
 
     @Test func pagesNeverRepeatOrSkipAnExpert() async throws {
-        let database = try AppDatabase.inMemory()
+        let database = try AppDatabase.throwaway()
         for index in 0..<23 {
             try database.importExpert(
                 sampleCard(first: "Prénom\(index % 5)", last: "Nom\(index % 4)", email: "e\(index)@exemple.fr", summary: "atelier bois"),

@@ -21,7 +21,7 @@ struct Programme: Sendable {
         let clock = TestClock()
         clock.set(CalendarDate(2023, 6, 1)!)
         let options = AppDatabase.Options(clock: { clock.now }, bcryptCost: 4)
-        let database = try directory.map { try AppDatabase.file(inDirectory: $0, options: options) } ?? AppDatabase.inMemory(options: options)
+        let database = try directory.map { try AppDatabase.file(inDirectory: $0, options: options) } ?? AppDatabase.throwaway(options: options)
         let token = { (account: Account) in try database.createPersonalToken(for: account, name: "test", days: 30).secret }
         let admin = try database.createAccount(email: "equipe@ftl.fr", password: nil, role: .admin, displayName: "Équipe")
         let expert = try database.importExpert(sampleCard(email: "claire@conseil.fr"), state: .published)

@@ -14,7 +14,7 @@ func makeApplication(
 ) throws -> TestApplication {
     let router = try buildRouter(
         APIDependencies(
-            database: try database ?? AppDatabase.inMemory(), version: "test", corsOrigins: corsOrigins, maxDocumentBytes: maxDocumentBytes)
+            database: try database ?? AppDatabase.throwaway(), version: "test", corsOrigins: corsOrigins, maxDocumentBytes: maxDocumentBytes)
     )
     return TestApplication(router: router, logger: logger ?? Logger(label: "mdp-test"))
 }
@@ -80,7 +80,7 @@ struct Cast: Sendable {
     let laureate: String
 
     static func make(clock: TestClock = TestClock()) throws -> Cast {
-        let database = try AppDatabase.inMemory(options: .init(clock: { clock.now }, bcryptCost: 4))
+        let database = try AppDatabase.throwaway(options: .init(clock: { clock.now }, bcryptCost: 4))
         func token(_ account: Account) throws -> String {
             try database.createPersonalToken(for: account, name: "test", days: 30).secret
         }

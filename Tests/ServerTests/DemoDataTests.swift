@@ -9,7 +9,7 @@ import Testing
 struct DemoDataTests {
     @Test func theDemoHasAboutThreeHundredExpertsOverEveryThemeAndRegionAndTheRealProgrammesLaureates() async throws {
         let clock = Date(timeIntervalSince1970: 1_710_493_200)  // 2024-03-15, inside the support window
-        let database = try AppDatabase.inMemory(options: .init(clock: { clock }, bcryptCost: 4))
+        let database = try AppDatabase.throwaway(options: .init(clock: { clock }, bcryptCost: 4))
         var demo = DemoData()
         let logins = try await demo.load(
             into: database, settings: .manufacturesDeProximite, passwords: ("admin password 1", "expert password 1", "laureate password"))

@@ -11,10 +11,11 @@ struct AppDatabaseTests {
         "2026-11-28 pooled invitations",
         "2026-11-28 idempotency applied",
         "2026-11-28 sign-up throttling",
+        "2026-11-29 accounts table",
     ]
 
     @Test func aFreshDatabaseIsMigratedAndAnswers() async throws {
-        let database = try AppDatabase.inMemory()
+        let database = try AppDatabase.throwaway()
         #expect(try database.appliedMigrations() == AppDatabaseTests.migrations)
         try database.ping()
         #expect(try database.createdAt()?.hasPrefix("20") == true)

@@ -8,7 +8,7 @@ import Testing
 @Suite("The audit log")
 struct AuditTests {
     static func databaseWithEvents() throws -> AppDatabase {
-        let database = try AppDatabase.inMemory()
+        let database = try AppDatabase.throwaway()
         let admin = try database.createAccount(email: "a@ftl.fr", password: nil, role: .admin, displayName: "A")
         for index in 0..<4 {
             try database.createLaureate(
@@ -31,17 +31,17 @@ struct AuditTests {
     @Test func theLogRefusesUpdatesAndDeletes() throws {
         let database = try Self.databaseWithEvents()
         #expect(throws: DatabaseError.self) {
-            try database.writer.write { db in try db.execute(sql: "UPDATE event SET action = 'x' WHERE seq = 2") }
+            try database.engine.write { db in try db.execute(sql: "UPDATE event SET action = 'x' WHERE seq = 2") }
         }
         #expect(throws: DatabaseError.self) {
-            try database.writer.write { db in try db.execute(sql: "DELETE FROM event WHERE seq = 5") }
+            try database.engine.write { db in try db.execute(sql: "DELETE FROM event WHERE seq = 5") }
         }
     }
 
     @Test func verificationNamesTheFirstTamperedEntry() throws {
         let database = try Self.databaseWithEvents()
-        try database.writer.write { db in
-            try db.execute(sql: "DROP TRIGGER event_is_append_only_update")
+        try database.engine.write { db in
+            try db.execute(sql: "DROP TRIGGER event_is_append_only_update" + (db.dialect == .postgres ? " ON event" : ""))
             try db.execute(sql: "UPDATE event SET subject_id = 'someone-else' WHERE seq = 3")
         }
         #expect(try database.verifyAuditChain() == .broken(seq: 3, reason: "its content does not match its hash"))
@@ -49,8 +49,8 @@ struct AuditTests {
 
     @Test func verificationNamesADeletedEntry() throws {
         let database = try Self.databaseWithEvents()
-        try database.writer.write { db in
-            try db.execute(sql: "DROP TRIGGER event_is_append_only_delete")
+        try database.engine.write { db in
+            try db.execute(sql: "DROP TRIGGER event_is_append_only_delete" + (db.dialect == .postgres ? " ON event" : ""))
             try db.execute(sql: "DELETE FROM event WHERE seq = 2")
         }
         #expect(try database.verifyAuditChain() == .broken(seq: 2, reason: "entry 2 is missing"))
@@ -66,7 +66,7 @@ struct AuditTests {
             laureateID: laureate.id, needs: [Need(subthemeCode: "4.2", priority: .low, description: "")], by: admin)
         #expect(try database.framingNotes(laureateID: laureate.id, for: admin).map(\.note.version) == [1, 2])
         #expect(throws: DatabaseError.self) {
-            try database.writer.write { db in try db.execute(sql: "UPDATE framing_note SET needs = '[]'") }
+            try database.engine.write { db in try db.execute(sql: "UPDATE framing_note SET needs = '[]'") }
         }
     }
 }

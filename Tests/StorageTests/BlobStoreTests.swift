@@ -6,7 +6,7 @@ import Testing
 @Suite("Blobs")
 struct BlobStoreTests {
     @Test func aRefusedUploadLeavesNoFileAndStraysAreSweptAtStart() async throws {
-        let database = try AppDatabase.inMemory()
+        let database = try AppDatabase.throwaway()
         let blobs = database.blobs
         func stored(_ sha256: String) -> Bool { FileManager.default.fileExists(atPath: blobs.url(of: sha256).path) }
         func temporaryFiles() throws -> [String] {

@@ -8,7 +8,7 @@ import Testing
 @Suite("Constraints live in SQL")
 struct ConstraintsTests {
     @Test func anAccountIsNeverBothAnExpertAndALaureateMemberEvenThroughRawSQL() throws {
-        let database = try AppDatabase.inMemory()
+        let database = try AppDatabase.throwaway()
         let expert = try database.importExpert(
             ExpertCardContent(firstName: "A", lastName: "B", contact: ContactDetails(email: "a@b.fr")), state: .draft)
         let laureate = try database.createLaureate(
@@ -16,8 +16,8 @@ struct ConstraintsTests {
             departmentCode: "42", territoryTypes: [.rural], cohort: 1, sectors: [], supportCeilingCents: 1_000_000,
             settings: .manufacturesDeProximite)
         #expect(throws: DatabaseError.self) {
-            try database.writer.write { db in
-                try db.execute(sql: "UPDATE user SET laureate_id = ? WHERE id = ?", arguments: [laureate.id, expert.account.id])
+            try database.engine.write { db in
+                try db.execute(sql: "UPDATE account SET laureate_id = ? WHERE id = ?", arguments: [laureate.id, expert.account.id])
             }
         }
         #expect(throws: StorageError.emailTaken) {
@@ -26,7 +26,7 @@ struct ConstraintsTests {
     }
 
     @Test func anExpertRoleNeedsACardAndALaureateRoleALaureate() throws {
-        let database = try AppDatabase.inMemory()
+        let database = try AppDatabase.throwaway()
         #expect(throws: DatabaseError.self) {
             try database.createAccount(email: "x@y.fr", password: nil, role: .expert, displayName: "x")
         }
@@ -37,24 +37,24 @@ struct ConstraintsTests {
     }
 
     @Test func aPublishedCardAlwaysHasAPublicationDateAndUnknownStatesAreRefused() throws {
-        let database = try AppDatabase.inMemory()
+        let database = try AppDatabase.throwaway()
         let expert = try database.importExpert(
             ExpertCardContent(firstName: "A", lastName: "B", contact: ContactDetails(email: "a@b.fr")), state: .draft)
         #expect(throws: DatabaseError.self) {
-            try database.writer.write { db in
+            try database.engine.write { db in
                 try db.execute(sql: "UPDATE expert SET state = 'published' WHERE id = ?", arguments: [expert.expertID])
             }
         }
         #expect(throws: DatabaseError.self) {
-            try database.writer.write { db in
+            try database.engine.write { db in
                 try db.execute(sql: "UPDATE expert SET state = 'famous' WHERE id = ?", arguments: [expert.expertID])
             }
         }
     }
 
     @Test func revisionsOnlyGoUp() throws {
-        let database = try AppDatabase.inMemory()
-        let revisions = try (0..<5).map { _ in try database.writer.write { db in try AppDatabase.nextRevision(db) } }
+        let database = try AppDatabase.throwaway()
+        let revisions = try (0..<5).map { _ in try database.engine.write { db in try AppDatabase.nextRevision(db) } }
         #expect(revisions == [1, 2, 3, 4, 5])
     }
 }

@@ -8,7 +8,7 @@ struct TrustStorageTests {
     /// A login for an unknown e-mail costs a bcrypt check like a wrong password for a known one, so the answer's time
     /// does not tell which e-mails have accounts (it used to take ~3 ms against ~160 ms).
     @Test func aLoginTakesAsLongForAnUnknownEmailAsForAWrongPassword() throws {
-        let database = try AppDatabase.inMemory(options: .init(bcryptCost: 8))
+        let database = try AppDatabase.throwaway(options: .init(bcryptCost: 8))
         _ = try database.createAccount(email: "connue@example.fr", password: "le bon mot de passe", role: .admin, displayName: "Connue")
         func median(_ email: String) -> Duration {
             var times: [Duration] = []
@@ -58,7 +58,7 @@ struct TrustStorageTests {
 @Suite("Trust: what an expert writes stays out of the team's private notes")
 struct PrivateNotesTests {
     @Test func anExpertsWithdrawalNoteIsNotKeptAsAPrivateReviewNote() throws {
-        let database = try AppDatabase.inMemory()
+        let database = try AppDatabase.throwaway()
         let content = ExpertCardContent(
             firstName: "Claire", lastName: "Martin", organisation: Organisation(name: "Martin Conseil", siret: "73282932000074"),
             contact: ContactDetails(email: "claire@example.fr", phone: "06 12 34 56 78"), summary: "Modèle économique.",

@@ -1,0 +1,367 @@
+import Foundation
+import GRDB
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import PostgresNIO
+
+/// Where a PostgreSQL database is, read from a `postgres://user:password@host:port/database?sslmode=…` URL.
+public struct PostgresLocation: Sendable {
+    public let configuration: PostgresConnection.Configuration
+    /// The URL with its password masked, for logs and messages.
+    public let display: String
+
+    public enum Problem: Error, CustomStringConvertible, Hashable {
+        case notPostgres(String)
+        case missing(String)
+        case sslMode(String)
+        public var description: String {
+            switch self {
+            case .notPostgres(let scheme): "a database URL starts with postgres:// or postgresql://, not \(scheme)://"
+            case .missing(let part): "the database URL names no \(part)"
+            case .sslMode(let mode): "sslmode=\(mode) is not one of disable, prefer, require, verify-full"
+            }
+        }
+    }
+
+    /// Reads `url`: `sslmode` (disable, prefer — the default, like libpq —, require, verify-full) decides TLS;
+    /// `schema` sets the search path (one schema per test or per tenant); `host=/folder` reaches a Unix socket.
+    public init(url: String) throws {
+        guard let components = URLComponents(string: url), let scheme = components.scheme else { throw Problem.missing("scheme") }
+        guard scheme == "postgres" || scheme == "postgresql" else { throw Problem.notPostgres(scheme) }
+        let query = Dictionary((components.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { _, last in last })
+        guard let user = components.percentEncodedUser.flatMap({ $0.removingPercentEncoding }), !user.isEmpty else {
+            throw Problem.missing("user")
+        }
+        let password = components.percentEncodedPassword.flatMap { $0.removingPercentEncoding }
+        let database = String(components.path.drop(while: { $0 == "/" })).removingPercentEncoding.flatMap { $0.isEmpty ? nil : $0 }
+        var configuration: PostgresConnection.Configuration
+        if let socketFolder = query["host"], socketFolder.hasPrefix("/") {
+            let port = components.port ?? 5432
+            configuration = .init(
+                unixSocketPath: "\(socketFolder)/.s.PGSQL.\(port)", username: user, password: password, database: database)
+        } else {
+            guard let host = components.host, !host.isEmpty else { throw Problem.missing("host") }
+            let tls: PostgresConnection.Configuration.TLS
+            switch query["sslmode"] ?? "prefer" {
+            case "disable": tls = .disable
+            case "prefer", "allow": tls = .prefer(try Self.tlsContext(verifying: false))
+            case "require": tls = .require(try Self.tlsContext(verifying: false))
+            case "verify-ca", "verify-full": tls = .require(try Self.tlsContext(verifying: true))
+            case let mode: throw Problem.sslMode(mode)
+            }
+            configuration = .init(
+                host: host, port: components.port ?? 5432, username: user, password: password, database: database, tls: tls)
+        }
+        if let schema = query["schema"], !schema.isEmpty {
+            configuration.options.additionalStartupParameters.append(("search_path", schema))
+        }
+        configuration.options.connectTimeout = .seconds(10)
+        self.configuration = configuration
+        var masked = components
+        if masked.password != nil { masked.password = "***" }
+        display = masked.string ?? "postgres://"
+    }
+
+    private static func tlsContext(verifying: Bool) throws -> NIOSSLContext {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if !verifying { tls.certificateVerification = .none }
+        return try NIOSSLContext(configuration: tls)
+    }
+}
+
+/// A fixed number of PostgreSQL connections shared by Storage's operations, which run on blocking threads (the API's
+/// storage pool, commands): a caller waits for a free connection, runs one transaction on it and gives it back.
+final class PostgresPool: @unchecked Sendable {
+    let location: PostgresLocation
+    let size: Int
+    private let logger = Logger(label: "mdp.postgres")
+    private let condition = NSCondition()
+    private var idle: [PostgresConnection] = []
+    private var opened = 0
+    private var nextID = 0
+    private var closed = false
+    private var listeners: [PostgresListener] = []
+
+    /// Every write transaction takes this transaction-scoped advisory lock first: writes are serialised across all
+    /// instances, as SQLite's single writer serialises them, so a ceiling checked or a chain head read in a write holds
+    /// when it commits.
+    static let writeLock: Int64 = 0x6D64_7077  // "mdpw"
+    /// Taken for the whole of a migration run, so two instances starting together do not both migrate.
+    static let migrationLock: Int64 = 0x6D64_706D  // "mdpm"
+
+    init(_ location: PostgresLocation, size: Int) {
+        self.location = location
+        self.size = max(1, size)
+    }
+
+    deinit { close() }
+
+    /// Keeps `listener` running as long as the pool is open.
+    func keep(_ listener: PostgresListener) {
+        condition.lock()
+        listeners.append(listener)
+        condition.unlock()
+    }
+
+    /// Runs `body` in one transaction: read-committed behind the write lock for writes, a repeatable-read snapshot
+    /// for reads. Rolled back when `body` or the commit throws.
+    func transaction<T>(writing: Bool, _ body: (PostgresSession) throws -> T) throws -> T {
+        try withConnection { session in
+            _ = try session.execute(
+                writing ? "BEGIN ISOLATION LEVEL READ COMMITTED" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", [])
+            do {
+                if writing { _ = try session.execute("SELECT pg_advisory_xact_lock(\(Self.writeLock))", []) }
+                let value = try body(session)
+                _ = try session.execute("COMMIT", [])
+                return value
+            } catch {
+                _ = try? session.execute("ROLLBACK", [])
+                throw error
+            }
+        }
+    }
+
+    /// Runs `body` on a connection of its own (no transaction around it).
+    func withConnection<T>(_ body: (PostgresSession) throws -> T) throws -> T {
+        let connection = try checkOut()
+        do {
+            let value = try body(PostgresSession(connection: connection, logger: logger))
+            checkIn(connection)
+            return value
+        } catch {
+            checkIn(connection)
+            throw error
+        }
+    }
+
+    private func checkOut() throws -> PostgresConnection {
+        condition.lock()
+        while true {
+            if closed {
+                condition.unlock()
+                throw PostgresPoolClosed()
+            }
+            if let connection = idle.popLast() {
+                if connection.isClosed {
+                    opened -= 1
+                    continue
+                }
+                condition.unlock()
+                return connection
+            }
+            if opened < size {
+                opened += 1
+                nextID += 1
+                let id = nextID
+                condition.unlock()
+                do {
+                    return try PostgresConnection.connect(
+                        on: MultiThreadedEventLoopGroup.singleton.next(), configuration: location.configuration, id: id, logger: logger
+                    ).wait()
+                } catch {
+                    condition.lock()
+                    opened -= 1
+                    condition.signal()
+                    condition.unlock()
+                    throw error
+                }
+            }
+            condition.wait()
+        }
+    }
+
+    private func checkIn(_ connection: PostgresConnection) {
+        condition.lock()
+        if connection.isClosed || closed {
+            opened -= 1
+        } else {
+            idle.append(connection)
+        }
+        condition.signal()
+        condition.unlock()
+        if closed { _ = try? connection.close().wait() }
+    }
+
+    /// Closes the idle connections; later calls fail.
+    func close() {
+        condition.lock()
+        closed = true
+        let connections = idle
+        idle = []
+        listeners.forEach { $0.stop() }
+        listeners = []
+        opened -= connections.count
+        condition.broadcast()
+        condition.unlock()
+        for connection in connections { _ = try? connection.close().wait() }
+    }
+}
+
+struct PostgresPoolClosed: Error, CustomStringConvertible {
+    var description: String { "the PostgreSQL connections are closed" }
+}
+
+/// One connection inside a transaction: runs statements written with SQLite's `?` marks, values as GRDB stores them.
+struct PostgresSession {
+    let connection: PostgresConnection
+    let logger: Logger
+
+    /// Runs `sql`; answers how many rows it changed.
+    func execute(_ sql: String, _ values: [DatabaseValue]) throws -> Int {
+        try run(sql, values).metadata.rows ?? 0
+    }
+
+    func rows(_ sql: String, _ values: [DatabaseValue]) throws -> [Row] {
+        try run(sql, values).rows.map { row in
+            var columns: [String: DatabaseValue] = [:]
+            for cell in row where columns[cell.columnName] == nil {
+                columns[cell.columnName] = try Self.value(of: cell)
+            }
+            return Row(columns)
+        }
+    }
+
+    private func run(_ sql: String, _ values: [DatabaseValue]) throws -> PostgresQueryResult {
+        do {
+            return try connection.query(try Self.query(sql, values), logger: logger).wait()
+        } catch let error as PSQLError {
+            throw Self.databaseError(error, sql: sql)
+        }
+    }
+
+    /// A server's refusal as the error SQLite would give for it, so Storage has one kind of database error: a broken
+    /// constraint or a refusing trigger is a constraint error, a lock that could not be had is busy.
+    static func databaseError(_ error: PSQLError, sql: String) -> DatabaseError {
+        guard let state = error.serverInfo?[.sqlState] else {
+            return DatabaseError(resultCode: .SQLITE_IOERR, message: "PostgreSQL: \(error.code)", sql: sql)
+        }
+        let message = error.serverInfo?[.message] ?? state
+        let code: ResultCode =
+            switch state {
+            case "23505": .SQLITE_CONSTRAINT_UNIQUE
+            case "23503": .SQLITE_CONSTRAINT_FOREIGNKEY
+            case "23502": .SQLITE_CONSTRAINT_NOTNULL
+            case "23514": .SQLITE_CONSTRAINT_CHECK
+            case "P0001": .SQLITE_CONSTRAINT_TRIGGER
+            case "40001", "40P01", "55P03": .SQLITE_BUSY
+            default: .SQLITE_ERROR
+            }
+        return DatabaseError(resultCode: code, message: "\(message) (SQLSTATE \(state))", sql: sql)
+    }
+
+    /// `sql` with each `?` outside quotes numbered as PostgreSQL wants (`$1`, `$2`, …; SQLite's `?NNN` keeps its
+    /// number), and its values bound.
+    static func query(_ sql: String, _ values: [DatabaseValue]) throws -> PostgresQuery {
+        var text = ""
+        text.reserveCapacity(sql.utf8.count + 8)
+        var quote: Character?
+        var next = 0
+        var highest = 0
+        var characters = sql[...]
+        while let character = characters.popFirst() {
+            if let open = quote {
+                if character == open { quote = nil }
+                text.append(character)
+            } else if character == "'" || character == "\"" {
+                quote = character
+                text.append(character)
+            } else if character == "?" {
+                let digits = characters.prefix(while: { $0.isASCII && $0.isNumber })
+                characters = characters.dropFirst(digits.count)
+                let number: Int
+                if digits.isEmpty {
+                    next += 1
+                    number = next
+                } else {
+                    guard let explicit = Int(digits), (1...Int(UInt16.max)).contains(explicit) else {
+                        throw ArgumentCount(marks: Int(UInt16.max), values: values.count)
+                    }
+                    number = explicit
+                }
+                highest = max(highest, number)
+                text += "$\(number)"
+            } else {
+                text.append(character)
+            }
+        }
+        guard highest == values.count else { throw ArgumentCount(marks: highest, values: values.count) }
+        var binds = PostgresBindings(capacity: values.count)
+        for value in values {
+            switch value.storage {
+            case .null: binds.appendNull()
+            case .int64(let integer): binds.append(integer)
+            case .double(let double): binds.append(double)
+            case .string(let string): binds.append(string)
+            case .blob(let data): binds.append(ByteBuffer(bytes: data))
+            }
+        }
+        return PostgresQuery(unsafeSQL: text, binds: binds)
+    }
+
+    struct ArgumentCount: Error, CustomStringConvertible {
+        let marks: Int
+        let values: Int
+        var description: String { "a statement has \(marks) marks and \(values) values" }
+    }
+
+    /// A cell as the value SQLite would hold: integers and booleans as integers, text, reals, bytes.
+    static func value(of cell: PostgresCell) throws -> DatabaseValue {
+        guard cell.bytes != nil else { return .null }
+        switch cell.dataType {
+        case .int2, .int4, .int8: return try cell.decode(Int64.self).databaseValue
+        case .bool: return (try cell.decode(Bool.self) ? 1 : 0).databaseValue
+        case .float4, .float8: return try cell.decode(Double.self).databaseValue
+        case .numeric:
+            let decimal = try cell.decode(Decimal.self)
+            let number = NSDecimalNumber(decimal: decimal)
+            if decimal == Decimal(number.int64Value) { return number.int64Value.databaseValue }
+            return number.doubleValue.databaseValue
+        case .bytea: return Data(try cell.decode(ByteBuffer.self).readableBytesView).databaseValue
+        default: return try cell.decode(String.self).databaseValue
+        }
+    }
+}
+
+/// Listens on a PostgreSQL channel over a connection of its own and reports each notification carrying `tag` (the
+/// schema: instances of one installation share it, tests on one server do not), reconnecting when the connection
+/// drops. `connected` is told false as soon as the connection is lost and true once listening again, so what the
+/// notifications keep fresh is not trusted while some may be missed.
+final class PostgresListener: Sendable {
+    private let task: Task<Void, Never>
+
+    init(
+        _ location: PostgresLocation, channel: String, notified: @escaping @Sendable () -> Void,
+        connected: @escaping @Sendable (Bool) -> Void
+    ) {
+        task = Task.detached {
+            let logger = Logger(label: "mdp.postgres.listen")
+            var delay: Duration = .milliseconds(100)
+            while !Task.isCancelled {
+                do {
+                    let connection = try await PostgresConnection.connect(configuration: location.configuration, id: 0, logger: logger)
+                    do {
+                        var tag = ""
+                        for try await row in try await connection.query("SELECT current_schema()", logger: logger) {
+                            tag = try row.decode(String.self)
+                        }
+                        try await connection.listen(on: channel) { notifications in
+                            delay = .milliseconds(100)
+                            connected(true)
+                            for try await notification in notifications where notification.payload == tag { notified() }
+                        }
+                    } catch {}
+                    connected(false)
+                    try? await connection.close()
+                } catch {
+                    connected(false)
+                }
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(5))
+            }
+        }
+    }
+
+    func stop() { task.cancel() }
+}
