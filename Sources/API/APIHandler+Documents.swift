@@ -118,10 +118,10 @@ extension APIHandler {
         if let ifNoneMatch = input.headers.ifNoneMatch, EntityTag.matches(ifNoneMatch: ifNoneMatch, etag: etag) {
             return .notModified(.init(headers: .init(eTag: etag)))
         }
-        let url = database.blobs.url(of: content.sha256)
-        func chunks(_ range: Range<Int>) async throws -> FileChunks {
+        func chunks(_ range: Range<Int>) async throws -> BlobContents {
             do {
-                return try await FileChunks.open(url, range: range)
+                return try await database.blobs.contents(of: content.sha256, range: range) { work in try await BlockingPool.shared.run(work)
+                }
             } catch {
                 // The row exists but its file does not: a server fault, said at once rather than a response left hanging.
                 throw APIProblem(
@@ -197,49 +197,6 @@ enum ByteRange: Equatable {
         guard lastByte >= start else { return .ignored }
         return .range(start..<lastByte + 1)
     }
-}
-
-/// A file's bytes in 64 KiB chunks, read as they are sent: memory does not grow with the file.
-struct FileChunks: AsyncSequence, Sendable {
-    typealias Element = ArraySlice<UInt8>
-    let url: URL
-    let range: Range<Int>
-
-    let handle: FileHandle
-
-    /// Opens the file at the range's start (on the blocking pool), so a missing file is an error before any response.
-    static func open(_ url: URL, range: Range<Int>) async throws -> FileChunks {
-        let handle = try await BlockingPool.shared.run {
-            let handle = try FileHandle(forReadingFrom: url)
-            try handle.seek(toOffset: UInt64(range.lowerBound))
-            return handle
-        }
-        return FileChunks(url: url, range: range, handle: handle)
-    }
-
-    struct AsyncIterator: AsyncIteratorProtocol {
-        let handle: FileHandle
-        var remaining: Int
-
-        mutating func next() async throws -> ArraySlice<UInt8>? {
-            guard remaining > 0 else {
-                try? handle.close()
-                return nil
-            }
-            let handle = self.handle
-            let count = Swift.min(remaining, 1 << 16)
-            // Disk reads wait on the blocking pool, not on Swift concurrency's threads.
-            guard let data = try await BlockingPool.shared.run({ try handle.read(upToCount: count) }), !data.isEmpty else {
-                try? handle.close()
-                // Shorter than recorded: end the response in error rather than leave the client waiting for bytes.
-                throw CocoaError(.fileReadCorruptFile)
-            }
-            remaining -= data.count
-            return ArraySlice(data)
-        }
-    }
-
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(handle: handle, remaining: range.count) }
 }
 
 extension Components.Schemas.Document {

@@ -45,6 +45,9 @@ struct ServeSettings: Sendable {
     var databaseURL: String?
     /// How many PostgreSQL connections one instance opens at most.
     var databaseConnections = 10
+    /// Where document contents go as files: by default `<dataDirectory>/blobs` on SQLite; on PostgreSQL, unset keeps
+    /// them in the database, set names a volume every instance shares.
+    var documentsDirectory: String?
 
     /// The time the server lives in.
     var clock: @Sendable () -> Date {
@@ -97,6 +100,7 @@ struct ServeSettings: Sendable {
             }
             databaseURL = url
         }
+        documentsDirectory = source.reader.string(forKey: "documents.dir").flatMap { $0.isEmpty ? nil : $0 }
         let connections = source.reader.string(forKey: "database.connections", default: String(databaseConnections))
         guard let databaseConnections = Int(connections), (1...200).contains(databaseConnections) else {
             throw ValidationError("database.connections must be 1 to 200, not \(connections)")
@@ -115,10 +119,12 @@ extension ServeSettings {
     /// The database these settings name: PostgreSQL when `database.url` is set, else the SQLite file in the data folder.
     /// Either is brought up to date on open unless `migrate` is false (then a database that is behind is refused).
     func openDatabase(options: AppDatabase.Options = .init(), migrate: Bool = true) throws -> AppDatabase {
-        guard let databaseURL else { return try AppDatabase.file(inDirectory: dataDirectory, options: options) }
+        let documents = documentsDirectory.map { URL(fileURLWithPath: $0) }
+        guard let databaseURL else {
+            return try AppDatabase.file(inDirectory: dataDirectory, options: options, documentsDirectory: documents)
+        }
         return try AppDatabase.postgres(
-            PostgresLocation(url: databaseURL), options: options,
-            blobDirectory: URL(fileURLWithPath: dataDirectory).appendingPathComponent("blobs"), connections: databaseConnections,
+            PostgresLocation(url: databaseURL), options: options, documentsDirectory: documents, connections: databaseConnections,
             migrate: migrate)
     }
 

@@ -39,23 +39,26 @@ public struct AppDatabase: Sendable {
         }
     }
 
-    /// Wraps `writer` and brings its schema up to date; blobs go to `blobDirectory` (a fresh temporary folder when nil).
+    /// Wraps `writer` and brings its schema up to date; document contents go to files under `blobDirectory` (a fresh
+    /// temporary folder when nil).
     public init(_ writer: any DatabaseWriter, options: Options = .init(), blobDirectory: URL? = nil) throws {
         try Migrations.migrator.migrate(writer)
-        try self.init(engine: .sqlite(writer), options: options, blobDirectory: blobDirectory)
+        let root = blobDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("mdp-blobs-\(UUID().uuidString)")
+        self.init(engine: .sqlite(writer), options: options, blobs: try BlobStore(root: root, clock: options.clock))
     }
 
-    private init(engine: SQLEngine, options: Options, blobDirectory: URL?) throws {
+    private init(engine: SQLEngine, options: Options, blobs: BlobStore) {
         self.engine = engine
         self.options = options
-        self.blobs = try BlobStore(
-            root: blobDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("mdp-blobs-\(UUID().uuidString)"))
+        self.blobs = blobs
     }
 
     /// PostgreSQL at `location`, its schema brought up to date (`migrate: false` refuses a database that is behind
-    /// instead), with at most `connections` connections.
+    /// instead), with at most `connections` connections. Document contents live in the database, or in files under
+    /// `documentsDirectory` when one is given (a volume every instance shares).
     public static func postgres(
-        _ location: PostgresLocation, options: Options = .init(), blobDirectory: URL? = nil, connections: Int = 10, migrate: Bool = true
+        _ location: PostgresLocation, options: Options = .init(), documentsDirectory: URL? = nil, connections: Int = 10,
+        migrate: Bool = true
     ) throws -> AppDatabase {
         let pool = PostgresPool(location, size: connections)
         do {
@@ -65,7 +68,10 @@ public struct AppDatabase: Sendable {
                 let pending = try PostgresMigrations.pending(pool)
                 guard pending.isEmpty else { throw MigrationsPending(names: pending) }
             }
-            let database = try AppDatabase(engine: .postgres(pool), options: options, blobDirectory: blobDirectory)
+            let blobs =
+                try documentsDirectory.map { try BlobStore(root: $0, clock: options.clock) }
+                ?? BlobStore(postgres: pool, clock: options.clock)
+            let database = AppDatabase(engine: .postgres(pool), options: options, blobs: blobs)
             // Other instances' card writes reach this one's directory through the notification of their commit.
             let directory = database.directory
             directory.hearing(false)
@@ -87,16 +93,19 @@ public struct AppDatabase: Sendable {
     /// and caches (tests of several instances). Nil on SQLite, where one server owns the file.
     public func anotherInstance() throws -> AppDatabase? {
         guard case .postgres(let pool) = engine else { return nil }
-        return try .postgres(pool.location, options: options, blobDirectory: blobs.root, connections: pool.size)
+        return try .postgres(pool.location, options: options, documentsDirectory: blobs.root, connections: pool.size)
     }
 
     /// The embedded default: `<dataDirectory>/mdp.sqlite`, created with its folder if missing.
-    public static func file(inDirectory dataDirectory: String, options: Options = .init()) throws -> AppDatabase {
+    /// Document contents go to `documentsDirectory`, by default `<dataDirectory>/blobs`.
+    public static func file(inDirectory dataDirectory: String, options: Options = .init(), documentsDirectory: URL? = nil) throws
+        -> AppDatabase
+    {
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         let path = URL(fileURLWithPath: dataDirectory).appendingPathComponent("mdp.sqlite").path
         return try AppDatabase(
             DatabasePool(path: path, configuration: configuration), options: options,
-            blobDirectory: URL(fileURLWithPath: dataDirectory).appendingPathComponent("blobs"))
+            blobDirectory: documentsDirectory ?? URL(fileURLWithPath: dataDirectory).appendingPathComponent("blobs"))
     }
 
     /// A fresh, private SQLite database in memory (bcrypt at its cheapest unless told otherwise).

@@ -162,23 +162,29 @@ extension AppDatabase {
         conflict: Bool = false, by account: Account
     ) throws -> DocumentRecord {
         let blob = staged.stored
-        let place = try checkDocumentUpload(laureateID: laureateID, missionID: missionID, kind: kind, source: source, by: account)
         let id = Self.newID()
         let now = self.now
-        return try write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO document (id, laureate_id, mission_id, kind, current_version, revision, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, 1, ?, ?, ?)
-                    """, arguments: [id, place.laureateID, place.missionID, kind.rawValue, try Self.nextRevision(db), now, now])
-            try insertVersion(
-                db, documentID: id, version: 1, fileName: fileName, blob: blob, source: source, conflict: conflict, account: account)
-            let record = try Self.documentRecord(db, id: id)
-            try Self.appendEvent(
-                db, at: now, actorID: account.id, action: "document.added", subjectType: "document", subjectID: id,
-                before: String?.none, after: ["sha256": blob.sha256, "file_name": record.fileName, "kind": kind.rawValue])
-            try blobs.commit(staged)
-            return record
+        do {
+            let place = try checkDocumentUpload(laureateID: laureateID, missionID: missionID, kind: kind, source: source, by: account)
+            return try write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO document (id, laureate_id, mission_id, kind, current_version, revision, created_at, updated_at)
+                        VALUES (?, ?, ?, ?, 1, ?, ?, ?)
+                        """, arguments: [id, place.laureateID, place.missionID, kind.rawValue, try Self.nextRevision(db), now, now])
+                try insertVersion(
+                    db, documentID: id, version: 1, fileName: fileName, blob: blob, source: source, conflict: conflict, account: account)
+                let record = try Self.documentRecord(db, id: id)
+                try Self.appendEvent(
+                    db, at: now, actorID: account.id, action: "document.added", subjectType: "document", subjectID: id,
+                    before: String?.none, after: ["sha256": blob.sha256, "file_name": record.fileName, "kind": kind.rawValue])
+                try blobs.commit(staged, in: db)
+                return record
+            }
+        } catch {
+            // A refusal after the bytes arrived leaves nothing of them.
+            blobs.drop(staged)
+            throw error
         }
     }
 
@@ -234,25 +240,31 @@ extension AppDatabase {
         by account: Account, ifRevision expected: Int64?
     ) throws -> DocumentRecord {
         let blob = staged.stored
-        let current = try checkNewVersion(documentID: documentID, source: source, conflict: conflict, by: account)
         let now = self.now
-        return try write { db in
-            let record = try Self.documentRecord(db, id: documentID)
-            if let expected, record.revision != expected { throw StorageError.stale(current: record.revision) }
-            guard !record.withdrawn else { throw StorageError.invalid([FieldError("", "withdrawn", "This document was withdrawn.")]) }
-            let version = record.version + 1
-            try insertVersion(
-                db, documentID: documentID, version: version, fileName: fileName ?? current.fileName, blob: blob, source: source,
-                conflict: conflict, account: account)
-            try db.execute(
-                sql: "UPDATE document SET current_version = ?, revision = ?, updated_at = ? WHERE id = ?",
-                arguments: [version, try Self.nextRevision(db), now, documentID])
-            try Self.appendEvent(
-                db, at: now, actorID: account.id, action: "document.versioned", subjectType: "document", subjectID: documentID,
-                before: ["sha256": record.sha256], after: ["sha256": blob.sha256, "version": String(version)])
-            let updated = try Self.documentRecord(db, id: documentID)
-            try blobs.commit(staged)
-            return updated
+        do {
+            let current = try checkNewVersion(documentID: documentID, source: source, conflict: conflict, by: account)
+            return try write { db in
+                let record = try Self.documentRecord(db, id: documentID)
+                if let expected, record.revision != expected { throw StorageError.stale(current: record.revision) }
+                guard !record.withdrawn else { throw StorageError.invalid([FieldError("", "withdrawn", "This document was withdrawn.")]) }
+                let version = record.version + 1
+                try insertVersion(
+                    db, documentID: documentID, version: version, fileName: fileName ?? current.fileName, blob: blob, source: source,
+                    conflict: conflict, account: account)
+                try db.execute(
+                    sql: "UPDATE document SET current_version = ?, revision = ?, updated_at = ? WHERE id = ?",
+                    arguments: [version, try Self.nextRevision(db), now, documentID])
+                try Self.appendEvent(
+                    db, at: now, actorID: account.id, action: "document.versioned", subjectType: "document", subjectID: documentID,
+                    before: ["sha256": record.sha256], after: ["sha256": blob.sha256, "version": String(version)])
+                let updated = try Self.documentRecord(db, id: documentID)
+                try blobs.commit(staged, in: db)
+                return updated
+            }
+        } catch {
+            // A refusal after the bytes arrived leaves nothing of them.
+            blobs.drop(staged)
+            throw error
         }
     }
 
@@ -327,11 +339,10 @@ extension AppDatabase {
 }
 
 extension AppDatabase {
-    /// Removes the blob files no document version refers to (an upload interrupted between its file and its commit)
-    /// and leftover temporary files. Run at start, before the server takes requests. Returns how many were removed.
+    /// Removes the blobs no document version refers to (an upload interrupted between its file and its commit) and
+    /// leftover uploads (in the database store, those older than an hour). Returns how many were removed.
     public func sweepUnreferencedBlobs() throws -> Int {
-        let referenced = try engine.read { db in Set(try String.fetchAll(db, sql: "SELECT DISTINCT sha256 FROM document_version")) }
-        return try blobs.sweep(keeping: referenced)
+        try engine.write { db in try blobs.sweep(db) }
     }
 }
 

@@ -257,6 +257,22 @@ enum Migrations {
             // `user` is a reserved word in PostgreSQL: one name both databases take unquoted.
             try db.execute(sql: "ALTER TABLE user RENAME TO account")
         }
+        migrator.registerMigration("2026-11-29 document contents in the database") { db in
+            // Used where contents live in the database (PostgreSQL without DOCUMENTS_DIR); kept on both so that the two
+            // schemas have one history.
+            try db.execute(sql: Migrations.blobTables)
+        }
         return migrator
     }
+
+    /// Uploads being received, their chunks, and stored contents by digest.
+    static let blobTables = """
+        CREATE TABLE blob_upload (content_id TEXT PRIMARY KEY NOT NULL, created_at TEXT NOT NULL);
+        CREATE INDEX blob_upload_by_age ON blob_upload (created_at);
+        CREATE TABLE blob_chunk (content_id TEXT NOT NULL, seq BIGINT NOT NULL CHECK (seq >= 0), bytes BYTEA NOT NULL,
+            PRIMARY KEY (content_id, seq));
+        CREATE TABLE blob (sha256 TEXT PRIMARY KEY NOT NULL CHECK (length(sha256) = 64), content_id TEXT NOT NULL UNIQUE,
+            size BIGINT NOT NULL CHECK (size > 0), created_at TEXT NOT NULL);
+        CREATE INDEX blob_by_age ON blob (created_at)
+        """
 }

@@ -298,6 +298,12 @@ enum PostgresMigrations {
             ]
         ),
         ("2026-11-29 accounts table", [#"ALTER TABLE "user" RENAME TO account"#]),
+        (
+            "2026-11-29 document contents in the database",
+            Migrations.blobTables.components(separatedBy: ";\n").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+                // Contents are mostly compressed already (PDF, Office, images): stored out of line without trying again.
+                + ["ALTER TABLE blob_chunk ALTER COLUMN bytes SET STORAGE EXTERNAL"]
+        ),
     ]
 
     /// Where the names of applied migrations are kept.
