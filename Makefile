@@ -11,8 +11,9 @@ SCHEMATHESIS_VERSION := 4.32.5
 OPENAPI_GENERATOR_VERSION := 7.26.0
 OPENAPI_PYTHON_CLIENT_VERSION := 0.29.1
 # Debian packages only the tests use: Java for openapi-generator, tsc for the TypeScript client it makes, PostgreSQL
-# (a throwaway server per run: every Storage and API test runs on SQLite and on PostgreSQL).
-TEST_APT_PACKAGES := openjdk-17-jre-headless node-typescript postgresql
+# (a throwaway server per run: every Storage and API test runs on SQLite and on PostgreSQL), nginx (two instances
+# behind deploy/nginx/mdp.conf).
+TEST_APT_PACKAGES := openjdk-17-jre-headless node-typescript postgresql nginx
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test test-deps deps build build-tests build-release-tests smoke fuzz format lint bench clean-data
@@ -22,10 +23,12 @@ run: deps build
 	$(SWIFT) run --skip-build mdp serve --demo --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR)
 
 ## Install what is missing, build with warnings as errors, start the test servers (wsgidav, Apache mod_dav, rclone
-## serve webdav, mdp serve), run every test, stop them; then a smoke test of the real binary, contract fuzzing
-## (schemathesis, every role), and the contract through third-party generators (a TypeScript client compiled, a
-## Python client walking the programme's story against the live server). The sync engine's tests run built optimised, as it ships (only -O shows some compiler
-## faults: a task group's results lost, once); the others in debug.
+## serve webdav, mdp serve, a throwaway PostgreSQL), run every test, stop them (the Storage, API and server tests
+## twice: on SQLite, then on PostgreSQL); then a smoke test of the real binary, contract fuzzing (schemathesis, every
+## role), the contract through third-party generators (a TypeScript client compiled, a Python client walking the
+## programme's story against the live server), and two instances over PostgreSQL behind nginx (deploy/nginx), one
+## killed under load. The sync engine's tests run built optimised, as it ships (only -O shows some compiler faults: a
+## task group's results lost, once); the others in debug.
 test: deps test-deps build-tests build-release-tests
 	scripts/with-test-servers.sh sh -c '$(SWIFT) test --skip-build --parallel \
 		&& MDP_TEST_DATABASE_URL=$$MDP_TEST_POSTGRES_URL $(SWIFT) test --skip-build --parallel \
@@ -33,6 +36,7 @@ test: deps test-deps build-tests build-release-tests
 	scripts/smoke.sh .build/debug/mdp
 	SCHEMATHESIS_VERSION=$(SCHEMATHESIS_VERSION) scripts/contract-fuzz.sh .build/debug/mdp
 	scripts/generated-clients.sh .build/debug/mdp
+	scripts/instances-test.sh .build/debug/mdp
 
 test-deps:
 	@python3 -c "import importlib.metadata as m, sys; sys.exit(m.version('schemathesis') != '$(SCHEMATHESIS_VERSION)')" 2>/dev/null \

@@ -18,6 +18,9 @@ public struct APIDependencies: Sendable {
     public var cacheDirectoryResponses: Bool
     /// The largest document accepted, in bytes (streamed, never held in memory).
     public var maxDocumentBytes: Int
+    /// Addresses of reverse proxies (nginx) whose `X-Real-IP` names the client: throttling and anonymous idempotency
+    /// count clients, not the proxy. Empty: the connection's peer is the client.
+    public var trustedProxies: Set<String> = []
 
     public init(
         database: AppDatabase, settings: ProgrammeSettings = .manufacturesDeProximite, version: String, corsOrigins: [String] = ["*"],
@@ -41,7 +44,7 @@ public func buildRouter(_ dependencies: APIDependencies) throws -> Router<APIReq
     router.add(middleware: LogRequestsMiddleware(.info))
     router.add(middleware: PublicCORSMiddleware(origins: dependencies.corsOrigins))
     router.add(middleware: BodyLimitMiddleware(limit: dependencies.maxBodyBytes))
-    router.add(middleware: AuthMiddleware(database: dependencies.database))
+    router.add(middleware: AuthMiddleware(database: dependencies.database, trustedProxies: dependencies.trustedProxies))
     router.add(middleware: TextHygieneMiddleware())
     router.add(middleware: IdempotencyMiddleware(database: dependencies.database))
     if dependencies.cacheDirectoryResponses {

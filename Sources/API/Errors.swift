@@ -41,6 +41,10 @@ extension APIProblem {
             self.init(error)
         case .accountLink:
             self.init(.conflict, code: "account_already_linked", title: "The account is already tied to an expert card or a laureate")
+        case .claimLost:
+            self.init(
+                .conflict, code: "idempotency_superseded", title: "A retry with this Idempotency-Key carried the request out instead",
+                detail: "This request ran past the key's lease; nothing of it was applied.")
         }
     }
 

@@ -58,7 +58,10 @@ struct IdempotencyMiddleware: RouterMiddleware {
         let fingerprint = Hex.string(hasher.finalize())
 
         let database = self.database
-        switch try await storage({ try database.beginIdempotent(scope: scope, key: key, fingerprint: fingerprint) }) {
+        let claim = UUID().uuidString
+        switch try await storage({
+            try database.beginIdempotent(scope: scope, key: key, fingerprint: fingerprint, claim: claim, answerLost: Self.answerLost)
+        }) {
         case .replay(let stored):
             // A file's retry is the same request only if it carries the same bytes: the stored answer names the
             // document's digest, compared with the retry's body (read, hashed and dropped).
@@ -88,19 +91,19 @@ struct IdempotencyMiddleware: RouterMiddleware {
 
         let response: Response
         do {
-            response = try await Self.$claim.withValue(IdempotencyClaim.Key(scope: scope, key: key)) {
+            response = try await Self.$claim.withValue(IdempotencyClaim.Key(scope: scope, key: key, claim: claim)) {
                 try await next(request, context)
             }
         } catch {
             let problem = ProblemMiddleware<Context>.problem(for: error)
             guard problem.status.kind != .serverError else {
-                _ = try? await storage { try database.abandonIdempotent(scope: scope, key: key) }
+                _ = try? await storage { try database.abandonIdempotent(scope: scope, key: key, claim: claim) }
                 throw error
             }
             response = ProblemMiddleware<Context>.response(for: problem)
         }
         guard response.status.kind != .serverError else {
-            _ = try? await storage { try database.abandonIdempotent(scope: scope, key: key) }
+            _ = try? await storage { try database.abandonIdempotent(scope: scope, key: key, claim: claim) }
             return response
         }
         let collector = DirectoryResponseCache.Collector()
@@ -119,7 +122,7 @@ struct IdempotencyMiddleware: RouterMiddleware {
             let headers = response.headers.map { [$0.name.rawName, $0.value] }
             stored = StoredResponse(status: response.status.code, headers: headers, body: Data(buffer: collector.buffer))
         }
-        try await storage { try database.finishIdempotent(scope: scope, key: key, response: stored) }
+        try await storage { try database.finishIdempotent(scope: scope, key: key, claim: claim, response: stored) }
         return Response(status: response.status, headers: response.headers, body: .init(byteBuffer: collector.buffer))
     }
 }

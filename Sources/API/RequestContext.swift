@@ -48,6 +48,8 @@ struct RequestInfo: Sendable {
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = APIRequestContext
     let database: AppDatabase
+    /// Proxies whose `X-Real-IP` is believed.
+    var trustedProxies: Set<String> = []
 
     /// Operations open to anyone: a stale token sent along is ignored there, so a client holding an expired token can
     /// still log in, sign up, read the directory or check health.
@@ -57,8 +59,16 @@ struct AuthMiddleware: RouterMiddleware {
         return PublicCORSMiddleware.isPublic(path) || ["/health", "/openapi.yaml", "/docs"].contains(path)
     }
 
+    static let realIP = HTTPField.Name("X-Real-IP")!
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let address = context.remoteAddress?.ipAddress ?? "unknown"
+        let peer = context.remoteAddress?.ipAddress ?? "unknown"
+        var address = peer
+        if trustedProxies.contains(peer), let forwarded = request.headers[Self.realIP]?.trimmingCharacters(in: .whitespaces),
+            !forwarded.isEmpty, forwarded.utf8.count <= 64, forwarded.allSatisfy({ $0.isHexDigit || $0 == "." || $0 == ":" })
+        {
+            address = forwarded
+        }
         var info = RequestInfo(caller: nil, address: address)
         if let header = request.headers[.authorization], !Self.isOpen(request) {
             let parts = header.split(separator: " ", maxSplits: 1)

@@ -61,10 +61,11 @@ func buildApplication(_ settings: ServeSettings, database: AppDatabase, notice: 
 {
     var logger = Logger(label: "mdp")
     logger.logLevel = .info
-    let router = try buildRouter(
-        APIDependencies(
-            database: database, version: MDP.version, corsOrigins: settings.corsOrigins, cacheDirectoryResponses: settings.directoryCache,
-            maxDocumentBytes: settings.maxDocumentBytes))
+    var dependencies = APIDependencies(
+        database: database, version: MDP.version, corsOrigins: settings.corsOrigins, cacheDirectoryResponses: settings.directoryCache,
+        maxDocumentBytes: settings.maxDocumentBytes)
+    dependencies.trustedProxies = Set(settings.trustedProxies)
+    let router = try buildRouter(dependencies)
     let dataDirectory = settings.databaseDescription
     return Application(
         router: router,
@@ -97,6 +98,8 @@ enum Demo {
 
     /// Loads the demo when the database is empty; returns what to print once the server listens.
     static func prepare(_ database: AppDatabase, dataDirectory: String) async throws -> @Sendable (String) -> String {
+        // Over PostgreSQL nothing else may have made the data folder.
+        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         let path = URL(fileURLWithPath: dataDirectory).appendingPathComponent(loginsFile).path
         if try database.isEmpty() {
             FileHandle.standardOutput.write(Data("loading demo data (\(DemoData.expertCount) experts, 100 laureates)…\n".utf8))

@@ -31,6 +31,8 @@ struct ServeSettings: Sendable {
     var dataDirectory: String
     /// Origins whose pages may call the public endpoints; "*" for any.
     var corsOrigins: [String] = ["*"]
+    /// Reverse proxies whose `X-Real-IP` header names the client (deploy/nginx sets it).
+    var trustedProxies: [String] = []
     /// How long a password login's token lives.
     var sessionHours: Int = 12
     /// Keep encoded directory answers in memory until the next card write.
@@ -75,6 +77,8 @@ struct ServeSettings: Sendable {
         self.port = port
         dataDirectory = source.reader.string(forKey: "data.dir", default: dataDirectory)
         corsOrigins = source.reader.string(forKey: "http.cors_origins", default: "*")
+            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        trustedProxies = source.reader.string(forKey: "http.trusted_proxies", default: "")
             .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         let hours = source.reader.string(forKey: "auth.session_hours", default: String(sessionHours))
         guard let sessionHours = Int(hours), (1...24 * 30).contains(sessionHours) else {

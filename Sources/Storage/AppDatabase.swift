@@ -203,6 +203,8 @@ public enum StorageError: Error, Sendable, Hashable {
     case card(CardError)
     case mission(MissionError)
     case accountLink(AccountLink.Error)
+    /// A retry with the same `Idempotency-Key` took this request over (it ran past the key's lease).
+    case claimLost
 }
 
 extension AppDatabase {

@@ -32,9 +32,13 @@ public enum IdempotencyClaim {
     public struct Key: Sendable, Hashable {
         public let scope: String
         public let key: String
-        public init(scope: String, key: String) {
+        /// Which request holds the key: after a lease a retry may take it over, and the first request's writes then
+        /// no longer count as carrying it out.
+        public let claim: String
+        public init(scope: String, key: String, claim: String = "") {
             self.scope = scope
             self.key = key
+            self.claim = claim
         }
     }
 
@@ -67,8 +71,14 @@ extension AppDatabase {
             let value = try updates(db)
             if let claim {
                 try db.execute(
-                    sql: "UPDATE idempotency SET applied_at = coalesce(applied_at, ?) WHERE scope = ? AND key = ? AND status IS NULL",
-                    arguments: [now, claim.scope, claim.key])
+                    sql: """
+                        UPDATE idempotency SET applied_at = coalesce(applied_at, ?)
+                        WHERE scope = ? AND key = ? AND status IS NULL AND claim = ?
+                        """,
+                    arguments: [now, claim.scope, claim.key, claim.claim])
+                // A retry took the key over after the lease (this request ran longer than any should): it carries the
+                // request out, not this one.
+                guard db.changesCount == 1 else { throw StorageError.claimLost }
             }
             return value
         }
@@ -76,33 +86,54 @@ extension AppDatabase {
 
     /// How long a key is remembered.
     public static let idempotencyLifetime: TimeInterval = 24 * 3600
+    /// How long a request may hold its key before a retry takes it over: longer than any request runs (nginx gives
+    /// up after 120 s), so only the claim of a request whose instance died is taken over.
+    public static let idempotencyLease: TimeInterval = 600
 
-    /// Claims `key` for `scope` (the caller) and this request's `fingerprint`, in one transaction.
-    public func beginIdempotent(scope: String, key: String, fingerprint: String) throws -> IdempotencyDecision {
+    /// Claims `key` for `scope` (the caller) and this request's `fingerprint` under `claim`, in one transaction. A key
+    /// held past the lease by a request that never finished (its instance died; other instances go on) is taken over
+    /// when nothing was applied, or answered `answerLost` when its write was committed.
+    public func beginIdempotent(
+        scope: String, key: String, fingerprint: String, claim: String = "",
+        answerLost: StoredResponse = StoredResponse(status: 409, headers: [], body: Data())
+    ) throws -> IdempotencyDecision {
         let now = self.now
         return try engine.write { db in
             try db.execute(
                 sql: "DELETE FROM idempotency WHERE created_at < ?", arguments: [now.addingTimeInterval(-Self.idempotencyLifetime)])
             if let row = try Row.fetchOne(db, sql: "SELECT * FROM idempotency WHERE scope = ? AND key = ?", arguments: [scope, key]) {
                 guard row["fingerprint"] == fingerprint else { return .mismatch }
-                guard let status: Int = row["status"] else { return .inProgress }
-                let headers = try JSONDecoder().decode([[String]].self, from: Data((row["headers"] as String? ?? "[]").utf8))
-                return .replay(StoredResponse(status: status, headers: headers, body: row["body"] ?? Data()))
+                if let status: Int = row["status"] {
+                    let headers = try JSONDecoder().decode([[String]].self, from: Data((row["headers"] as String? ?? "[]").utf8))
+                    return .replay(StoredResponse(status: status, headers: headers, body: row["body"] ?? Data()))
+                }
+                guard (row["created_at"] as Date) < now.addingTimeInterval(-Self.idempotencyLease) else { return .inProgress }
+                if (row["applied_at"] as Date?) == nil {
+                    try db.execute(
+                        sql: "UPDATE idempotency SET claim = ?, created_at = ? WHERE scope = ? AND key = ?",
+                        arguments: [claim, now, scope, key])
+                    return .proceed
+                }
+                let headers = String(decoding: try JSONEncoder().encode(answerLost.headers), as: UTF8.self)
+                try db.execute(
+                    sql: "UPDATE idempotency SET status = ?, headers = ?, body = ? WHERE scope = ? AND key = ?",
+                    arguments: [answerLost.status, headers, answerLost.body, scope, key])
+                return .replay(answerLost)
             }
             try db.execute(
-                sql: "INSERT INTO idempotency (scope, key, fingerprint, created_at) VALUES (?, ?, ?, ?)",
-                arguments: [scope, key, fingerprint, now])
+                sql: "INSERT INTO idempotency (scope, key, fingerprint, claim, created_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [scope, key, fingerprint, claim, now])
             return .proceed
         }
     }
 
-    /// Keeps the response of a claimed key.
-    public func finishIdempotent(scope: String, key: String, response: StoredResponse) throws {
+    /// Keeps the response of a claimed key (unless a retry took the key over).
+    public func finishIdempotent(scope: String, key: String, claim: String = "", response: StoredResponse) throws {
         let headers = String(decoding: try JSONEncoder().encode(response.headers), as: UTF8.self)
         try engine.write { db in
             try db.execute(
-                sql: "UPDATE idempotency SET status = ?, headers = ?, body = ? WHERE scope = ? AND key = ?",
-                arguments: [response.status, headers, response.body, scope, key])
+                sql: "UPDATE idempotency SET status = ?, headers = ?, body = ? WHERE scope = ? AND key = ? AND claim = ?",
+                arguments: [response.status, headers, response.body, scope, key, claim])
         }
     }
 
@@ -123,9 +154,10 @@ extension AppDatabase {
     }
 
     /// Releases a claimed key whose request failed on our side, so a retry runs it again.
-    public func abandonIdempotent(scope: String, key: String) throws {
+    public func abandonIdempotent(scope: String, key: String, claim: String = "") throws {
         try engine.write { db in
-            try db.execute(sql: "DELETE FROM idempotency WHERE scope = ? AND key = ? AND status IS NULL", arguments: [scope, key])
+            try db.execute(
+                sql: "DELETE FROM idempotency WHERE scope = ? AND key = ? AND status IS NULL AND claim = ?", arguments: [scope, key, claim])
         }
     }
 }

@@ -257,6 +257,10 @@ enum Migrations {
             // `user` is a reserved word in PostgreSQL: one name both databases take unquoted.
             try db.execute(sql: "ALTER TABLE user RENAME TO account")
         }
+        migrator.registerMigration("2026-11-29 idempotency claims") { db in
+            // Which request holds a key, so a retry may take over the key of a request whose instance died.
+            try db.execute(sql: "ALTER TABLE idempotency ADD COLUMN claim TEXT NOT NULL DEFAULT ''")
+        }
         migrator.registerMigration("2026-11-29 document contents in the database") { db in
             // Used where contents live in the database (PostgreSQL without DOCUMENTS_DIR); kept on both so that the two
             // schemas have one history.

@@ -298,6 +298,7 @@ enum PostgresMigrations {
             ]
         ),
         ("2026-11-29 accounts table", [#"ALTER TABLE "user" RENAME TO account"#]),
+        ("2026-11-29 idempotency claims", ["ALTER TABLE idempotency ADD COLUMN claim TEXT NOT NULL DEFAULT ''"]),
         (
             "2026-11-29 document contents in the database",
             Migrations.blobTables.components(separatedBy: ";\n").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }

@@ -84,18 +84,22 @@ struct TrustAPITests {
             }
             finished.store(true, ordering: .relaxed)
             #expect(statuses.count == 256)
-            #expect(statuses.allSatisfy { (200..<300).contains($0) }, "statuses: \(Dictionary(grouping: statuses) { $0 }.mapValues(\.count))")
+            #expect(
+                statuses.allSatisfy { (200..<300).contains($0) }, "statuses: \(Dictionary(grouping: statuses) { $0 }.mapValues(\.count))")
         }
     }
 
     // MARK: Nothing derived from input can trap
 
-    @Test(arguments: [
-        ("bytes=0-9223372036854775807", 206, "bytes 0-%d/%d"), ("bytes=0-99999999999999999999999", 206, "bytes 0-%d/%d"),
-        ("bytes=9223372036854775807-", 416, nil), ("bytes=99999999999999999999999-", 416, nil), ("bytes=-9223372036854775808", 206, "bytes 0-%d/%d"),
-        ("bytes=-99999999999999999999", 206, "bytes 0-%d/%d"), ("bytes=5-4", 200, nil), ("bytes=+1-2", 200, nil), ("bytes=-0", 416, nil),
-        ("bytes=3-", 206, "bytes 3-%d/%d"), ("bytes=1-2", 206, nil),
-    ] as [(String, Int, String?)])
+    @Test(
+        arguments: [
+            ("bytes=0-9223372036854775807", 206, "bytes 0-%d/%d"), ("bytes=0-99999999999999999999999", 206, "bytes 0-%d/%d"),
+            ("bytes=9223372036854775807-", 416, nil), ("bytes=99999999999999999999999-", 416, nil),
+            ("bytes=-9223372036854775808", 206, "bytes 0-%d/%d"),
+            ("bytes=-99999999999999999999", 206, "bytes 0-%d/%d"), ("bytes=5-4", 200, nil), ("bytes=+1-2", 200, nil),
+            ("bytes=-0", 416, nil),
+            ("bytes=3-", 206, "bytes 3-%d/%d"), ("bytes=1-2", 206, nil),
+        ] as [(String, Int, String?)])
     func extremeByteRangesAreAnsweredNeverATrap(_ range: String, _ status: Int, _ contentRange: String?) async throws {
         let p = try Programme.make()
         try await makeApplication(database: p.database).test(.router) { client in
@@ -124,7 +128,8 @@ struct TrustAPITests {
             var body = proposalBody(totalBeforeVAT: 100)
             var quote = try #require(body["quote"] as? [String: Any])
             // The tester's request: 24 lines of 100 000 units at 10 000 000 €, 20 % VAT.
-            quote["lines"] = Array(repeating: ["label": "Jour", "quantity_hundredths": 10_000_000, "unit_price_cents": 1_000_000_000], count: 24)
+            quote["lines"] = Array(
+                repeating: ["label": "Jour", "quantity_hundredths": 10_000_000, "unit_price_cents": 1_000_000_000], count: 24)
             body["quote"] = quote
             let huge = try await client.step(mission, p.expert, body, reader: p.admin)
             #expect(huge.status == .unprocessableContent && huge.pointers.contains("/quote/lines/0/unit_price_cents"))
@@ -226,7 +231,8 @@ struct TrustAPITests {
                 "/v1/laureates/\(l2.id)/documents?kind=application&file_name=candidature.pdf", token: l2.token, bytes: pdf)
             let mission = try #require(
                 try await client.send(
-                    .post, "/v1/missions", token: l1.token, json: ["title": "Mutualisée", "expert_id": p.expertID, "laureate_ids": [l1.id, l2.id]]
+                    .post, "/v1/missions", token: l1.token,
+                    json: ["title": "Mutualisée", "expert_id": p.expertID, "laureate_ids": [l1.id, l2.id]]
                 ).body["id"] as? String)
             // The expert sees only the requester; the invited laureate sees the invitation.
             let seenByExpert = try await client.send(.get, "/v1/missions/\(mission)", token: p.expert)
@@ -235,11 +241,15 @@ struct TrustAPITests {
             let invited = (seenByInvited.body["participants"] as? [[String: Any]])?.first { $0["laureate_id"] as? String == l2.id }
             #expect(invited?["joined"] as? Bool == false)
             #expect(seenByInvited.body["allowed_actions"] as? [String] == ["leave", "join"])
-            #expect(try await client.send(.get, "/v1/missions/\(mission)", token: l1.token).body["allowed_actions"] as? [String] == ["cancel", "leave"])
+            #expect(
+                try await client.send(.get, "/v1/missions/\(mission)", token: l1.token).body["allowed_actions"] as? [String] == [
+                    "cancel", "leave",
+                ])
             // Nothing moves before it answers: no scope, no budget line, no dossier for the expert.
             let scope = try await client.step(mission, p.expert, ["action": "scope"], reader: p.admin)
             #expect(scope.status == .conflict && scope.code == "invitations_pending")
-            #expect((try await client.send(.get, "/v1/laureates/\(l2.id)/budget", token: l2.token).body["missions"] as? [Any])?.isEmpty == true)
+            #expect(
+                (try await client.send(.get, "/v1/laureates/\(l2.id)/budget", token: l2.token).body["missions"] as? [Any])?.isEmpty == true)
             let cancel = try await client.step(mission, l2.token, ["action": "cancel"], reader: p.admin)
             #expect(cancel.status == .conflict && cancel.code == "invitation_not_answered")
             #expect(try await client.send(.get, "/v1/laureates/\(l2.id)/framing-notes", token: p.expert).status == .notFound)
@@ -259,7 +269,8 @@ struct TrustAPITests {
             for laureate in [l1, l2] { try await client.note(laureate) }
             let mission = try #require(
                 try await client.send(
-                    .post, "/v1/missions", token: l1.token, json: ["title": "Mutualisée", "expert_id": p.expertID, "laureate_ids": [l1.id, l2.id]]
+                    .post, "/v1/missions", token: l1.token,
+                    json: ["title": "Mutualisée", "expert_id": p.expertID, "laureate_ids": [l1.id, l2.id]]
                 ).body["id"] as? String)
             let declined = try await client.step(mission, l2.token, ["action": "leave"], reader: p.admin)
             #expect(declined.status == .ok)
@@ -283,7 +294,8 @@ struct TrustAPITests {
             // The other expert works with L2 on another mission.
             let other = try #require(
                 try await client.send(
-                    .post, "/v1/missions", token: l2.token, json: ["title": "Autre", "expert_id": try otherExpertID(p), "laureate_ids": [l2.id]]
+                    .post, "/v1/missions", token: l2.token,
+                    json: ["title": "Autre", "expert_id": try otherExpertID(p), "laureate_ids": [l2.id]]
                 ).body["id"] as? String)
             _ = try await client.step(other, p.otherExpert, ["action": "scope"], reader: p.admin)
             let uploaded = try await client.upload(
@@ -311,11 +323,23 @@ struct TrustAPITests {
 
     // MARK: Text hygiene
 
-    @Test(arguments: [
-        ("/v1/experts", ["email": "nul@example.fr", "password": "un mot de passe sûr", "first_name": "Cla\u{0}ire", "last_name": "Martin"], "/first_name"),
-        ("/v1/experts", ["email": "tab@example.fr", "password": "un mot de passe sûr", "first_name": "Claire", "last_name": "Mar\ttin"], "/last_name"),
-        ("/v1/experts", ["email": "pw@example.fr", "password": "un mot de\u{0} passe", "first_name": "Claire", "last_name": "Martin"], "/password"),
-    ] as [(String, [String: String], String)])
+    @Test(
+        arguments: [
+            (
+                "/v1/experts",
+                ["email": "nul@example.fr", "password": "un mot de passe sûr", "first_name": "Cla\u{0}ire", "last_name": "Martin"],
+                "/first_name"
+            ),
+            (
+                "/v1/experts",
+                ["email": "tab@example.fr", "password": "un mot de passe sûr", "first_name": "Claire", "last_name": "Mar\ttin"],
+                "/last_name"
+            ),
+            (
+                "/v1/experts",
+                ["email": "pw@example.fr", "password": "un mot de\u{0} passe", "first_name": "Claire", "last_name": "Martin"], "/password"
+            ),
+        ] as [(String, [String: String], String)])
     func controlCharactersInTextAreRefusedWithAPointer(_ path: String, _ body: [String: String], _ pointer: String) async throws {
         let p = try Programme.make()
         try await makeApplication(database: p.database).test(.router) { client in
@@ -329,7 +353,8 @@ struct TrustAPITests {
         try await makeApplication(database: p.database).test(.router) { client in
             let laureate = p.laureates[0]
             let title = try await client.send(
-                .post, "/v1/missions", token: laureate.token, json: ["title": "A\u{0}B", "expert_id": p.expertID, "laureate_ids": [laureate.id]])
+                .post, "/v1/missions", token: laureate.token,
+                json: ["title": "A\u{0}B", "expert_id": p.expertID, "laureate_ids": [laureate.id]])
             #expect(title.status == .unprocessableContent && title.pointers == ["/title"])
             let note = try await client.send(
                 .post, "/v1/laureates/\(laureate.id)/framing-notes", token: laureate.token,
@@ -421,7 +446,8 @@ struct TrustAPITests {
         try await makeApplication(database: p.database).test(.router) { client in
             let key: HTTPFields = [HTTPField.Name("Idempotency-Key")!: "demande-1"]
             let reply = try await client.send(
-                .post, "/v1/missions", token: laureate.token, json: ["title": "Foncier", "expert_id": p.expertID, "laureate_ids": [laureate.id]],
+                .post, "/v1/missions", token: laureate.token,
+                json: ["title": "Foncier", "expert_id": p.expertID, "laureate_ids": [laureate.id]],
                 headers: key)
             #expect(reply.status == .created)
         }
@@ -441,6 +467,31 @@ struct TrustAPITests {
             }
             #expect(statuses.prefix(10).allSatisfy { $0 == .created } && statuses.last == .tooManyRequests)
         }
+    }
+
+    @Test func behindATrustedProxyTheClientsAddressIsCountedNotTheProxys() async throws {
+        let p = try Programme.make()
+        func signUps(_ app: TestApplication, from addresses: [String]) async throws -> [HTTPResponse.Status] {
+            try await app.test(.live) { client in
+                var statuses: [HTTPResponse.Status] = []
+                for (index, address) in addresses.enumerated() {
+                    let body = [
+                        "email": "\(UUID().uuidString.prefix(8))\(index)@example.fr", "password": "un mot de passe sûr", "first_name": "A",
+                        "last_name": "B",
+                    ]
+                    statuses.append(
+                        try await client.send(.post, "/v1/experts", json: body, headers: [HTTPField.Name("X-Real-IP")!: address]).status)
+                }
+                return statuses
+            }
+        }
+        let behindProxy = try makeApplication(database: p.database, trustedProxies: ["127.0.0.1"])
+        // Ten from one client use its allowance; another client behind the same proxy still signs up.
+        let statuses = try await signUps(behindProxy, from: Array(repeating: "203.0.113.7", count: 11) + ["198.51.100.4"])
+        #expect(statuses.prefix(10).allSatisfy { $0 == .created } && statuses[10] == .tooManyRequests && statuses[11] == .created)
+        // A direct caller cannot dodge the limit by naming another address: the header is believed from proxies only.
+        let direct = try await signUps(try makeApplication(database: p.database), from: (0...10).map { "192.0.2.\($0)" })
+        #expect(direct.last == .tooManyRequests)
     }
 
     // MARK: The smaller ones
@@ -476,7 +527,8 @@ struct TrustAPITests {
         let p = try Programme.make()
         try await makeApplication(database: p.database).test(.router) { client in
             let laureate = p.laureates[0]
-            let reply = try await client.send(.post, "/v1/laureates/\(laureate.id)/framing-notes", token: laureate.token, json: ["needs": needs])
+            let reply = try await client.send(
+                .post, "/v1/laureates/\(laureate.id)/framing-notes", token: laureate.token, json: ["needs": needs])
             #expect((reply.body["created_at"] as? String)?.hasPrefix("2023-06-01") == true)
         }
     }

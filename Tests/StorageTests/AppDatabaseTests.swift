@@ -12,6 +12,7 @@ struct AppDatabaseTests {
         "2026-11-28 idempotency applied",
         "2026-11-28 sign-up throttling",
         "2026-11-29 accounts table",
+        "2026-11-29 idempotency claims",
         "2026-11-29 document contents in the database",
     ]
 

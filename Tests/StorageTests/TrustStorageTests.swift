@@ -1,6 +1,7 @@
 import Domain
 import Foundation
 import Storage
+import Synchronization
 import Testing
 
 @Suite("Trust: timing and retries at the storage level")
@@ -51,7 +52,9 @@ struct TrustStorageTests {
         #expect(try after.beginIdempotent(scope: "user:1", key: "applied", fingerprint: "f") == .replay(lost))
         #expect(try after.personalTokens(userID: account.id).count == 1)
         // A finished request keeps its answer.
-        #expect(try after.beginIdempotent(scope: "user:1", key: "done", fingerprint: "f") == .replay(.init(status: 201, headers: [], body: Data())))
+        #expect(
+            try after.beginIdempotent(scope: "user:1", key: "done", fingerprint: "f")
+                == .replay(.init(status: 201, headers: [], body: Data())))
     }
 }
 
@@ -71,5 +74,48 @@ struct PrivateNotesTests {
             note: "écrit par l'expert")
         let last = try #require(try database.reviewEntries(expertID: expert.expertID).last)
         #expect(last.action == .withdraw && last.note == nil && last.message == "Je pars à la retraite")
+    }
+}
+
+@Suite("Trust: keys of requests whose instance died")
+struct IdempotencyLeaseTests {
+    /// With several instances no restart settles the keys a dead instance held: past the lease, a retry takes the key
+    /// over when nothing was applied (and the first request, were it only slow, can no longer apply), or is told the
+    /// request was carried out.
+    @Test func pastTheLeaseARetryTakesOverOrLearnsTheRequestWasCarriedOut() throws {
+        let clock = Mutex(Date(timeIntervalSince1970: 1_700_000_000))
+        let database = try AppDatabase.throwaway(options: .init(clock: { clock.withLock { $0 } }, bcryptCost: 4))
+        let account = try database.createAccount(email: "equipe@example.fr", password: nil, role: .admin, displayName: "Équipe")
+        let lost = StoredResponse(status: 409, headers: [], body: Data("answer lost".utf8))
+        func begin(_ key: String, _ claim: String) throws -> IdempotencyDecision {
+            try database.beginIdempotent(scope: "user:1", key: key, fingerprint: "f", claim: claim, answerLost: lost)
+        }
+        #expect(try begin("slow", "first") == .proceed)
+        #expect(try begin("applied", "first") == .proceed)
+        _ = try IdempotencyClaim.with(.init(scope: "user:1", key: "applied", claim: "first")) {
+            try database.createPersonalToken(for: account, name: "avant", days: 30)
+        }
+        // Within the lease the first requests are taken to be running.
+        clock.withLock { $0 = $0.addingTimeInterval(AppDatabase.idempotencyLease - 1) }
+        #expect(try begin("slow", "retry") == .inProgress)
+        #expect(try begin("applied", "retry") == .inProgress)
+        // Past it: nothing applied, the retry runs; applied, the retry learns it was carried out.
+        clock.withLock { $0 = $0.addingTimeInterval(2) }
+        #expect(try begin("slow", "retry") == .proceed)
+        #expect(try begin("applied", "retry") == .replay(lost))
+        // The first request, were it still running, can no longer apply anything: its write is refused whole.
+        #expect(throws: StorageError.claimLost) {
+            try IdempotencyClaim.with(.init(scope: "user:1", key: "slow", claim: "first")) {
+                try database.createPersonalToken(for: account, name: "doublon", days: 30)
+            }
+        }
+        _ = try IdempotencyClaim.with(.init(scope: "user:1", key: "slow", claim: "retry")) {
+            try database.createPersonalToken(for: account, name: "reprise", days: 30)
+        }
+        // Its late answer is not kept over the retry's.
+        try database.finishIdempotent(scope: "user:1", key: "slow", claim: "first", response: .init(status: 500, headers: [], body: Data()))
+        try database.finishIdempotent(scope: "user:1", key: "slow", claim: "retry", response: .init(status: 201, headers: [], body: Data()))
+        #expect(try begin("slow", "third") == .replay(.init(status: 201, headers: [], body: Data())))
+        #expect(try database.personalTokens(userID: account.id).compactMap(\.name).sorted() == ["avant", "reprise"])
     }
 }
