@@ -91,6 +91,7 @@ bench: deps
 	bench/missions.sh
 	bench/load.sh
 	bench/sync.sh
+	bench/scale.sh
 
 ## Removes the local database and blobs of `make run`.
 clean-data:

@@ -36,12 +36,16 @@ struct Serve: AsyncParsableCommand {
                 clock: settings.clock, sessionLifetime: TimeInterval(settings.sessionHours) * 3600,
                 signupsPerAddress: settings.signupsPerAddress))
         defer { database.close() }
-        // The embedded database has one server: what its last process left unfinished is settled before any request.
-        // Over PostgreSQL other instances may be mid-request, so neither runs there.
-        if database.dialect == .sqlite {
-            // Files of uploads killed between their file and their commit are not kept.
+        // Contents of uploads killed between their bytes and their commit are not kept: on SQLite all of them (one
+        // server), in the database store those older than an hour (other instances may be receiving the younger ones);
+        // a folder shared by several instances is not swept here.
+        if database.dialect == .sqlite || database.blobs.root == nil {
             let swept = try database.sweepUnreferencedBlobs()
-            if swept > 0 { Logger(label: "mdp").notice("removed \(swept) unreferenced blob files") }
+            if swept > 0 { Logger(label: "mdp").notice("removed \(swept) unreferenced or unfinished document contents") }
+        }
+        // The embedded database has one server: what its last process left unfinished is settled before any request.
+        // Over PostgreSQL other instances may be mid-request: keys of a dead instance are settled after their lease.
+        if database.dialect == .sqlite {
             // Keys claimed by requests the last process never finished are free to retry.
             let keys = try database.releaseUnfinishedIdempotencyKeys(answerLost: idempotencyAnswerLost())
             if keys.released + keys.settled > 0 {
