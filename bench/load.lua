@@ -2,11 +2,7 @@
 -- document reads, framing-note revisions, refused transitions and small uploads. Counts answers by class.
 -- Arguments (after `--`): laureate token, expert token, admin token, laureate id, mission id, document id,
 -- laureate e-mail, laureate password.
-local threads = {}
-
-function setup(thread)
-    table.insert(threads, thread)
-end
+dofile("bench/answers.lua")
 
 function init(args)
     local laureate, expert, admin, laureateID, mission, document, email, password =
@@ -37,31 +33,5 @@ function init(args)
     for _, entry in ipairs(mix) do
         for _ = 1, entry[1] do table.insert(requests, entry[2]) end
     end
-    ok, refused, failed = 0, 0, 0
-    math.randomseed(os.time() + #threads)
-end
-
-function request()
-    return requests[math.random(#requests)]
-end
-
-function response(status, headers, body)
-    if status >= 500 then
-        failed = failed + 1
-    elseif status >= 400 then
-        refused = refused + 1
-    else
-        ok = ok + 1
-    end
-end
-
-function done(summary, latency, requests)
-    local a, b, c = 0, 0, 0
-    for _, thread in ipairs(threads) do
-        a = a + thread:get("ok")
-        b = b + thread:get("refused")
-        c = c + thread:get("failed")
-    end
-    io.write(string.format("ANSWERS ok=%d refused=%d failed=%d socket_errors=%d timeouts=%d\n", a, b, c,
-        summary.errors.connect + summary.errors.read + summary.errors.write, summary.errors.timeout))
+    count_answers()
 end

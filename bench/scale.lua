@@ -1,11 +1,7 @@
 -- The mixed load of bench/scale.sh: directory reads, mission reads, budgets, refused transitions, framing-note
 -- revisions (a write and its audit event) and small uploads (a blob and a document). No logins: bcrypt would hide
 -- what the databases cost. Arguments (after `--`): laureate token, expert token, laureate id, mission id.
-local threads = {}
-
-function setup(thread)
-    table.insert(threads, thread)
-end
+dofile("bench/answers.lua")
 
 function init(args)
     local laureate, expert, laureateID, mission = args[1], args[2], args[3], args[4]
@@ -31,31 +27,5 @@ function init(args)
     for _, entry in ipairs(mix) do
         for _ = 1, entry[1] do table.insert(requests, entry[2]) end
     end
-    ok, refused, failed = 0, 0, 0
-    math.randomseed(os.time() + #threads)
-end
-
-function request()
-    return requests[math.random(#requests)]
-end
-
-function response(status, headers, body)
-    if status >= 500 then
-        failed = failed + 1
-    elseif status >= 400 then
-        refused = refused + 1
-    else
-        ok = ok + 1
-    end
-end
-
-function done(summary, latency, requests)
-    local a, b, c = 0, 0, 0
-    for _, thread in ipairs(threads) do
-        a = a + thread:get("ok")
-        b = b + thread:get("refused")
-        c = c + thread:get("failed")
-    end
-    io.write(string.format("ANSWERS ok=%d refused=%d failed=%d socket_errors=%d timeouts=%d\n", a, b, c,
-        summary.errors.connect + summary.errors.read + summary.errors.write, summary.errors.timeout))
+    count_answers()
 end

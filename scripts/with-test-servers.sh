@@ -52,7 +52,7 @@ mortal_pid=$started_pid
 export MDP_TEST_MORTAL_WEBDAV="http://127.0.0.1:$mortal_port"
 export MDP_REQUIRE_WEBDAV=1
 line=$(scripts/postgres-server.sh start "$dir" | tail -1)
-export MDP_TEST_POSTGRES_URL=${line#MDP_TEST_DATABASE_URL=}
+export MDP_TEST_POSTGRES_URL=${line#MDP_TEST_DATABASE_URL=} MDP_TEST_POSTGRES_CA=$dir/pg-ca.crt
 
 port=$(free_port)
 printf 'a long test password\n' | "$binary" admin create --email admin@test.local --data-dir "$dir/api" >/dev/null

@@ -9,6 +9,20 @@ struct Admin: AsyncParsableCommand {
         abstract: "Operator commands.", subcommands: [CreateAdmin.self, IssueToken.self, Migrate.self, Copy.self])
 }
 
+/// Which database a command works on: the SQLite file in the data folder, or PostgreSQL.
+struct DatabaseOptions: ParsableArguments {
+    @Option(help: "Folder of the SQLite database (DATA_DIR; default ./data).")
+    var dataDir: String?
+
+    @Option(help: "PostgreSQL instead of the SQLite file (DATABASE_URL).")
+    var databaseURL: String?
+
+    /// The settings these options, the environment and `.env` give.
+    func settings() async throws -> ServeSettings {
+        try ServeSettings(try await SettingsSource.load(options: ["data.dir": dataDir, "database.url": databaseURL]))
+    }
+}
+
 /// `mdp admin create --email …`: bootstraps a programme-team account. The password comes from MDP_ADMIN_PASSWORD
 /// or the first line of standard input, never from an argument (arguments show in `ps` and shell history).
 struct CreateAdmin: AsyncParsableCommand {
@@ -20,15 +34,10 @@ struct CreateAdmin: AsyncParsableCommand {
     @Option(help: "The name shown for this account.")
     var name: String = "Équipe Manufactures de proximité"
 
-    @Option(help: "Folder of the SQLite database (DATA_DIR; default ./data).")
-    var dataDir: String?
-
-    @Option(help: "PostgreSQL instead of the SQLite file (DATABASE_URL).")
-    var databaseURL: String?
+    @OptionGroup var location: DatabaseOptions
 
     func run() async throws {
-        let source = try await SettingsSource.load(options: ["data.dir": dataDir, "database.url": databaseURL])
-        let settings = try ServeSettings(source)
+        let settings = try await location.settings()
         let password: String
         if let fromEnvironment = ProcessInfo.processInfo.environment["MDP_ADMIN_PASSWORD"], !fromEnvironment.isEmpty {
             password = fromEnvironment
@@ -64,19 +73,14 @@ struct IssueToken: AsyncParsableCommand {
     @Option(help: "How many days the token lives (1-730).")
     var days: Int = 365
 
-    @Option(help: "Folder of the SQLite database (DATA_DIR; default ./data).")
-    var dataDir: String?
-
-    @Option(help: "PostgreSQL instead of the SQLite file (DATABASE_URL).")
-    var databaseURL: String?
+    @OptionGroup var location: DatabaseOptions
 
     func run() async throws {
         guard role == Role.sync.rawValue else {
             throw ValidationError("only --role sync issues service tokens; people log in or use /v1/me/tokens")
         }
         guard (1...730).contains(days) else { throw ValidationError("--days must be 1 to 730") }
-        let source = try await SettingsSource.load(options: ["data.dir": dataDir, "database.url": databaseURL])
-        let settings = try ServeSettings(source)
+        let settings = try await location.settings()
         let database = try settings.openDatabase()
         defer { database.close() }
         let email = "sync@service.local"
@@ -93,15 +97,10 @@ struct IssueToken: AsyncParsableCommand {
 struct Migrate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Apply the database migrations this binary has.")
 
-    @Option(help: "Folder of the SQLite database (DATA_DIR; default ./data).")
-    var dataDir: String?
-
-    @Option(help: "PostgreSQL instead of the SQLite file (DATABASE_URL).")
-    var databaseURL: String?
+    @OptionGroup var location: DatabaseOptions
 
     func run() async throws {
-        let source = try await SettingsSource.load(options: ["data.dir": dataDir, "database.url": databaseURL])
-        let settings = try ServeSettings(source)
+        let settings = try await location.settings()
         let database = try settings.openDatabase()
         defer { database.close() }
         let applied = try database.appliedMigrations()

@@ -11,15 +11,10 @@ struct AuditCommand: AsyncParsableCommand {
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Verify the audit log's hash chain.")
 
-        @Option(help: "Folder of the SQLite database (DATA_DIR; default ./data).")
-        var dataDir: String?
-
-        @Option(help: "PostgreSQL instead of the SQLite file (DATABASE_URL).")
-        var databaseURL: String?
+        @OptionGroup var location: DatabaseOptions
 
         func run() async throws {
-            let source = try await SettingsSource.load(options: ["data.dir": dataDir, "database.url": databaseURL])
-            let settings = try ServeSettings(source)
+            let settings = try await location.settings()
             let database = try settings.openDatabase(migrate: false)
             defer { database.close() }
             switch try database.verifyAuditChain() {

@@ -20,12 +20,13 @@ public struct PostgresLocation: Sendable {
             switch self {
             case .notPostgres(let scheme): "a database URL starts with postgres:// or postgresql://, not \(scheme)://"
             case .missing(let part): "the database URL names no \(part)"
-            case .sslMode(let mode): "sslmode=\(mode) is not one of disable, prefer, require, verify-full"
+            case .sslMode(let mode): "sslmode=\(mode) is not one of disable, allow, prefer, require, verify-ca, verify-full"
             }
         }
     }
 
-    /// Reads `url`: `sslmode` (disable, prefer — the default, like libpq —, require, verify-full) decides TLS;
+    /// Reads `url`: `sslmode` (disable, prefer — the default, like libpq —, require, verify-full) decides TLS, and
+    /// `sslrootcert` names the authority to check the server's certificate against (the system's otherwise);
     /// `schema` sets the search path (one schema per test or per tenant); `host=/folder` reaches a Unix socket.
     public init(url: String) throws {
         guard let components = URLComponents(string: url), let scheme = components.scheme else { throw Problem.missing("scheme") }
@@ -44,11 +45,13 @@ public struct PostgresLocation: Sendable {
         } else {
             guard let host = components.host, !host.isEmpty else { throw Problem.missing("host") }
             let tls: PostgresConnection.Configuration.TLS
+            let authority = query["sslrootcert"].flatMap { $0.isEmpty ? nil : $0 }
             switch query["sslmode"] ?? "prefer" {
             case "disable": tls = .disable
-            case "prefer", "allow": tls = .prefer(try Self.tlsContext(verifying: false))
-            case "require": tls = .require(try Self.tlsContext(verifying: false))
-            case "verify-ca", "verify-full": tls = .require(try Self.tlsContext(verifying: true))
+            case "prefer", "allow": tls = .prefer(try Self.tlsContext(.none, authority: nil))
+            case "require": tls = .require(try Self.tlsContext(.none, authority: nil))
+            case "verify-ca": tls = .require(try Self.tlsContext(.noHostnameVerification, authority: authority))
+            case "verify-full": tls = .require(try Self.tlsContext(.fullVerification, authority: authority))
             case let mode: throw Problem.sslMode(mode)
             }
             configuration = .init(
@@ -64,9 +67,13 @@ public struct PostgresLocation: Sendable {
         display = masked.string ?? "postgres://"
     }
 
-    private static func tlsContext(verifying: Bool) throws -> NIOSSLContext {
+    private static func tlsContext(_ verification: CertificateVerification, authority: String?) throws -> NIOSSLContext {
         var tls = TLSConfiguration.makeClientConfiguration()
-        if !verifying { tls.certificateVerification = .none }
+        tls.certificateVerification = verification
+        if let authority {
+            guard FileManager.default.isReadableFile(atPath: authority) else { throw Problem.missing("readable sslrootcert file") }
+            tls.trustRoots = .file(authority)
+        }
         return try NIOSSLContext(configuration: tls)
     }
 }

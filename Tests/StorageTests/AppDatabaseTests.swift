@@ -1,6 +1,7 @@
 import Foundation
-import Storage
 import Testing
+
+@testable import Storage
 
 @Suite("Database")
 struct AppDatabaseTests {
@@ -33,5 +34,44 @@ struct AppDatabaseTests {
         #expect(try again.createdAt() == created)
         #expect(try again.appliedMigrations() == AppDatabaseTests.migrations)
         try again.ping()
+    }
+}
+
+/// What the database URL asks of the connection. (Runs where the suite runs on PostgreSQL; the test server offers TLS
+/// with a certificate of its own authority, `pg-ca.crt` beside its data.)
+@Suite("The PostgreSQL URL", .enabled(if: ProcessInfo.processInfo.environment["MDP_TEST_DATABASE_URL"]?.isEmpty == false))
+struct PostgresURLTests {
+    static var url: String { ProcessInfo.processInfo.environment["MDP_TEST_DATABASE_URL"] ?? "" }
+    static var authority: String? { ProcessInfo.processInfo.environment["MDP_TEST_POSTGRES_CA"] }
+
+    /// Whether the connection of `database` is encrypted, as the server sees it.
+    static func encrypted(_ database: AppDatabase) throws -> Bool? {
+        try database.engine.read { db in try Bool.fetchOne(db, sql: "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()") }
+    }
+
+    static func open(sslmode: String, extra: String = "") throws -> AppDatabase {
+        let url = Self.url.replacingOccurrences(of: "sslmode=disable", with: "sslmode=\(sslmode)") + extra
+        return try AppDatabase.postgres(PostgresLocation(url: url), connections: 1)
+    }
+
+    @Test func tlsWhenTheURLAsksForItAndNotOtherwise() throws {
+        #expect(try Self.encrypted(Self.open(sslmode: "require")) == true)
+        #expect(try Self.encrypted(Self.open(sslmode: "disable")) == false)
+        // Checked against the authority the URL names: the server's name (127.0.0.1) is in its certificate.
+        let authority = try #require(Self.authority)
+        #expect(try Self.encrypted(Self.open(sslmode: "verify-full", extra: "&sslrootcert=\(authority)")) == true)
+        // Not trusted by the system: refused with an error, not a crash.
+        #expect(throws: (any Error).self) { try Self.open(sslmode: "verify-full") }
+    }
+
+}
+
+@Suite("Reading a PostgreSQL URL")
+struct PostgresLocationTests {
+    @Test func aURLThatIsNotPostgreSQLIsRefusedSayingWhy() throws {
+        #expect(throws: PostgresLocation.Problem.notPostgres("mysql")) { try PostgresLocation(url: "mysql://u@h/d") }
+        #expect(throws: PostgresLocation.Problem.missing("user")) { try PostgresLocation(url: "postgres://h:5432/d") }
+        #expect(throws: PostgresLocation.Problem.sslMode("maybe")) { try PostgresLocation(url: "postgres://u@h/d?sslmode=maybe") }
+        #expect(try PostgresLocation(url: "postgres://mdp:s%40cret@h:5432/d").display == "postgres://mdp:***@h:5432/d")
     }
 }
