@@ -45,5 +45,28 @@ check "mdp audit verify accepts the demo's chain" "$binary" audit verify --data-
 sync_token=$("$binary" admin token --role sync --data-dir "$data/data")
 check "a sync token reads the documents feed" test "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $sync_token" "$base/v1/documents?limit=1")" = 200
 check "a request killed half-way is free to retry after a restart" python3 scripts/crash-retry.py "$binary"
+# An upload whose body is not valid HTTP (a broken chunk size, or fewer bytes than announced, then a half-close) is the
+# client's fault: 400, not 500.
+malformed() {  # malformed HEADER BODY -> the status code of a dossier upload sent that way by the demo admin
+    python3 - "$port" "$demo_email" "$demo_password" "$1" "$2" <<'PY'
+import json, socket, sys, urllib.request
+port, email, password, header, body = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5].replace("|", "\r\n")
+base = f"http://127.0.0.1:{port}"
+def get(path, token=None, data=None):
+    request = urllib.request.Request(base + path, data=data, headers={"Content-Type": "application/json"})
+    if token:
+        request.add_header("Authorization", "Bearer " + token)
+    return json.load(urllib.request.urlopen(request))
+token = get("/v1/auth/token", data=json.dumps({"email": email, "password": password}).encode())["token"]
+laureate = get("/v1/laureates?limit=1", token)["items"][0]["id"]
+s = socket.create_connection(("127.0.0.1", port), timeout=10)
+s.sendall((f"POST /v1/laureates/{laureate}/documents?kind=application&file_name=x.txt HTTP/1.1\r\nHost: x\r\n"
+           f"Authorization: Bearer {token}\r\nContent-Type: application/octet-stream\r\n{header}\r\n\r\n{body}").encode())
+s.shutdown(socket.SHUT_WR)
+print(s.recv(200).decode(errors="replace").split(" ")[1])
+PY
+}
+check "a broken chunked upload is 400" test "$(malformed 'Transfer-Encoding: chunked' 'zz|abc|0||')" = 400
+check "an upload shorter than announced is 400" test "$(malformed 'Content-Length: 1000' 'hello')" = 400
 echo "smoke: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -41,6 +41,10 @@ extension APIProblem {
             self.init(error)
         case .accountLink:
             self.init(.conflict, code: "account_already_linked", title: "The account is already tied to an expert card or a laureate")
+        case .busy:
+            self.init(
+                .serviceUnavailable, code: "busy", title: "The database is busy; try again in a moment",
+                headers: [.retryAfter: "1"])
         case .claimLost:
             self.init(
                 .conflict, code: "idempotency_superseded", title: "A retry with this Idempotency-Key carried the request out instead",
@@ -120,6 +124,10 @@ func storage<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async thro
         return try await BlockingPool.shared.run { try IdempotencyClaim.with(claim, body) }
     } catch let error as StorageError {
         throw APIProblem(error)
+    } catch BlobError.uploadExpired {
+        throw APIProblem(
+            .conflict, code: "upload_expired", title: "The upload took longer than the server keeps unfinished uploads",
+            detail: "Nothing was recorded; send the file again.")
     }
 }
 

@@ -2,6 +2,7 @@ import Domain
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOHTTP1
 import OpenAPIRuntime
 
 /// An RFC 9457 problem: what every error of the API becomes, with a stable machine-readable `code`.
@@ -77,6 +78,7 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return problem
         case let serverError as ServerError:
             if let problem = serverError.underlyingError as? APIProblem { return problem }
+            if serverError.underlyingError is HTTPParserError { return malformedBody }
             if serverError.httpStatus.kind == .clientError {
                 if let decoding = serverError.underlyingError as? DecodingError,
                     [.get, .head, .delete].contains(serverError.request.method)
@@ -101,9 +103,18 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return APIProblem(.internalServerError, code: "internal_error", title: "Internal error")
         case let httpError as HTTPResponseError:
             return problem(forStatus: httpError.status, headers: (httpError as? HTTPError)?.headers ?? [:])
+        case is HTTPParserError:
+            return malformedBody
         default:
             return APIProblem(.internalServerError, code: "internal_error", title: "Internal error")
         }
+    }
+
+    /// A body the HTTP parser could not read (a broken chunked encoding, fewer bytes than announced): the client's
+    /// fault, whatever the operation.
+    static var malformedBody: APIProblem {
+        APIProblem(
+            .badRequest, code: "bad_request", title: "Malformed request", detail: "The request's body could not be read as HTTP.")
     }
 
     /// The runtime's cause, without the Swift type names and coding paths it sometimes carries.

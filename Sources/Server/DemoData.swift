@@ -285,7 +285,8 @@ struct DemoData {
         let blob = try await database.blobs.store(bytes: bytes, fileName: fileName)
         let place = try database.checkDocumentUpload(laureateID: laureate, missionID: mission, kind: kind, source: .api, by: account)
         _ = try database.addDocument(
-            laureateID: place.laureateID, missionID: place.missionID, kind: kind, fileName: fileName, blob: StagedBlob(committed: blob), source: .api, by: account)
+            laureateID: place.laureateID, missionID: place.missionID, kind: kind, fileName: fileName, blob: StagedBlob(committed: blob),
+            source: .api, by: account)
     }
 
     // MARK: Laureates

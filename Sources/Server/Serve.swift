@@ -5,6 +5,7 @@ import Foundation
 import Hummingbird
 import Logging
 import Storage
+import Synchronization
 
 /// `mdp serve`: the REST API over an embedded SQLite database.
 struct Serve: AsyncParsableCommand {
@@ -31,13 +32,20 @@ struct Serve: AsyncParsableCommand {
         ])
         var settings = try ServeSettings(source)
         if demo && settings.today == nil { settings.today = Demo.today }
+        // The programme's day, if one is set, starts when the database first saw it: every instance over the database,
+        // and every restart, lives on one clock (no instance ahead of another, no restart going back in time).
+        let offset = ClockOffset()
         let database = try settings.openDatabase(
             options: .init(
-                clock: settings.clock, sessionLifetime: TimeInterval(settings.sessionHours) * 3600,
+                clock: { Date().addingTimeInterval(offset.seconds) }, sessionLifetime: TimeInterval(settings.sessionHours) * 3600,
                 signupsPerAddress: settings.signupsPerAddress))
         defer { database.close() }
+        if let today = settings.today, let start = settings.programmeStart {
+            let anchor = try database.programmeClockAnchor(day: today.description, now: Date())
+            offset.seconds = start.timeIntervalSince(anchor)
+        }
         // Contents of uploads killed between their bytes and their commit are not kept: on SQLite all of them (one
-        // server), in the database store those older than an hour (other instances may be receiving the younger ones);
+        // server), in the database store those older than six hours (other instances may be receiving the younger ones);
         // a folder shared by several instances is not swept here.
         if database.dialect == .sqlite || database.blobs.root == nil {
             let swept = try database.sweepUnreferencedBlobs()
@@ -56,6 +64,15 @@ struct Serve: AsyncParsableCommand {
         let demoNotice = demo ? try await Demo.prepare(database, dataDirectory: settings.dataDirectory) : nil
         let app = try buildApplication(settings, database: database, notice: demoNotice)
         try await app.runService()
+    }
+}
+
+/// How far the programme's clock is from the real one (zero until the database says where the programme's day began).
+final class ClockOffset: Sendable {
+    private let value = Mutex<TimeInterval>(0)
+    var seconds: TimeInterval {
+        get { value.withLock { $0 } }
+        set { value.withLock { $0 = newValue } }
     }
 }
 

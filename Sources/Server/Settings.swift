@@ -51,14 +51,13 @@ struct ServeSettings: Sendable {
     /// them in the database, set names a volume every instance shares.
     var documentsDirectory: String?
 
-    /// The time the server lives in.
-    var clock: @Sendable () -> Date {
-        guard let today else { return { Date() } }
+    /// When the programme's day starts (09:00 in Paris), the moment the clock of a demo or training starts from.
+    var programmeStart: Date? {
+        guard let today else { return nil }
         var components = DateComponents()
         (components.year, components.month, components.day, components.hour) = (today.year, today.month, today.day, 9)
         components.timeZone = TimeZone(identifier: "Europe/Paris")
-        let offset = Calendar(identifier: .gregorian).date(from: components)!.timeIntervalSinceNow
-        return { Date().addingTimeInterval(offset) }
+        return Calendar(identifier: .gregorian).date(from: components)
     }
 
     init(host: String = "127.0.0.1", port: Int = 8080, dataDirectory: String = "./data") {
@@ -96,7 +95,11 @@ struct ServeSettings: Sendable {
             throw ValidationError("auth.signups_per_address must be 1 to 1000000, not \(signups)")
         }
         self.signupsPerAddress = signupsPerAddress
-        if let url = source.reader.string(forKey: "database.url", isSecret: true), !url.isEmpty {
+        if let url = source.reader.string(forKey: "database.url", isSecret: true) {
+            // Set but empty is a mistake (a missing secret on a host without a lasting disk), not a wish for SQLite.
+            guard !url.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw ValidationError("database.url (DATABASE_URL) is set but empty: unset it to use SQLite under the data folder")
+            }
             do {
                 _ = try PostgresLocation(url: url)
             } catch {

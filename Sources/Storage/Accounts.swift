@@ -99,12 +99,14 @@ extension AppDatabase {
         return nil
     }
 
-    /// A password login: throttled per account and per address, then a session token on success.
+    /// A password login: throttled per account and per address, then a session token on success. Each attempt is
+    /// counted as a failure before its password is checked (and the count forgiven on success), in the write that
+    /// checks the count: attempts sent at once, to one instance or several, are counted one after another.
     public func login(email: String, password: String, address: String) throws -> IssuedToken {
         let email = Credentials.normalisedEmail(email)
         let now = self.now
         let since = now.addingTimeInterval(-Self.throttleWindow)
-        let (row, blockedUntil): (Row?, Date?) = try engine.read { db in
+        let row: Row? = try engine.write { db in
             // Blocked while `throttleLimit` failures stand in the window: until the one that makes the count drop expires.
             var until: Date?
             for (column, value) in [("email", email), ("address", address)] {
@@ -116,20 +118,16 @@ extension AppDatabase {
                     until = max(until ?? expiry, expiry)
                 }
             }
-            return (try Row.fetchOne(db, sql: "SELECT * FROM account WHERE email = ?", arguments: [email]), until)
-        }
-        if let blockedUntil {
-            throw StorageError.throttled(retryAfter: max(1, Int(blockedUntil.timeIntervalSince(now).rounded(.up))))
+            if let until {
+                throw StorageError.throttled(retryAfter: max(1, Int(until.timeIntervalSince(now).rounded(.up))))
+            }
+            try db.execute(sql: "INSERT INTO login_failure (email, address, at) VALUES (?, ?, ?)", arguments: [email, address, now])
+            try db.execute(sql: "DELETE FROM login_failure WHERE at < ?", arguments: [since])
+            return try Row.fetchOne(db, sql: "SELECT * FROM account WHERE email = ?", arguments: [email])
         }
         // Verified whether or not the account exists (a decoy hash of the same cost), so timing tells nothing.
         let matches = Secrets.verify(password, hash: row?["password_hash"], cost: options.bcryptCost)
-        guard let row, matches else {
-            try engine.write { db in
-                try db.execute(sql: "INSERT INTO login_failure (email, address, at) VALUES (?, ?, ?)", arguments: [email, address, now])
-                try db.execute(sql: "DELETE FROM login_failure WHERE at < ?", arguments: [since])
-            }
-            throw StorageError.invalidCredentials
-        }
+        guard let row, matches else { throw StorageError.invalidCredentials }
         let account = Self.account(from: row)
         return try write { db in
             try db.execute(sql: "DELETE FROM login_failure WHERE email = ?", arguments: [email])

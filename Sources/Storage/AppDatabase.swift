@@ -205,6 +205,8 @@ public enum StorageError: Error, Sendable, Hashable {
     case accountLink(AccountLink.Error)
     /// A retry with the same `Idempotency-Key` took this request over (it ran past the key's lease).
     case claimLost
+    /// The database could not give the write its turn in time (another instance held it too long): retry.
+    case busy
 }
 
 extension AppDatabase {

@@ -41,7 +41,7 @@ public struct BlobStore: Sendable {
     static let chunkSize = 256 << 10
     /// How long an upload may stay staged before a sweep takes it for abandoned (several instances: another one may be
     /// receiving it).
-    static let abandonedAfter: TimeInterval = 3600
+    static let abandonedAfter: TimeInterval = 6 * 3600
 
     /// Files under `root`.
     public init(root: URL, clock: @escaping @Sendable () -> Date = { Date() }) throws {

@@ -20,6 +20,7 @@ public enum CopyError: Error, Hashable, CustomStringConvertible {
     case unknownTable(String)
     case blobMissing(String)
     case blobAltered(String)
+    case sourceChainBroken(seq: Int64, reason: String)
     case chainBroken(seq: Int64, reason: String)
     case mismatch(table: String)
 
@@ -30,8 +31,12 @@ public enum CopyError: Error, Hashable, CustomStringConvertible {
         case .unknownTable(let name): "the source has a table this version does not know how to copy: \(name)"
         case .blobMissing(let sha): "the contents \(sha) named by a document version are missing from the source"
         case .blobAltered(let sha): "the contents stored as \(sha) do not have that digest"
+        case .sourceChainBroken(let seq, let reason):
+            "the source's audit chain does not verify at event \(seq): \(reason) (`mdp audit verify`); nothing was copied"
         case .chainBroken(let seq, let reason): "the audit chain does not verify on arrival at event \(seq): \(reason)"
-        case .mismatch(let table): "the table \(table) differs between source and target after the copy"
+        case .mismatch(let table):
+            "the table \(table) differs between source and target after the copy: was the source still serving? Stop it, "
+                + "empty the target and copy again"
         }
     }
 }
@@ -58,6 +63,8 @@ extension AppDatabase {
         if let unknown = tables.first(where: { !Self.copiedTables.contains($0) && !Self.uncopiedTables.contains($0) }) {
             throw CopyError.unknownTable(unknown)
         }
+        // A source whose chain is already broken is not copied: the copy would carry the damage and fail on arrival.
+        if case .broken(let seq, let reason) = try verifyAuditChain() { throw CopyError.sourceChainBroken(seq: seq, reason: reason) }
         var report = CopyReport()
         // Contents first: content-addressed, so a copy stopped halfway leaves only blobs a sweep removes.
         let digests = try engine.read { db in
@@ -79,25 +86,27 @@ extension AppDatabase {
             report.blobs += 1
             report.bytes += stored.size
         }
-        // Every row in one transaction on the target: all of the installation arrives, or none of it.
-        let source = self
-        report.rows = try target.engine.write { db in
-            var rows: [String: Int] = [:]
-            // The target's own first rows (its creation date, its counters) give way to the source's.
-            try db.execute(sql: "DELETE FROM instance")
-            try db.execute(sql: "DELETE FROM counter")
-            for table in Self.copiedTables {
-                rows[table] = try source.copyRows(of: table, into: db)
-            }
-            if db.dialect == .postgres {
-                for table in ["login_failure", "expert_review"] {
-                    try db.execute(
-                        sql:
-                            "SELECT setval(pg_get_serial_sequence('\(table)', 'id'), coalesce((SELECT max(id) FROM \(table)), 0) + 1, false)"
-                    )
+        // Every row in one transaction on the target, read from one snapshot of the source: all of the installation as
+        // it was at one moment arrives, or none of it.
+        report.rows = try engine.read { source in
+            try target.engine.write { db in
+                var rows: [String: Int] = [:]
+                // The target's own first rows (its creation date, its counters) give way to the source's.
+                try db.execute(sql: "DELETE FROM instance")
+                try db.execute(sql: "DELETE FROM counter")
+                for table in Self.copiedTables {
+                    rows[table] = try Self.copyRows(of: table, from: source, into: db)
                 }
+                if db.dialect == .postgres {
+                    for table in ["login_failure", "expert_review"] {
+                        try db.execute(
+                            sql:
+                                "SELECT setval(pg_get_serial_sequence('\(table)', 'id'), coalesce((SELECT max(id) FROM \(table)), 0) + 1, false)"
+                        )
+                    }
+                }
+                return rows
             }
-            return rows
         }
         // Arrival: the chain holds, and each table has the same rows.
         switch try target.verifyAuditChain() {
@@ -110,16 +119,13 @@ extension AppDatabase {
         return report
     }
 
-    /// Inserts every row of `table` into `db`, in batches; answers how many.
-    private func copyRows(of table: String, into db: SQLConnection) throws -> Int {
+    /// Inserts every row of `table` read in `source` into `db`, in batches; answers how many.
+    private static func copyRows(of table: String, from source: SQLConnection, into db: SQLConnection) throws -> Int {
         var copied = 0
         var after: Int64 = .min
         while true {
-            let page = try engine.read { source in
-                try Row.fetchAll(
-                    source, sql: "SELECT rowid AS copy_position, * FROM \(table) WHERE rowid > ? ORDER BY rowid LIMIT 500",
-                    arguments: [after])
-            }
+            let page = try Row.fetchAll(
+                source, sql: "SELECT rowid AS copy_position, * FROM \(table) WHERE rowid > ? ORDER BY rowid LIMIT 500", arguments: [after])
             guard let last = page.last else { return copied }
             after = last["copy_position"]
             let columns = Array(last.columnNames.dropFirst())

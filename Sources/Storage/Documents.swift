@@ -340,7 +340,7 @@ extension AppDatabase {
 
 extension AppDatabase {
     /// Removes the blobs no document version refers to (an upload interrupted between its file and its commit) and
-    /// leftover uploads (in the database store, those older than an hour). Returns how many were removed.
+    /// leftover uploads (in the database store, those older than six hours). Returns how many were removed.
     public func sweepUnreferencedBlobs() throws -> Int {
         try engine.write { db in try blobs.sweep(db) }
     }

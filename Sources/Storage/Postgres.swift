@@ -38,8 +38,10 @@ public struct PostgresLocation: Sendable {
         let password = components.percentEncodedPassword.flatMap { $0.removingPercentEncoding }
         let database = String(components.path.drop(while: { $0 == "/" })).removingPercentEncoding.flatMap { $0.isEmpty ? nil : $0 }
         var configuration: PostgresConnection.Configuration
+        // The port in the authority, or `?port=` as libpq also reads it.
+        let port = query["port"].map { Int($0) ?? 0 } ?? components.port ?? 5432
+        guard (1...65535).contains(port) else { throw Problem.missing("port from 1 to 65535") }
         if let socketFolder = query["host"], socketFolder.hasPrefix("/") {
-            let port = components.port ?? 5432
             configuration = .init(
                 unixSocketPath: "\(socketFolder)/.s.PGSQL.\(port)", username: user, password: password, database: database)
         } else {
@@ -55,12 +57,17 @@ public struct PostgresLocation: Sendable {
             case let mode: throw Problem.sslMode(mode)
             }
             configuration = .init(
-                host: host, port: components.port ?? 5432, username: user, password: password, database: database, tls: tls)
+                host: host, port: port, username: user, password: password, database: database, tls: tls)
         }
         if let schema = query["schema"], !schema.isEmpty {
             configuration.options.additionalStartupParameters.append(("search_path", schema))
         }
         configuration.options.connectTimeout = .seconds(10)
+        // An instance that stops mid-transaction (frozen, paused, cut off) must not hold the write lock for good: the
+        // server ends a session idle inside a transaction after 10 s, and a writer gives up waiting after 20 s (503).
+        configuration.options.additionalStartupParameters += [
+            ("idle_in_transaction_session_timeout", "10000"), ("lock_timeout", "20000"),
+        ]
         self.configuration = configuration
         var masked = components
         if masked.password != nil { masked.password = "***" }
@@ -172,6 +179,7 @@ final class PostgresPool: @unchecked Sendable {
                     opened -= 1
                     condition.signal()
                     condition.unlock()
+                    if let error = error as? PSQLError { throw PostgresFailure(error, connecting: location) }
                     throw error
                 }
             }
@@ -203,6 +211,29 @@ final class PostgresPool: @unchecked Sendable {
         condition.broadcast()
         condition.unlock()
         for connection in connections { _ = try? connection.close().wait() }
+    }
+}
+
+/// What PostgreSQL or the way to it refused, in words an operator can act on (postgres-nio's own description hides
+/// everything, to leak nothing; this keeps the server's message and the kind of failure, never the password).
+public struct PostgresFailure: Error, CustomStringConvertible {
+    public let description: String
+
+    init(_ error: PSQLError, connecting location: PostgresLocation? = nil) {
+        var reason: String
+        if let message = error.serverInfo?[.message] {
+            reason = message + (error.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? "")
+        } else {
+            switch error.code {
+            case .sslUnsupported: reason = "the server does not offer TLS, which the URL's sslmode asks for"
+            case .connectionError: reason = "cannot connect" + (error.underlying.map { ": \($0)" } ?? "")
+            case .serverClosedConnection, .clientClosedConnection: reason = "the connection was closed"
+            case .unsupportedAuthMechanism, .authMechanismRequiresPassword, .saslError:
+                reason = "authentication failed (\(error.code)); check the user and password"
+            default: reason = "\(error.code)" + (error.underlying.map { ": \($0)" } ?? "")
+            }
+        }
+        description = "PostgreSQL" + (location.map { " at \($0.display)" } ?? "") + ": " + reason
     }
 }
 
@@ -239,22 +270,20 @@ struct PostgresSession {
     }
 
     /// A server's refusal as the error SQLite would give for it, so Storage has one kind of database error: a broken
-    /// constraint or a refusing trigger is a constraint error, a lock that could not be had is busy.
-    static func databaseError(_ error: PSQLError, sql: String) -> DatabaseError {
-        guard let state = error.serverInfo?[.sqlState] else {
-            return DatabaseError(resultCode: .SQLITE_IOERR, message: "PostgreSQL: \(error.code)", sql: sql)
-        }
+    /// constraint or a refusing trigger is a constraint error; a lock that could not be had in time is `busy`.
+    static func databaseError(_ error: PSQLError, sql: String) -> any Error {
+        guard let state = error.serverInfo?[.sqlState] else { return PostgresFailure(error) }
         let message = error.serverInfo?[.message] ?? state
-        let code: ResultCode =
-            switch state {
-            case "23505": .SQLITE_CONSTRAINT_UNIQUE
-            case "23503": .SQLITE_CONSTRAINT_FOREIGNKEY
-            case "23502": .SQLITE_CONSTRAINT_NOTNULL
-            case "23514": .SQLITE_CONSTRAINT_CHECK
-            case "P0001": .SQLITE_CONSTRAINT_TRIGGER
-            case "40001", "40P01", "55P03": .SQLITE_BUSY
-            default: .SQLITE_ERROR
-            }
+        let code: ResultCode
+        switch state {
+        case "55P03", "40001", "40P01": return StorageError.busy
+        case "23505": code = .SQLITE_CONSTRAINT_UNIQUE
+        case "23503": code = .SQLITE_CONSTRAINT_FOREIGNKEY
+        case "23502": code = .SQLITE_CONSTRAINT_NOTNULL
+        case "23514": code = .SQLITE_CONSTRAINT_CHECK
+        case "P0001": code = .SQLITE_CONSTRAINT_TRIGGER
+        default: return PostgresFailure(error)
+        }
         return DatabaseError(resultCode: code, message: "\(message) (SQLSTATE \(state))", sql: sql)
     }
 

@@ -314,6 +314,8 @@ enum PostgresMigrations {
     /// instance takes (two instances starting together migrate once).
     static func migrate(_ pool: PostgresPool) throws {
         try pool.withConnection { session in
+            // Another instance may be migrating: wait for it however long it takes.
+            _ = try session.execute("SET lock_timeout = 0", [])
             _ = try session.execute("SELECT pg_advisory_lock(\(PostgresPool.migrationLock))", [])
             defer { _ = try? session.execute("SELECT pg_advisory_unlock(\(PostgresPool.migrationLock))", []) }
             _ = try session.execute(ledger, [])

@@ -90,3 +90,27 @@ extension AppDatabase {
         }
     }
 }
+
+extension AppDatabase {
+    /// When the programme's `day` (a demo's or a training's) began in real time: the first time an instance asked for
+    /// that day, kept in the database so every instance and every restart share one clock.
+    public func programmeClockAnchor(day: String, now: Date) throws -> Date {
+        try engine.write { db in
+            let key = "programme_clock"
+            if let stored = try String.fetchOne(db, sql: "SELECT value FROM instance WHERE key = ?", arguments: [key]),
+                let anchor = try? JSONDecoder().decode(ClockAnchor.self, from: Data(stored.utf8)), anchor.day == day
+            {
+                return anchor.real
+            }
+            let value = String(decoding: try JSONEncoder().encode(ClockAnchor(day: day, real: now)), as: UTF8.self)
+            try db.execute(sql: "DELETE FROM instance WHERE key = ?", arguments: [key])
+            try db.execute(sql: "INSERT INTO instance (key, value) VALUES (?, ?)", arguments: [key, value])
+            return now
+        }
+    }
+
+    private struct ClockAnchor: Codable {
+        let day: String
+        let real: Date
+    }
+}

@@ -57,6 +57,27 @@ struct AccountsTests {
         }
     }
 
+    @Test func guessesSentAllAtOnceAreCountedOneAfterAnother() async throws {
+        let cast = try Cast.make()
+        try await makeApplication(database: cast.database, trustedProxies: ["127.0.0.1"]).test(.live) { client in
+            // 30 guesses at once for one account, each from another address (a botnet), and the right password among
+            // them: no more than the limit are checked, whatever the order they arrive in.
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for index in 0..<30 {
+                    group.addTask {
+                        try await client.send(
+                            .post, "/v1/auth/token", json: ["email": "paul@durand-conseil.fr", "password": "wrong password \(index)"],
+                            headers: [HTTPField.Name("X-Real-IP")!: "198.51.100.\(index)"]
+                        ).status
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == .unauthorized }.count <= AppDatabase.throttleLimit, "\(statuses)")
+            #expect(statuses.filter { $0 == .tooManyRequests }.count >= 30 - AppDatabase.throttleLimit)
+        }
+    }
+
     @Test func anUnknownAccountIsRefusedLikeAWrongPassword() async throws {
         let cast = try Cast.make()
         try await makeApplication(database: cast.database).test(.router) { client in

@@ -1,9 +1,9 @@
 import Domain
 import Foundation
-import Storage
 import Testing
 
 @testable import Server
+@testable import Storage
 
 /// `mdp admin copy`: a whole SQLite installation into an empty PostgreSQL database, verified there. (Runs where the
 /// suite runs on PostgreSQL, `make test`'s second pass.)
@@ -64,6 +64,22 @@ struct CopyTests {
         try FileManager.default.removeItem(at: blobs.appendingPathComponent(shard).appendingPathComponent(file))
         let target = try AppDatabase.throwaway(options: Self.options)
         await #expect(throws: CopyError.blobMissing(file)) { try await source.copy(to: target) }
+        #expect(try target.isEmpty())
+    }
+}
+
+extension CopyTests {
+    @Test func aSourceWhoseChainIsBrokenIsNotCopied() async throws {
+        let (source, folder, _) = try await Self.demoInstallation()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try source.engine.write { db in
+            try db.execute(sql: "DROP TRIGGER event_is_append_only_update")
+            try db.execute(sql: "UPDATE event SET subject_id = 'quelqu''un' WHERE seq = 7")
+        }
+        let target = try AppDatabase.throwaway(options: Self.options)
+        await #expect(throws: CopyError.sourceChainBroken(seq: 7, reason: "its content does not match its hash")) {
+            try await source.copy(to: target)
+        }
         #expect(try target.isEmpty())
     }
 }

@@ -75,3 +75,23 @@ struct PostgresLocationTests {
         #expect(try PostgresLocation(url: "postgres://mdp:s%40cret@h:5432/d").display == "postgres://mdp:***@h:5432/d")
     }
 }
+
+/// An instance that stops in the middle of a write (frozen, paused, cut off) holds the write lock every instance takes.
+@Suite("A stopped writer", .enabled(if: ProcessInfo.processInfo.environment["MDP_TEST_DATABASE_URL"]?.isEmpty == false))
+struct StoppedWriterTests {
+    @Test func aWriterStoppedMidTransactionLetsGoOfTheWriteLockWithinSeconds() throws {
+        let database = try AppDatabase.throwaway()
+        guard case .postgres(let pool) = database.engine else { throw CancellationError() }
+        // Another instance takes the lock and stops answering, its transaction left open.
+        let frozen = PostgresPool(pool.location, size: 1)
+        try frozen.withConnection { session in
+            _ = try session.execute("BEGIN", [])
+            _ = try session.execute("SELECT pg_advisory_xact_lock(\(PostgresPool.writeLock))", [])
+        }
+        let start = ContinuousClock.now
+        try database.referenceWrite()
+        let waited = ContinuousClock.now - start
+        // The server ends the stopped session after 10 s idle in its transaction; the write then runs.
+        #expect(waited > .seconds(5) && waited < .seconds(19), "\(waited)")
+    }
+}

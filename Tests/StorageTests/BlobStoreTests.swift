@@ -46,7 +46,7 @@ struct BlobStoreTests {
         let stray = try await blobs.store(bytes: Array("Jamais enregistré\n".utf8), fileName: "perdu.txt")
         let unfinished = try await blobs.stage(bytes: Array("Coupé en route\n".utf8), fileName: "coupe.txt")
         _ = unfinished
-        hours.pass(2)
+        hours.pass(7)
         #expect(try database.sweepUnreferencedBlobs() == 2)
         #expect(try !blobs.isStored(stray.sha256) && blobs.isStored(first.stored.sha256) && blobs.waitingUploads() == 0)
         #expect(try database.sweepUnreferencedBlobs() == 0)
