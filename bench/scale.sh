@@ -131,6 +131,14 @@ instances, PostgreSQL 15 and nginx — on the same $(nproc)-core machine. Postgr
 pgbench on that server, 8 clients: $pg_ro transactions/s read-only (\`-S\`), $pg_rw read-write (TPC-B).
 
 $table
+
+What limits each: all three are bound by the 2 cores, which wrk, the instances, PostgreSQL and nginx share. SQLite
+answers in-process; PostgreSQL adds a loopback round trip per statement (a write is BEGIN, the write lock, its
+statements and COMMIT) and the server's own CPU, on the same cores — pgbench shows the database alone is far from its
+limit. Writes are serialised in every configuration (SQLite's single writer; on PostgreSQL one advisory lock every
+instance takes), so a second instance adds capacity only for reads, and only with cores of its own: here it shares
+the same two with nginx, which is why two instances do no better than one. Two instances buy availability (one
+restarts, the other serves: \`make test\` kills one under load), not throughput on one machine.
 <!-- scale:end -->
 SECTION
 )
