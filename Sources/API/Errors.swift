@@ -143,6 +143,11 @@ public enum BlockingPool {
         pool.start()
         return pool
     }()
+
+    /// Runs `body` on the pool (work of the server's own, outside requests).
+    public static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await shared.run(body)
+    }
 }
 
 extension NIOThreadPool {

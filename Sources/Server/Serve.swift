@@ -61,6 +61,19 @@ struct Serve: AsyncParsableCommand {
                     "idempotency keys of unfinished requests: \(keys.released) released, \(keys.settled) answered as done")
             }
         }
+        // An instance over PostgreSQL may run for weeks: uploads abandoned meanwhile are swept every hour, not only at
+        // start (those older than six hours; other instances' uploads in flight are younger).
+        let sweeper: Task<Void, Never>? =
+            database.dialect == .postgres && database.blobs.root == nil
+            ? Task.detached {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(3600))
+                    if let swept = try? await BlockingPool.run({ try database.sweepUnreferencedBlobs() }), swept > 0 {
+                        Logger(label: "mdp").notice("removed \(swept) unreferenced or unfinished document contents")
+                    }
+                }
+            } : nil
+        defer { sweeper?.cancel() }
         let demoNotice = demo ? try await Demo.prepare(database, dataDirectory: settings.dataDirectory) : nil
         let app = try buildApplication(settings, database: database, notice: demoNotice)
         try await app.runService()
