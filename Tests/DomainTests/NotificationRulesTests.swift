@@ -1,0 +1,93 @@
+import Domain
+import Testing
+
+@Suite("Who is told what")
+struct NotificationRulesTests {
+    static let mission = Mission(
+        id: "M1", ref: MissionRef(year: 2023, sequence: 1)!, title: "Modèle économique", expertID: "E1",
+        participants: [Participant(laureateID: "L1"), Participant(laureateID: "L2")], state: .proposed, proposal: proposal())
+
+    /// Every step as the table says, who acts, and who is told.
+    static let table: [(MissionAction, MissionActor, NoticeKind?, [Recipient])] = [
+        (.scope, .expert, nil, []),
+        (.propose, .expert, .proposalReceived, [.laureate(id: "L1"), .laureate(id: "L2"), .team]),
+        (.sendBack, .laureate, .proposalSentBack, [.expert(id: "E1")]),
+        (.accept, .laureate, .proposalAccepted, [.expert(id: "E1"), .team]),
+        (.report, .expert, .reportDelivered, [.laureate(id: "L1"), .laureate(id: "L2"), .team]),
+        (.review, .laureate, .reviewReceived, [.team]),
+        (.decline, .expert, .missionEnded, [.laureate(id: "L1"), .laureate(id: "L2"), .team]),
+        (.decline, .laureate, .missionEnded, [.expert(id: "E1"), .laureate(id: "L1"), .laureate(id: "L2"), .team]),
+        (.cancel, .admin, .missionEnded, [.expert(id: "E1"), .laureate(id: "L1"), .laureate(id: "L2")]),
+        (.terminate, .admin, .missionEnded, [.expert(id: "E1"), .laureate(id: "L1"), .laureate(id: "L2")]),
+        (.join, .laureate, nil, []),
+    ]
+
+    @Test(arguments: table.indices)
+    func eachStepTellsWhoeverMustActNextAndTheTeamWhatEngagesMoney(_ index: Int) {
+        let (action, actor, kind, recipients) = Self.table[index]
+        let notices = NotificationRules.notices(of: action, by: actor, before: Self.mission, after: Self.mission)
+        #expect(notices.map(\.kind) == (kind.map { [$0] } ?? []), "\(action) by \(actor)")
+        #expect(notices.first?.recipients ?? [] == recipients.sorted(), "\(action) by \(actor)")
+        #expect(notices.allSatisfy { $0.subjectID == "M1" && !$0.kind.isReminder })
+    }
+
+    @Test func aRequestSolicitsTheExpertAndInvitesTheOtherLaureatesOfAPool() {
+        var requested = Self.mission
+        requested.state = .requested
+        requested.participants = [Participant(laureateID: "L1"), Participant(laureateID: "L2", joined: false)]
+        let notices = NotificationRules.notices(of: nil, by: .laureate, before: nil, after: requested)
+        #expect(notices.map(\.kind) == [.missionRequested, .invitedToPool])
+        #expect(notices.map(\.recipients) == [[.expert(id: "E1")], [.laureate(id: "L2")]])
+    }
+
+    @Test func aLaureateLeavingAPoolTellsTheExpertAndTheOthersButDecliningAnInvitationOnlyTheTeam() {
+        var after = Self.mission
+        after.participants = [Participant(laureateID: "L1")]
+        let left = NotificationRules.notices(of: .leave, by: .laureate, before: Self.mission, after: after)
+        #expect(left.first?.recipients == [.expert(id: "E1"), .laureate(id: "L1"), .team])
+        var invited = Self.mission
+        invited.participants = [Participant(laureateID: "L1"), Participant(laureateID: "L2", joined: false)]
+        let declined = NotificationRules.notices(of: .leave, by: .laureate, before: invited, after: after)
+        #expect(declined.first?.recipients == [.team])
+    }
+
+    @Test func onlyASubmittedCardIsSentToTheTeam() {
+        for action in CardAction.allCases {
+            let notices = NotificationRules.notices(ofCard: action, expertID: "E9")
+            #expect(notices.map(\.recipients) == (action == .submit ? [[.team]] : []), "\(action)")
+        }
+    }
+
+    @Test func remindersGoToWhoHasNotActedOnceTheProgrammesDelayHasPassed() throws {
+        let settings = ReminderSettings(proposalUnansweredDays: 14, reportMissingDaysAfterEnd: 30, reviewMissingDaysAfterReport: 30)
+        var proposed = Self.mission
+        proposed.participants[0].acceptedOn = day("2023-06-02")
+        let since = day("2023-06-01")
+        #expect(NotificationRules.reminders(for: proposed, since: since, today: day("2023-06-14"), settings: settings).isEmpty)
+        let waiting = NotificationRules.reminders(for: proposed, since: since, today: day("2023-06-15"), settings: settings)
+        #expect(waiting.map(\.kind) == [.proposalWaiting] && waiting.first?.recipients == [.laureate(id: "L2")])
+        // The planned end is 2023-09-30 (the fixture's schedule): 30 days later the report is overdue.
+        var accepted = Self.mission
+        accepted.state = .accepted
+        #expect(NotificationRules.reminders(for: accepted, since: since, today: day("2023-10-29"), settings: settings).isEmpty)
+        let overdue = NotificationRules.reminders(for: accepted, since: since, today: day("2023-10-30"), settings: settings)
+        #expect(overdue.map(\.kind) == [.reportOverdue] && overdue.first?.recipients == [.expert(id: "E1")])
+        var reported = Self.mission
+        reported.state = .reported
+        reported.participants[1].reviewedOn = day("2023-10-01")
+        let review = NotificationRules.reminders(for: reported, since: day("2023-10-01"), today: day("2023-10-31"), settings: settings)
+        #expect(review.map(\.kind) == [.reviewOverdue] && review.first?.recipients == [.laureate(id: "L1")])
+        // Another programme sets other delays.
+        let patient = ReminderSettings(proposalUnansweredDays: 30)
+        #expect(NotificationRules.reminders(for: proposed, since: since, today: day("2023-06-15"), settings: patient).isEmpty)
+        #expect(NoticeKind.allCases.filter(\.isReminder) == [.proposalWaiting, .reportOverdue, .reviewOverdue])
+    }
+
+    @Test func daysAreCountedAcrossMonthsYearsAndLeapDays() {
+        #expect(day("2024-03-01").daysSince(day("2024-02-28")) == 2)
+        #expect(day("2023-03-01").daysSince(day("2023-02-28")) == 1)
+        #expect(day("2024-01-01").daysSince(day("2023-12-31")) == 1)
+        #expect(day("2023-01-01").daysSince(day("2024-01-01")) == -365)
+        #expect(day("9999-12-31").daysSince(day("0001-01-01")) == 3_652_058)
+    }
+}
