@@ -177,6 +177,7 @@ extension AppDatabase {
             try Self.appendEvent(
                 db, at: now, actorID: account.id, action: "expert.\(action.rawValue)", subjectType: "expert", subjectID: id,
                 before: card.state.rawValue, after: next.rawValue)
+            try Self.enqueue(NotificationRules.notices(ofCard: action, expertID: id), db, at: now)
             try Self.announceDirectoryChange(db)
             return try Self.fetchCard(db, id: id)
         }

@@ -266,8 +266,26 @@ enum Migrations {
             // schemas have one history.
             try db.execute(sql: Migrations.blobTables)
         }
+        migrator.registerMigration("2026-11-29 outbox") { db in
+            try db.execute(sql: Migrations.outboxTable)
+        }
         return migrator
     }
+
+    /// Notifications written in the transaction of the change that causes them, one row per notice and recipient, each
+    /// with a stable id; a worker delivers them (issue 13).
+    static let outboxTable = """
+        CREATE TABLE outbox (
+            id TEXT PRIMARY KEY NOT NULL,
+            kind TEXT NOT NULL,
+            subject_id TEXT NOT NULL,
+            recipient TEXT NOT NULL,
+            event_seq BIGINT NOT NULL,
+            created_at TEXT NOT NULL,
+            delivered_at TEXT
+        );
+        CREATE INDEX outbox_waiting ON outbox (delivered_at, created_at)
+        """
 
     /// Uploads being received, their chunks, and stored contents by digest.
     static let blobTables = """

@@ -191,6 +191,8 @@ extension AppDatabase {
             try Self.appendEvent(
                 db, at: now, actorID: account.id, action: "mission.requested", subjectType: "mission", subjectID: mission.id,
                 before: Mission?.none, after: mission)
+            try Self.enqueue(
+                NotificationRules.notices(of: nil, by: Caller(account).actor(on: mission), before: nil, after: mission), db, at: now)
             return try Self.missionRecord(db, id: mission.id)
         }
     }
@@ -266,6 +268,10 @@ extension AppDatabase {
             try Self.appendEvent(
                 db, at: now, actorID: account.id, action: "mission.\(command.action.rawValue)", subjectType: "mission", subjectID: id,
                 before: record.mission, after: after)
+            try Self.enqueue(
+                NotificationRules.notices(
+                    of: command.action, by: Caller(account).actor(on: record.mission), before: record.mission, after: after),
+                db, at: now)
             return try Self.missionRecord(db, id: id)
         }
     }

@@ -305,6 +305,10 @@ enum PostgresMigrations {
                 // Contents are mostly compressed already (PDF, Office, images): stored out of line without trying again.
                 + ["ALTER TABLE blob_chunk ALTER COLUMN bytes SET STORAGE EXTERNAL"]
         ),
+        (
+            "2026-11-29 outbox",
+            Migrations.outboxTable.components(separatedBy: ";\n").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        ),
     ]
 
     /// Where the names of applied migrations are kept.

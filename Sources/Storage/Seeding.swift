@@ -114,3 +114,65 @@ extension AppDatabase {
         let real: Date
     }
 }
+
+/// A notice waiting in the outbox for one recipient.
+public struct OutboxEntry: Sendable, Hashable {
+    public let id: String
+    public let kind: NoticeKind
+    public let subjectID: String
+    public let recipient: Recipient
+    /// The audit event of the change that caused it.
+    public let eventSeq: Int64
+}
+
+extension AppDatabase {
+    /// Writes `notices` into the outbox in the caller's transaction, after the change's audit event: nothing is sent for
+    /// a change that rolled back, nothing is lost by a crash after the commit.
+    static func enqueue(_ notices: [Notice], _ db: SQLConnection, at date: Date) throws {
+        guard !notices.isEmpty else { return }
+        let seq = try Int64.fetchOne(db, sql: "SELECT max(seq) FROM event") ?? 0
+        for notice in notices {
+            for recipient in notice.recipients {
+                try db.execute(
+                    sql: "INSERT INTO outbox (id, kind, subject_id, recipient, event_seq, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    arguments: [newID(), notice.kind.rawValue, notice.subjectID, recipient.stored, seq, date])
+            }
+        }
+    }
+
+    /// The notices not yet delivered, oldest first.
+    public func waitingNotices(limit: Int = 1000) throws -> [OutboxEntry] {
+        try engine.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM outbox WHERE delivered_at IS NULL ORDER BY created_at, event_seq, id LIMIT ?", arguments: [limit]
+            ).compactMap { row in
+                guard let kind = NoticeKind(rawValue: row["kind"]), let recipient = Recipient(stored: row["recipient"]) else { return nil }
+                return OutboxEntry(
+                    id: row["id"], kind: kind, subjectID: row["subject_id"], recipient: recipient, eventSeq: row["event_seq"])
+            }
+        }
+    }
+}
+
+extension Recipient {
+    /// `expert:ID`, `laureate:ID` or `team`, as the outbox keeps it.
+    var stored: String {
+        switch self {
+        case .expert(let id): "expert:\(id)"
+        case .laureate(let id): "laureate:\(id)"
+        case .team: "team"
+        }
+    }
+
+    init?(stored: String) {
+        if stored == "team" {
+            self = .team
+        } else if stored.hasPrefix("expert:") {
+            self = .expert(id: String(stored.dropFirst(7)))
+        } else if stored.hasPrefix("laureate:") {
+            self = .laureate(id: String(stored.dropFirst(9)))
+        } else {
+            return nil
+        }
+    }
+}
