@@ -183,7 +183,7 @@ extension AppDatabase {
                 """, [expert, expert, expert, expert])
         }
         if let laureates = filter.actorLaureates {
-            let marks = Array(repeating: "?", count: laureates.count).joined(separator: ", ")
+            let marks = SQLConnection.marks(laureates.count)
             add(
                 laureates.isEmpty ? "account.laureate_id IS NULL" : "(account.laureate_id IS NULL OR account.laureate_id IN (\(marks)))",
                 laureates.sorted())
