@@ -96,7 +96,9 @@ struct IdempotencyMiddleware: RouterMiddleware {
             }
         } catch {
             let problem = ProblemMiddleware<Context>.problem(for: error)
-            guard problem.status.kind != .serverError else {
+            // A server fault, or a body that never arrived whole (the client was cut off mid-upload): the request
+            // was not carried out as sent, so its key stays free for the retry.
+            guard problem.status.kind != .serverError, !ProblemMiddleware<Context>.isUnreadBody(error) else {
                 _ = try? await storage { try database.abandonIdempotent(scope: scope, key: key, claim: claim) }
                 throw error
             }

@@ -110,6 +110,11 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         }
     }
 
+    /// Whether the error is a request body that could not be read whole (cut off, or not valid HTTP).
+    static func isUnreadBody(_ error: any Error) -> Bool {
+        error is HTTPParserError || (error as? ServerError)?.underlyingError is HTTPParserError
+    }
+
     /// A body the HTTP parser could not read (a broken chunked encoding, fewer bytes than announced): the client's
     /// fault, whatever the operation.
     static var malformedBody: APIProblem {

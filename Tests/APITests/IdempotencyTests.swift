@@ -32,6 +32,26 @@ struct IdempotencyTests {
         }
     }
 
+    /// A client killed mid-upload never sent its request: the key stays free, and the retry with the whole file is
+    /// carried out (a kept "malformed body" answer once made a Drive file unimportable for a day).
+    @Test func anUploadCutMidBodyKeepsNoAnswerForItsKey() async throws {
+        let p = try Programme.make()
+        let laureate = p.laureates[0]
+        try await makeApplication(database: p.database).test(.live) { client in
+            try await client.note(laureate)
+            let uri = "/v1/laureates/\(laureate.id)/documents?kind=application&file_name=cut.pdf"
+            let bytes = Array("%PDF-1.4\n".utf8) + [UInt8](repeating: 0x41, count: 4_000)
+            let head =
+                "POST \(uri) HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(laureate.token)\r\n"
+                + "Content-Type: application/octet-stream\r\nIdempotency-Key: cut-upload\r\nContent-Length: \(bytes.count)\r\n\r\n"
+            let cut = try await client.exchangeRaw(Array(head.utf8) + bytes.prefix(1_000))
+            #expect(cut == 400 || cut == 0)
+            let retry = try await client.upload(uri, token: laureate.token, bytes: bytes, headers: [.idempotencyKey: "cut-upload"])
+            #expect(retry.status == .created, "\(retry.body)")
+            #expect(retry.headers[.idempotentReplayed] == nil)
+        }
+    }
+
     @Test func aRefusalIsReplayedTooAndATransitionIsNotAppliedTwice() async throws {
         let p = try Programme.make()
         let laureate = p.laureates[0]

@@ -8,6 +8,10 @@ import NIOEmbedded
 import ServiceLifecycle
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 #if canImport(FoundationNetworking)
     import FoundationNetworking
 #endif
@@ -30,6 +34,13 @@ struct TestResponse: Sendable {
 
 protocol TestClientProtocol: Sendable {
     func executeRequest(uri: String, method: HTTPRequest.Method, headers: HTTPFields, body: ByteBuffer?) async throws -> TestResponse
+    /// Writes `bytes` as they are on a new connection, closes its sending half, and returns the status line's code
+    /// (0 when the server closed without answering): requests no HTTP client would send. Live servers only.
+    func exchangeRaw(_ bytes: [UInt8]) async throws -> Int
+}
+
+extension TestClientProtocol {
+    func exchangeRaw(_ bytes: [UInt8]) async throws -> Int { throw HarnessError.notLive }
 }
 
 extension TestClientProtocol {
@@ -87,9 +98,18 @@ struct TestApplication: Sendable {
     }
 }
 
+/// Runs blocking work on a thread of its own, off the cooperative threads the server under test runs on.
+private func onAThreadOfItsOwn<Value: Sendable>(_ work: @escaping @Sendable () throws -> Value) async throws -> Value {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try work() }) }.start()
+    }
+}
+
 enum HarnessError: Error {
     case serverDidNotStart
     case notHTTP
+    case notLive
+    case socket(Int32)
 }
 
 /// Hands a request to the router as the server would, collecting the whole response body.
@@ -157,5 +177,35 @@ private struct LiveClient: TestClientProtocol {
             }
         }
         return TestResponse(status: .init(code: http.statusCode), headers: fields, body: ByteBuffer(data: data))
+    }
+
+    func exchangeRaw(_ bytes: [UInt8]) async throws -> Int {
+        guard let port = URL(string: base)?.port.flatMap(UInt16.init(exactly:)) else { throw URLError(.badURL) }
+        return try await onAThreadOfItsOwn {
+            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard descriptor >= 0 else { throw HarnessError.socket(errno) }
+            defer { close(descriptor) }
+            var timeout = timeval(tv_sec: 10, tv_usec: 0)
+            setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = port.bigEndian
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard connected == 0 else { throw HarnessError.socket(errno) }
+            var sent = 0
+            while sent < bytes.count {
+                let count = bytes[sent...].withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                guard count > 0 else { throw HarnessError.socket(errno) }
+                sent += count
+            }
+            shutdown(descriptor, Int32(SHUT_WR))
+            var answer = [UInt8](repeating: 0, count: 64)
+            let read = recv(descriptor, &answer, answer.count, 0)
+            let line = String(decoding: answer.prefix(max(read, 0)), as: UTF8.self).split(separator: " ")
+            return line.count > 1 ? Int(line[1]) ?? 0 : 0
+        }
     }
 }

@@ -40,13 +40,19 @@ struct CrashTests {
             "SYNC_API_URL": api.base, "SYNC_API_TOKEN_FILE": ProcessInfo.processInfo.environment["MDP_TEST_SYNC_TOKEN_FILE"]!,
             "SYNC_WEBDAV_URL": rootDAV.base.absoluteString, "SYNC_JOURNAL": journal,
         ]) { $1 }
+        // What the last run said, for the failure's message.
+        let said = FileManager.default.temporaryDirectory.appendingPathComponent("crash-said-\(UUID().uuidString).txt")
+        defer { try? FileManager.default.removeItem(at: said) }
         func run(killAfter milliseconds: Int?) async throws -> Int32 {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: binary)
             process.arguments = ["sync", "once", "--force"]
             process.environment = environment
             process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
+            _ = FileManager.default.createFile(atPath: said.path, contents: nil)
+            let saying = try FileHandle(forWritingTo: said)
+            defer { try? saying.close() }
+            process.standardError = saying
             try process.run()
             if let milliseconds {
                 try await Task.sleep(for: .milliseconds(milliseconds))
@@ -60,7 +66,7 @@ struct CrashTests {
         }
         var status = try await run(killAfter: nil)
         if status != 0 { status = try await run(killAfter: nil) }  // a file written in the very last second is verified once more
-        #expect(status == 0)
+        #expect(status == 0, "\(String(decoding: (try? Data(contentsOf: said)) ?? Data(), as: UTF8.self).suffix(2_000))")
 
         // Both sides hold the same files, byte for byte, and nothing was doubled.
         let documents = try await api.feedItems().filter { $0["laureate_id"] as? String == laureate.id }
