@@ -81,10 +81,15 @@ let package = Package(
             plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
         ),
         /// The `mdp` executable: options, configuration, composition root, subcommands.
+        .target(
+            name: "Notify",
+            dependencies: ["Domain", "Storage", "CCurl", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "Server",
             dependencies: [
-                "Domain", "Storage", "API", "Sync",
+                "Domain", "Storage", "API", "Sync", "Notify",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -101,7 +106,7 @@ let package = Package(
         .testTarget(
             name: "APITests",
             dependencies: [
-                "API", "Domain", "Storage",
+                "API", "Domain", "Storage", "Notify",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

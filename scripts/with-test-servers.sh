@@ -6,7 +6,10 @@
 # - a live `mdp serve` on a fresh data folder, with an admin and a sync token: MDP_TEST_API, MDP_TEST_ADMIN
 #   (email:password) and MDP_TEST_SYNC_TOKEN_FILE;
 # - a throwaway PostgreSQL server (Debian's package) on loopback: MDP_TEST_POSTGRES_URL, which tests take as
-#   MDP_TEST_DATABASE_URL to run on PostgreSQL (a schema of their own each).
+#   MDP_TEST_DATABASE_URL to run on PostgreSQL (a schema of their own each);
+# - two SMTP servers (aiosmtpd, scripts/smtp-sink.py) writing what they receive to a folder: a plain one
+#   (MDP_TEST_SMTP, MDP_TEST_SMTP_DIR) and one that offers STARTTLS with a self-signed certificate and requires a login
+#   (MDP_TEST_SMTP_SECURE with its credentials, MDP_TEST_SMTP_SECURE_DIR, MDP_TEST_SMTP_CA).
 set -euo pipefail
 binary=${MDP_BINARY:-.build/debug/mdp}
 dir=$(mktemp -d)
@@ -14,7 +17,9 @@ chmod 755 "$dir"  # Apache's worker user must reach its document root
 api_pid=""
 proxy_pid=""
 mortal_pid=""
+smtp_pids=""
 cleanup() {
+    for pid in $smtp_pids; do kill "$pid" 2>/dev/null || true; done
     [ -n "$api_pid" ] && kill "$api_pid" 2>/dev/null && wait "$api_pid" 2>/dev/null || true
     [ -n "$proxy_pid" ] && kill "$proxy_pid" 2>/dev/null || true
     [ -n "$mortal_pid" ] && kill "$mortal_pid" 2>/dev/null || true
@@ -53,6 +58,29 @@ export MDP_TEST_MORTAL_WEBDAV="http://127.0.0.1:$mortal_port"
 export MDP_REQUIRE_WEBDAV=1
 line=$(scripts/postgres-server.sh start "$dir" | tail -1)
 export MDP_TEST_POSTGRES_URL=${line#MDP_TEST_DATABASE_URL=} MDP_TEST_POSTGRES_CA=$dir/pg-ca.crt
+
+# Starts scripts/smtp-sink.py on a free port (arguments passed on), writing to $dir/NAME; waits until it answers.
+start_smtp() {
+    local name=$1
+    shift
+    local port
+    port=$(free_port)
+    python3 scripts/smtp-sink.py "$dir/$name" "$port" "$@" >"$dir/$name.log" 2>&1 &
+    smtp_pids="$smtp_pids $!"
+    local deadline=$((SECONDS + 30))
+    until python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', $port), 1).close()" 2>/dev/null; do
+        if [ $SECONDS -ge $deadline ]; then cat "$dir/$name.log"; exit 1; fi
+        sleep 0.1
+    done
+    started_port=$port
+}
+start_smtp smtp
+export MDP_TEST_SMTP="smtp://127.0.0.1:$started_port" MDP_TEST_SMTP_DIR="$dir/smtp"
+openssl req -x509 -newkey rsa:2048 -nodes -days 3 -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" \
+    -keyout "$dir/smtp.key" -out "$dir/smtp.crt" 2>/dev/null
+start_smtp smtp-secure --starttls "$dir/smtp.crt" "$dir/smtp.key" --auth "notices:un mot de passe"
+export MDP_TEST_SMTP_SECURE="smtp://notices:un%20mot%20de%20passe@127.0.0.1:$started_port" \
+    MDP_TEST_SMTP_SECURE_DIR="$dir/smtp-secure" MDP_TEST_SMTP_CA="$dir/smtp.crt"
 
 port=$(free_port)
 printf 'a long test password\n' | "$binary" admin create --email admin@test.local --data-dir "$dir/api" >/dev/null

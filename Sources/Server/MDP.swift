@@ -9,6 +9,6 @@ struct MDP: AsyncParsableCommand {
         commandName: "mdp",
         abstract: "Back end of the Manufactures de proximité programme (France Tiers-Lieux).",
         version: version,
-        subcommands: [Serve.self, SyncCommand.self, Admin.self, AuditCommand.self, BenchCommand.self]
+        subcommands: [Serve.self, SyncCommand.self, Admin.self, AuditCommand.self, NotifyCommand.self, BenchCommand.self]
     )
 }

@@ -75,6 +75,12 @@ struct Serve: AsyncParsableCommand {
             } : nil
         defer { sweeper?.cancel() }
         let demoNotice = demo ? try await Demo.prepare(database, dataDirectory: settings.dataDirectory) : nil
+        // Notices of the outbox are sent by a worker in this process (`mdp notify once` runs one pass, for cron).
+        let delivery = try settings.noticeDelivery(database, demo: demo, ownURL: "http://\(settings.host):\(settings.port)")
+        FileHandle.standardOutput.write(Data("notifications: \(delivery.destination)\n".utf8))
+        let interval = settings.notifyInterval
+        let worker = Task.detached { await delivery.run(every: .seconds(interval)) }
+        defer { worker.cancel() }
         let app = try buildApplication(settings, database: database, notice: demoNotice)
         try await app.runService()
     }
@@ -141,6 +147,8 @@ enum Demo {
             let logins = try await demo.load(
                 into: database, settings: .manufacturesDeProximite,
                 passwords: (admin: newPassword(), expert: newPassword(), laureate: newPassword()))
+            // The demo's history is not mailed: only its last few notices, as a sample of what is sent.
+            _ = try database.skipWaitingNotices(keepingLatest: 5, reason: "demo history")
             let text = """
                 admin     \(logins.admin.email)  \(logins.admin.password)
                 expert    \(logins.expert.email)  \(logins.expert.password)

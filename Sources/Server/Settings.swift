@@ -2,6 +2,7 @@ import ArgumentParser
 import Configuration
 import Domain
 import Foundation
+import Notify
 import Storage
 
 /// Where settings come from, first match wins: command-line options > environment > `.env` file > defaults.
@@ -50,6 +51,16 @@ struct ServeSettings: Sendable {
     /// Where document contents go as files: by default `<dataDirectory>/blobs` on SQLite; on PostgreSQL, unset keeps
     /// them in the database, set names a volume every instance shares.
     var documentsDirectory: String?
+    /// The SMTP server notices go through (`smtp://user:password@host:port`, `smtps://…`); nil: e-mail is off.
+    var smtpURL: String?
+    /// The sender of notices: `Name <address>` or an address.
+    var smtpFrom = "Manufactures de proximité <ne-pas-repondre@localhost>"
+    /// A CA bundle for an SMTP server whose certificate the system does not trust.
+    var smtpCAFile: String?
+    /// The front end's base URL, for the links in notices (default: this server's own address).
+    var appURL: String?
+    /// Seconds between two passes of the notification worker.
+    var notifyInterval = 15
 
     /// When the programme's day starts (09:00 in Paris), the moment the clock of a demo or training starts from.
     var programmeStart: Date? {
@@ -113,6 +124,30 @@ struct ServeSettings: Sendable {
             throw ValidationError("database.connections must be 1 to 200, not \(connections)")
         }
         self.databaseConnections = databaseConnections
+        if let url = source.reader.string(forKey: "smtp.url", isSecret: true), !url.isEmpty {
+            do {
+                _ = try SMTPServer(url: url)
+            } catch {
+                throw ValidationError("smtp.url: \(error)")
+            }
+            smtpURL = url
+            guard let from = source.reader.string(forKey: "smtp.from"), (try? Self.sender(from)) != nil else {
+                throw ValidationError("smtp.from (SMTP_FROM) must be set with SMTP_URL: `Name <address>` or an address")
+            }
+            smtpFrom = from
+        }
+        smtpCAFile = source.reader.string(forKey: "smtp.ca_file").flatMap { $0.isEmpty ? nil : $0 }
+        if let url = source.reader.string(forKey: "app.url"), !url.isEmpty {
+            guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
+                throw ValidationError("app.url (APP_URL) must be the front end's base URL, http(s)://host…, not \(url)")
+            }
+            appURL = url
+        }
+        let interval = source.reader.string(forKey: "notify.interval", default: String(notifyInterval))
+        guard let notifyInterval = Int(interval), (1...86_400).contains(notifyInterval) else {
+            throw ValidationError("notify.interval must be 1 to 86400 seconds, not \(interval)")
+        }
+        self.notifyInterval = notifyInterval
         if let day = source.reader.string(forKey: "programme.today") {
             guard let parsed = CalendarDate(iso: day) else {
                 throw ValidationError("programme.today must be a day as YYYY-MM-DD, not \(day)")
@@ -140,4 +175,29 @@ extension ServeSettings {
         if let databaseURL, let location = try? PostgresLocation(url: databaseURL) { return location.display }
         return URL(fileURLWithPath: dataDirectory).appendingPathComponent("mdp.sqlite").path
     }
+}
+
+extension ServeSettings {
+    /// `Name <address>` or a bare address, as `SMTP_FROM` gives it.
+    static func sender(_ text: String) throws -> MailAddress {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if let open = trimmed.lastIndex(of: "<"), trimmed.hasSuffix(">") {
+            let name = trimmed[..<open].trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            return try MailAddress(name: name, email: String(trimmed[trimmed.index(after: open)..<trimmed.index(before: trimmed.endIndex)]))
+        }
+        return try MailAddress(email: trimmed)
+    }
+
+    /// The notification worker these settings describe: over `smtp.url`, or, for the demo without one, into
+    /// `<data dir>/mail` as .eml files; with neither, e-mail is off (notices are settled, nothing piles up).
+    func noticeDelivery(_ database: AppDatabase, demo: Bool, ownURL: String) throws -> NoticeDelivery {
+        let mail: (any MailTransport)? =
+            if let smtpURL { try SMTPServer(url: smtpURL, caFile: smtpCAFile) } else if demo { MailFolder(mailFolder) } else { nil }
+        return NoticeDelivery(
+            database: database, mail: mail, sender: try Self.sender(smtpFrom), appURL: appURL ?? ownURL,
+            reminders: ReminderSettings())
+    }
+
+    /// Where the demo's messages go when no SMTP server is set.
+    var mailFolder: URL { URL(fileURLWithPath: dataDirectory).appendingPathComponent("mail") }
 }

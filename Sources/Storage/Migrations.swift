@@ -269,6 +269,9 @@ enum Migrations {
         migrator.registerMigration("2026-11-29 outbox") { db in
             try db.execute(sql: Migrations.outboxTable)
         }
+        migrator.registerMigration("2026-11-30 outbox delivery") { db in
+            for statement in Migrations.outboxDelivery { try db.execute(sql: statement) }
+        }
         return migrator
     }
 
@@ -286,6 +289,18 @@ enum Migrations {
         );
         CREATE INDEX outbox_waiting ON outbox (delivered_at, created_at)
         """
+
+    /// How each notice's delivery went: attempts, when to try again, which worker holds it, how it ended (`delivered`,
+    /// `failed` after three days of attempts, `skipped` when e-mail is off or nobody is to be told); and each person's
+    /// choice to receive reminders (hand-offs are always sent).
+    static let outboxDelivery = [
+        "ALTER TABLE outbox ADD COLUMN attempts BIGINT NOT NULL DEFAULT 0",
+        "ALTER TABLE outbox ADD COLUMN next_attempt_at TEXT",
+        "ALTER TABLE outbox ADD COLUMN claimed_until TEXT",
+        "ALTER TABLE outbox ADD COLUMN outcome TEXT CHECK (outcome IN ('delivered', 'failed', 'skipped'))",
+        "ALTER TABLE outbox ADD COLUMN last_error TEXT",
+        "ALTER TABLE account ADD COLUMN reminders BIGINT NOT NULL DEFAULT 1 CHECK (reminders IN (0, 1))",
+    ]
 
     /// Uploads being received, their chunks, and stored contents by digest.
     static let blobTables = """

@@ -309,6 +309,7 @@ enum PostgresMigrations {
             "2026-11-29 outbox",
             Migrations.outboxTable.components(separatedBy: ";\n").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         ),
+        ("2026-11-30 outbox delivery", Migrations.outboxDelivery),
     ]
 
     /// Where the names of applied migrations are kept.

@@ -1,4 +1,5 @@
 import Domain
+import Foundation
 import Testing
 
 @Suite("Who is told what")
@@ -89,5 +90,29 @@ struct NotificationRulesTests {
         #expect(day("2024-01-01").daysSince(day("2023-12-31")) == 1)
         #expect(day("2023-01-01").daysSince(day("2024-01-01")) == -365)
         #expect(day("9999-12-31").daysSince(day("0001-01-01")) == 3_652_058)
+    }
+}
+
+@Suite("Delivery retries")
+struct DeliveryRulesTests {
+    @Test func theWaitDoublesFromThirtySecondsUpToSixHoursWithJitterInItsUpperHalf() {
+        #expect(DeliveryRules.retryDelay(afterFailures: 1, jitter: 0) == 15)
+        #expect(DeliveryRules.retryDelay(afterFailures: 1, jitter: 1) == 30)
+        #expect(DeliveryRules.retryDelay(afterFailures: 3, jitter: 1) == 120)
+        #expect(DeliveryRules.retryDelay(afterFailures: 40, jitter: 1) == 6 * 3_600)
+        #expect(DeliveryRules.retryDelay(afterFailures: Int.max, jitter: .nan) == 3 * 3_600)
+        #expect(DeliveryRules.retryDelay(afterFailures: 0, jitter: -5) == 15)
+    }
+
+    @Test func aMessageIsTriedForThreeDaysThenGivenUp() {
+        let queued = Date(timeIntervalSince1970: 1_700_000_000)
+        var now = queued
+        var failures = 0
+        while let next = DeliveryRules.nextAttempt(queued: queued, failures: failures + 1, now: now, jitter: 0.5) {
+            failures += 1
+            now = next
+        }
+        #expect(now.timeIntervalSince(queued) <= 3 * 86_400 && now.timeIntervalSince(queued) > 2.5 * 86_400)
+        #expect((12...30).contains(failures))
     }
 }

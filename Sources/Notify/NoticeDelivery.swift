@@ -1,0 +1,128 @@
+import Domain
+import Foundation
+import Logging
+import Storage
+
+/// The outbox's worker: takes the notices that are due, sends each to its recipients' addresses, and records how it
+/// went. A notice is marked delivered only after every address took it, so a crash or a failure sends it again (at
+/// least once; its Message-ID stays the same). Failures are tried again with backoff for three days, then marked failed.
+public struct NoticeDelivery: Sendable {
+    public let database: AppDatabase
+    /// Nil when e-mail is off (no `SMTP_URL`): notices are settled as skipped, nothing piles up.
+    public let mail: (any MailTransport)?
+    public let sender: MailAddress
+    /// The front end's base URL, for the links in messages.
+    public let appURL: String
+    public let reminders: ReminderSettings
+    public let logger: Logger
+
+    public init(
+        database: AppDatabase, mail: (any MailTransport)?, sender: MailAddress, appURL: String, reminders: ReminderSettings = .init(),
+        logger: Logger = Logger(label: "mdp.notify")
+    ) {
+        self.database = database
+        self.mail = mail
+        self.sender = sender
+        self.appURL = appURL
+        self.reminders = reminders
+        self.logger = logger
+    }
+
+    /// What one pass did.
+    public struct Report: Sendable, Hashable, CustomStringConvertible {
+        public var delivered = 0
+        public var postponed = 0
+        public var failed = 0
+        public var skipped = 0
+
+        public init() {}
+
+        public var description: String { "\(delivered) delivered, \(postponed) to try again, \(failed) failed, \(skipped) skipped" }
+    }
+
+    /// Sends what is due now, in batches, until nothing is due (or `maxBatches` were taken).
+    public func runOnce(maxBatches: Int = 20) async throws -> Report {
+        var report = Report()
+        for _ in 0..<maxBatches {
+            let due = try await blocking { try database.claimDueNotices(limit: 50, lease: 300) }
+            if due.isEmpty { break }
+            for entry in due { try await deliver(entry, into: &report) }
+        }
+        return report
+    }
+
+    /// Passes every `interval` until the task is cancelled; a pass that fails is logged and the next one tries again.
+    public func run(every interval: Duration) async {
+        while !Task.isCancelled {
+            do {
+                let report = try await runOnce()
+                if report != Report() { logger.info("notifications: \(report)") }
+            } catch {
+                logger.error("notifications: a pass failed: \(String(describing: error).prefix(300))")
+            }
+            try? await Task.sleep(for: interval)
+        }
+    }
+
+    private func deliver(_ entry: OutboxEntry, into report: inout Report) async throws {
+        guard let mail else {
+            try await blocking { try database.settleNotice(id: entry.id, outcome: .skipped, error: "e-mail is off") }
+            report.skipped += 1
+            return
+        }
+        let reminder = entry.kind.isReminder
+        let (subject, addresses) = try await blocking {
+            (try database.noticeSubject(entry), try database.noticeAddresses(for: entry.recipient, reminder: reminder))
+        }
+        guard let subject, !addresses.isEmpty else {
+            let why = subject == nil ? "its subject is gone" : "nobody to tell"
+            try await blocking { try database.settleNotice(id: entry.id, outcome: .skipped, error: why) }
+            report.skipped += 1
+            return
+        }
+        let rendered = NoticeTemplates.render(
+            entry.kind, subject: subject, subjectID: entry.subjectID, recipient: entry.recipient, appURL: appURL, settings: reminders)
+        do {
+            for address in addresses {
+                let message = MailMessage(
+                    messageID: "\(entry.id).\(address.accountID)@\(domain)", from: sender,
+                    to: try MailAddress(name: address.displayName, email: address.email), subject: rendered.subject,
+                    text: NoticeTemplates.text(rendered, to: address.displayName, reminder: reminder, appURL: appURL),
+                    html: NoticeTemplates.html(rendered, to: address.displayName, reminder: reminder, appURL: appURL), date: entry.createdAt
+                )
+                try await mail.send(message)
+            }
+        } catch {
+            let detail = String(describing: error)
+            let outcome = try await blocking {
+                try database.recordFailedAttempt(entry, error: detail, jitter: Double.random(in: 0...1))
+            }
+            if outcome == .failed {
+                report.failed += 1
+                logger.warning("notification \(entry.id) (\(entry.kind.rawValue)) failed for good: \(detail.prefix(200))")
+            } else {
+                report.postponed += 1
+            }
+            return
+        }
+        try await blocking { try database.settleNotice(id: entry.id, outcome: .delivered) }
+        report.delivered += 1
+    }
+
+    /// Where messages go, for the log.
+    public var destination: String {
+        guard let mail else { return "e-mail off (no SMTP_URL): notices are not sent" }
+        return mail is MailFolder
+            ? "e-mail written to \(mail.display) (no SMTP_URL), one .eml file per message" : "e-mail through \(mail.display)"
+    }
+
+    /// The domain of Message-IDs: the front end's host.
+    var domain: String { URL(string: appURL)?.host ?? "mdp.invalid" }
+
+    /// Storage's calls block: they run off the cooperative threads.
+    private func blocking<Value: Sendable>(_ work: @escaping @Sendable () throws -> Value) async throws -> Value {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
+        }
+    }
+}

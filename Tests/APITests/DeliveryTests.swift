@@ -1,0 +1,272 @@
+import Domain
+import Foundation
+import Notify
+import Storage
+import Testing
+
+/// E-mails of the outbox (issue 13): composed as mail readers expect, sent over SMTP to a real server (aiosmtpd, started
+/// by scripts/with-test-servers.sh), tried again when the server is away, never lost, never for a change rolled back.
+@Suite("E-mail notices")
+struct MailMessageTests {
+    @Test func aSubjectOrNameCannotInjectAHeaderAndNonASCIIIsEncoded() throws {
+        let message = MailMessage(
+            messageID: "n1.a1@mdp.test", from: try MailAddress(name: "Équipe MdP", email: "equipe@ftl.fr"),
+            to: try MailAddress(name: "Zoé\r\nBcc: victim@evil.example", email: "zoe@manufacture.fr"),
+            subject: "Proposition reçue : « Foncier »\r\nBcc: victim@evil.example", text: "Bonjour Zoé", html: "<p>Bonjour</p>",
+            date: Date(timeIntervalSince1970: 1_700_000_000))
+        let text = String(decoding: message.encoded(), as: UTF8.self)
+        let head = text.components(separatedBy: "\r\n\r\n")[0]
+        #expect(!head.contains("\r\nBcc:") && !head.contains("\nBcc:"))
+        #expect(head.contains("Message-ID: <n1.a1@mdp.test>") && head.contains("Date: Tue, 14 Nov 2023 22:13:20 +0000"))
+        #expect(ReceivedMail.header("Subject", in: head) == "Proposition reçue : « Foncier » Bcc: victim@evil.example")
+        #expect(ReceivedMail.header("To", in: head) == "Zoé Bcc: victim@evil.example <zoe@manufacture.fr>")
+        #expect(text.split(separator: "\r\n").allSatisfy { $0.utf8.count <= 78 })
+        #expect(text.unicodeScalars.allSatisfy { $0.isASCII })
+        #expect(ReceivedMail(text: text).plain == "Bonjour Zoé")
+        for bad in ["a@b\r\nRCPT TO:<x@y>", "no-at-sign", "<x@y>", "a b@c.fr", "@c.fr", "é@c.fr"] {
+            #expect(throws: MailError.self) { try MailAddress(email: bad) }
+        }
+    }
+
+    @Test func anSMTPURLIsReadWithItsDefaultsAndItsPasswordIsNeverShown() throws {
+        #expect(try SMTPServer(url: "smtp://relay.example.fr").display == "smtp://relay.example.fr:587")
+        #expect(try SMTPServer(url: "smtps://u:p%40ss@relay.example.fr").display == "smtps://u@relay.example.fr:465")
+        for bad in ["http://relay.example.fr", "smtp://", "smtp://relay:0", "smtp://relay/path", "relay.example.fr"] {
+            #expect(throws: MailError.self) { try SMTPServer(url: bad) }
+        }
+        let refused = String(describing: (try? SMTPServer(url: "ftp://u:secret@relay")).map { _ in "" } ?? "")
+        #expect(!refused.contains("secret"))
+    }
+}
+
+@Suite(
+    "E-mail notices over a real SMTP server",
+    .enabled(if: ProcessInfo.processInfo.environment["MDP_TEST_SMTP"] != nil)
+)
+struct DeliveryTests {
+    static let environment = ProcessInfo.processInfo.environment
+    static let appURL = "https://manufactures.example.fr"
+
+    func delivery(_ p: Programme, mail: (any MailTransport)?) throws -> NoticeDelivery {
+        NoticeDelivery(
+            database: p.database, mail: mail, sender: try MailAddress(name: "Manufactures de proximité", email: "ne-pas-repondre@ftl.fr"),
+            appURL: Self.appURL)
+    }
+
+    @Test func eachHandOffReachesWhoMustActInFrenchWithTheLinkAndAStableID() async throws {
+        let sink = try MailSink(folder: Self.environment["MDP_TEST_SMTP_DIR"]!)
+        let p = try Programme.make(ceilings: [1_000_000])
+        let laureate = p.laureates[0]
+        let smtp = try SMTPServer(url: Self.environment["MDP_TEST_SMTP"]!)
+        var mission = ""
+        try await makeApplication(database: p.database).test(.router) { client in
+            try await client.note(laureate)
+            mission = try await client.newMission(p, by: laureate, title: "Modèle économique")
+        }
+        let first = try await delivery(p, mail: smtp).runOnce()
+        #expect(first.delivered == 1 && first.postponed == 0)
+        let received = try sink.messages(about: mission)
+        #expect(received.count == 1)
+        let request = try #require(received.first)
+        #expect(request.envelope.rcptTos == ["claire@conseil.fr"] && request.envelope.mailFrom == "ne-pas-repondre@ftl.fr")
+        #expect(request.subject == "Nouvelle demande de mission : Modèle économique — à étudier")
+        #expect(request.plain.contains("Manufacture 1 vous sollicite") && request.plain.contains("\(Self.appURL)/missions/\(mission)"))
+        #expect(request.html.contains("href=\"\(Self.appURL)/missions/\(mission)\""))
+        let entry = try p.database.outboxCounts()
+        #expect(entry.delivered == 1 && entry.waiting == 0)
+        // Nothing is sent twice by a second pass.
+        #expect(try await delivery(p, mail: smtp).runOnce() == NoticeDelivery.Report())
+        #expect(try sink.messages(about: mission).count == 1)
+
+        // The proposal goes to the laureate's members (do this) and to the team (follow this), worded for each.
+        try await makeApplication(database: p.database).test(.router) { client in
+            _ = try await client.step(mission, p.expert, ["action": "scope"], reader: p.admin)
+            _ = try await client.step(mission, p.expert, proposalBody(totalBeforeVAT: 500_000), reader: p.admin)
+        }
+        #expect(try await delivery(p, mail: smtp).runOnce().delivered == 2)
+        let proposals = try sink.messages(about: mission).filter { $0.subject.hasPrefix("Proposition") }
+        #expect(
+            Set(proposals.map(\.subject)) == [
+                "Proposition reçue : Modèle économique — validez-la ou renvoyez-la", "Proposition envoyée : Modèle économique — à suivre",
+            ])
+        #expect(Set(proposals.flatMap(\.envelope.rcptTos)) == ["membre1@manufacture.fr", "equipe@ftl.fr"])
+        #expect(Set(proposals.map(\.messageID)).count == 2 && proposals.allSatisfy { $0.messageID.hasSuffix("@manufactures.example.fr>") })
+    }
+
+    @Test func aServerAwayIsTriedAgainLaterAndTheMessageArrivesOnce() async throws {
+        let sink = try MailSink(folder: Self.environment["MDP_TEST_SMTP_DIR"]!)
+        let p = try Programme.make(ceilings: [1_000_000])
+        let laureate = p.laureates[0]
+        var mission = ""
+        try await makeApplication(database: p.database).test(.router) { client in
+            try await client.note(laureate)
+            mission = try await client.newMission(p, by: laureate, title: "Serveur absent")
+        }
+        // Nothing listens on this port: the attempt fails and the notice waits its turn.
+        let away = try SMTPServer(url: "smtp://127.0.0.1:\(try closedPort())")
+        let failed = try await delivery(p, mail: away).runOnce()
+        #expect(failed.postponed == 1 && failed.delivered == 0)
+        #expect(try p.database.outboxCounts().waiting == 1)
+        // Not due yet: even the right server is not tried before the backoff ends.
+        let smtp = try SMTPServer(url: Self.environment["MDP_TEST_SMTP"]!)
+        #expect(try await delivery(p, mail: smtp).runOnce() == NoticeDelivery.Report())
+        p.clock.advance(by: 60)
+        #expect(try await delivery(p, mail: smtp).runOnce().delivered == 1)
+        #expect(try sink.messages(about: mission).count == 1)
+    }
+
+    @Test func aServerAwayForThreeDaysMarksTheNoticeFailed() async throws {
+        let p = try Programme.make(ceilings: [1_000_000])
+        let laureate = p.laureates[0]
+        try await makeApplication(database: p.database).test(.router) { client in
+            try await client.note(laureate)
+            _ = try await client.newMission(p, by: laureate, title: "Jamais")
+        }
+        let away = try SMTPServer(url: "smtp://127.0.0.1:\(try closedPort())")
+        var report = NoticeDelivery.Report()
+        for _ in 0..<40 where report.failed == 0 {
+            report = try await delivery(p, mail: away).runOnce()
+            p.clock.advance(by: 6 * 3_600)
+        }
+        let counts = try p.database.outboxCounts()
+        #expect(report.failed == 1 && counts.failed == 1 && counts.waiting == 0)
+    }
+
+    @Test func withEMailOffNothingPilesUp() async throws {
+        let p = try Programme.make(ceilings: [1_000_000])
+        let laureate = p.laureates[0]
+        try await makeApplication(database: p.database).test(.router) { client in
+            try await client.note(laureate)
+            _ = try await client.newMission(p, by: laureate, title: "Sans courriel")
+        }
+        #expect(try await delivery(p, mail: nil).runOnce().skipped == 1)
+        #expect(try p.database.outboxCounts().waiting == 0)
+    }
+
+    @Test func overSTARTTLSWithALoginTheMessageArrives() async throws {
+        let sink = try MailSink(folder: Self.environment["MDP_TEST_SMTP_SECURE_DIR"]!)
+        let p = try Programme.make(ceilings: [1_000_000])
+        let laureate = p.laureates[0]
+        var mission = ""
+        try await makeApplication(database: p.database).test(.router) { client in
+            try await client.note(laureate)
+            mission = try await client.newMission(p, by: laureate, title: "Chiffré")
+        }
+        let secure = try SMTPServer(url: Self.environment["MDP_TEST_SMTP_SECURE"]!, caFile: Self.environment["MDP_TEST_SMTP_CA"])
+        #expect(try await delivery(p, mail: secure).runOnce().delivered == 1)
+        let received = try sink.messages(about: mission)
+        #expect(received.count == 1 && received.allSatisfy { $0.envelope.tls && $0.envelope.authenticated })
+        // A wrong password is a failed attempt, tried again later, not a message lost.
+        let p2 = try Programme.make(ceilings: [1_000_000])
+        try await makeApplication(database: p2.database).test(.router) { client in
+            try await client.note(p2.laureates[0])
+            _ = try await client.newMission(p2, by: p2.laureates[0], title: "Mauvais mot de passe")
+        }
+        let wrong = try SMTPServer(
+            url: Self.environment["MDP_TEST_SMTP_SECURE"]!.replacingOccurrences(of: "passe@", with: "pas@"),
+            caFile: Self.environment["MDP_TEST_SMTP_CA"])
+        #expect(try await delivery(p2, mail: wrong).runOnce().postponed == 1)
+    }
+
+    @Test func aPersonWhoTurnedRemindersOffStillGetsHandOffs() throws {
+        let p = try Programme.make(ceilings: [1_000_000])
+        let member = try #require(try p.database.account(email: "membre1@manufacture.fr"))
+        try p.database.setReminders(accountID: member.id, on: false)
+        let recipient = Recipient.laureate(id: p.laureates[0].id)
+        #expect(try p.database.noticeAddresses(for: recipient, reminder: true).isEmpty)
+        #expect(try p.database.noticeAddresses(for: recipient, reminder: false).map(\.email) == ["membre1@manufacture.fr"])
+    }
+}
+
+/// A port nothing listens on (bound, then closed).
+func closedPort() throws -> Int {
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(descriptor) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+            _ = bind(descriptor, pointer, length)
+            return getsockname(descriptor, pointer, &length)
+        }
+    }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// What the test SMTP server received (scripts/smtp-sink.py): NNNN.eml and its envelope in NNNN.json.
+struct MailSink {
+    let folder: URL
+
+    init(folder: String) throws { self.folder = URL(fileURLWithPath: folder) }
+
+    /// The messages whose body names the mission (the server is shared by every test).
+    func messages(about missionID: String) throws -> [ReceivedMail] {
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".eml") }.sorted()
+        return try names.compactMap { name in
+            let text = String(decoding: try Data(contentsOf: folder.appendingPathComponent(name)), as: UTF8.self)
+            var mail = ReceivedMail(text: text)
+            guard mail.plain.contains(missionID) else { return nil }
+            let json = folder.appendingPathComponent(name.replacingOccurrences(of: ".eml", with: ".json"))
+            mail.envelope = try JSONDecoder().decode(ReceivedMail.Envelope.self, from: Data(contentsOf: json))
+            return mail
+        }
+    }
+}
+
+/// A received message, read back as a mail reader would (unfolded headers, encoded words, base64 parts).
+struct ReceivedMail {
+    struct Envelope: Decodable {
+        var mailFrom = ""
+        var rcptTos: [String] = []
+        var tls = false
+        var authenticated = false
+
+        enum CodingKeys: String, CodingKey {
+            case mailFrom = "mail_from", rcptTos = "rcpt_tos", tls, authenticated
+        }
+    }
+
+    let text: String
+    var envelope = Envelope()
+
+    init(text: String) { self.text = text }
+
+    var head: String { text.components(separatedBy: "\r\n\r\n").first ?? "" }
+    var subject: String { Self.header("Subject", in: head) ?? "" }
+    var messageID: String { Self.header("Message-ID", in: head) ?? "" }
+    var plain: String { part("text/plain") }
+    var html: String { part("text/html") }
+
+    /// A header's value, unfolded, its encoded words decoded.
+    static func header(_ name: String, in head: String) -> String? {
+        let unfolded = head.replacingOccurrences(of: "\r\n ", with: " ")
+        guard let line = unfolded.components(separatedBy: "\r\n").first(where: { $0.lowercased().hasPrefix(name.lowercased() + ":") })
+        else {
+            return nil
+        }
+        var value = String(line.dropFirst(name.count + 1)).trimmingCharacters(in: .whitespaces)
+        while let start = value.range(of: "=?utf-8?B?"), let end = value.range(of: "?=", range: start.upperBound..<value.endIndex) {
+            let decoded =
+                Data(base64Encoded: String(value[start.upperBound..<end.lowerBound])).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            // Adjacent encoded words are one text: the space between them is not part of it.
+            var replaceEnd = end.upperBound
+            if value[replaceEnd...].hasPrefix(" =?utf-8?B?") { replaceEnd = value.index(after: replaceEnd) }
+            value.replaceSubrange(start.lowerBound..<replaceEnd, with: decoded)
+        }
+        return value
+    }
+
+    /// The decoded body of the part of `type` (the whole body when the message is not multipart).
+    func part(_ type: String) -> String {
+        guard let start = text.range(of: "Content-Type: \(type); charset=utf-8") else {
+            let body = text.components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n")
+            return Data(base64Encoded: body.replacingOccurrences(of: "\r\n", with: "")).map { String(decoding: $0, as: UTF8.self) } ?? body
+        }
+        let rest = text[start.upperBound...]
+        guard let bodyStart = rest.range(of: "\r\n\r\n") else { return "" }
+        let body = rest[bodyStart.upperBound...].prefix { $0 != "-" }
+        return Data(base64Encoded: body.replacingOccurrences(of: "\r\n", with: "")).map { String(decoding: $0, as: UTF8.self) } ?? ""
+    }
+}
