@@ -19,7 +19,17 @@ extension APIHandler {
     }
 
     func getMe(_ input: Operations.GetMe.Input) async throws -> Operations.GetMe.Output {
-        let me = Components.Schemas.Me(try RequestInfo.account())
+        let account = try RequestInfo.account()
+        let reminders = try await storage { try database.receivesReminders(accountID: account.id) }
+        let me = Components.Schemas.Me(account, reminders: reminders)
+        return .ok(.init(headers: .init(eTag: EntityTag(ofJSON: me).description), body: .json(me)))
+    }
+
+    func updateMe(_ input: Operations.UpdateMe.Input) async throws -> Operations.UpdateMe.Output {
+        let account = try RequestInfo.account(in: [.admin, .expert, .laureate])
+        guard case .json(let body) = input.body else { throw APIProblem.unsupportedBody }
+        try await storage { try database.setReminders(accountID: account.id, on: body.reminders) }
+        let me = Components.Schemas.Me(account, reminders: body.reminders)
         return .ok(.init(headers: .init(eTag: EntityTag(ofJSON: me).description), body: .json(me)))
     }
 
@@ -55,7 +65,7 @@ extension APIProblem {
 }
 
 extension Components.Schemas.Me {
-    init(_ account: Account) {
+    init(_ account: Account, reminders: Bool = true) {
         let role: Components.Schemas.Role =
             switch account.role {
             case .admin: .admin
@@ -65,7 +75,7 @@ extension Components.Schemas.Me {
             }
         self.init(
             id: account.id, email: account.email, role: role, displayName: account.displayName, expertId: account.expertID,
-            laureateId: account.laureateID)
+            laureateId: account.laureateID, reminders: reminders)
     }
 }
 

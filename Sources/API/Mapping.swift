@@ -42,6 +42,10 @@ extension Components.Schemas.Programme {
             window: .init(start: settings.window.start.iso, end: settings.window.end.iso),
             supportCeilings: settings.supportCeilings.map(Int64.init),
             currency: .eur,
-            cohorts: settings.cohorts.map { .init(number: $0.number, name: $0.name) })
+            cohorts: settings.cohorts.map { .init(number: $0.number, name: $0.name) },
+            reminders: .init(
+                proposalUnansweredDays: settings.reminders.proposalUnansweredDays,
+                reportMissingDaysAfterEnd: settings.reminders.reportMissingDaysAfterEnd,
+                reviewMissingDaysAfterReport: settings.reminders.reviewMissingDaysAfterReport))
     }
 }

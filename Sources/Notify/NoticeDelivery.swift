@@ -2,6 +2,7 @@ import Domain
 import Foundation
 import Logging
 import Storage
+import Synchronization
 
 /// The outbox's worker: takes the notices that are due, sends each to its recipients' addresses, and records how it
 /// went. A notice is marked delivered only after every address took it, so a crash or a failure sends it again (at
@@ -40,8 +41,16 @@ public struct NoticeDelivery: Sendable {
         public var description: String { "\(delivered) delivered, \(postponed) to try again, \(failed) failed, \(skipped) skipped" }
     }
 
-    /// Sends what is due now, in batches, until nothing is due (or `maxBatches` were taken).
+    /// When reminders were last looked for (at most once an hour: they count in days).
+    private let remindersLookedFor = LastTime()
+
+    /// Queues the reminders that came due (at most once an hour), then sends what is due now, in batches, until
+    /// nothing is due (or `maxBatches` were taken).
     public func runOnce(maxBatches: Int = 20) async throws -> Report {
+        if remindersLookedFor.isOlder(than: 3_600) {
+            let queued = try await blocking { try database.scheduleReminders() }
+            if queued > 0 { logger.info("notifications: \(queued) reminders queued") }
+        }
         var report = Report()
         for _ in 0..<maxBatches {
             let due = try await blocking { try database.claimDueNotices(limit: 50, lease: 300) }
@@ -123,6 +132,21 @@ public struct NoticeDelivery: Sendable {
     private func blocking<Value: Sendable>(_ work: @escaping @Sendable () throws -> Value) async throws -> Value {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
+        }
+    }
+}
+
+/// A moment remembered across the passes of a worker.
+final class LastTime: Sendable {
+    private let value = Mutex<Date?>(nil)
+
+    /// Whether `seconds` passed since the last time this returned true (true the first time); if so, now is the last.
+    func isOlder(than seconds: TimeInterval) -> Bool {
+        value.withLock { last in
+            let now = Date()
+            guard last.map({ now.timeIntervalSince($0) >= seconds }) ?? true else { return false }
+            last = now
+            return true
         }
     }
 }

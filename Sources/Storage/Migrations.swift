@@ -299,6 +299,9 @@ enum Migrations {
         "ALTER TABLE outbox ADD COLUMN claimed_until TEXT",
         "ALTER TABLE outbox ADD COLUMN outcome TEXT CHECK (outcome IN ('delivered', 'failed', 'skipped'))",
         "ALTER TABLE outbox ADD COLUMN last_error TEXT",
+        // A reminder is queued once per mission, kind, recipient and the step that started the wait.
+        "ALTER TABLE outbox ADD COLUMN reminder_key TEXT",
+        "CREATE UNIQUE INDEX outbox_reminder ON outbox (reminder_key)",
         "ALTER TABLE account ADD COLUMN reminders BIGINT NOT NULL DEFAULT 1 CHECK (reminders IN (0, 1))",
     ]
 

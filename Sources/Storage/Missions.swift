@@ -352,8 +352,13 @@ extension AppDatabase {
         }
     }
 
-    var calendarToday: CalendarDate {
-        let parts = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "Europe/Paris")!, from: now)
-        return CalendarDate(parts.year!, parts.month!, parts.day!)!
+    var calendarToday: CalendarDate { Self.calendarDay(of: now) }
+
+    /// The programme's day (in Paris) of a moment.
+    static func calendarDay(of date: Date) -> CalendarDate {
+        let parts = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "Europe/Paris")!, from: date)
+        let (year, month, day) = (parts.year ?? 1, parts.month ?? 1, parts.day ?? 1)
+        // A moment read from the database outside years 1–9999 (a broken row) is held to the nearest end, never trapped.
+        return CalendarDate(year, month, day) ?? (year < 1 ? CalendarDate.earliest : CalendarDate.latest)
     }
 }

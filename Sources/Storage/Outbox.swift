@@ -196,6 +196,56 @@ extension AppDatabase {
         }
     }
 
+    /// Queues the reminders due today (`ProgrammeSettings.reminders`): each once per mission, kind, recipient and the
+    /// step that started the wait (a proposal sent again starts a new wait). Returns how many were queued.
+    @discardableResult
+    public func scheduleReminders() throws -> Int {
+        let today = calendarToday
+        let settings = self.settings.reminders
+        let now = self.now
+        let waitsFrom = ["proposed": "mission.propose", "accepted": "mission.accept", "reported": "mission.report"]
+        return try engine.write { db in
+            var queued = 0
+            let waiting = try Row.fetchAll(db, sql: "SELECT id, state FROM mission WHERE state IN ('proposed', 'accepted', 'reported')")
+            for row in waiting {
+                let id: String = row["id"]
+                guard let action = waitsFrom[row["state"] as String],
+                    let event = try Row.fetchOne(
+                        db,
+                        sql: """
+                            SELECT seq, at FROM event WHERE subject_type = 'mission' AND subject_id = ? AND action = ?
+                            ORDER BY seq DESC LIMIT 1
+                            """,
+                        arguments: [id, action])
+                else { continue }
+                let mission = try Self.missionRecord(db, id: id).mission
+                let seq: Int64 = event["seq"]
+                for notice in NotificationRules.reminders(
+                    for: mission, since: Self.calendarDay(of: event["at"]), today: today, settings: settings)
+                {
+                    for recipient in notice.recipients {
+                        try db.execute(
+                            sql: """
+                                INSERT INTO outbox (id, kind, subject_id, recipient, event_seq, created_at, reminder_key)
+                                VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (reminder_key) DO NOTHING
+                                """,
+                            arguments: [
+                                Self.newID(), notice.kind.rawValue, id, recipient.stored, seq, now,
+                                "\(notice.kind.rawValue) \(id) \(seq) \(recipient.stored)",
+                            ])
+                        queued += db.changesCount
+                    }
+                }
+            }
+            return queued
+        }
+    }
+
+    /// Whether an account receives reminders.
+    public func receivesReminders(accountID: String) throws -> Bool {
+        try engine.read { db in try Int.fetchOne(db, sql: "SELECT reminders FROM account WHERE id = ?", arguments: [accountID]) != 0 }
+    }
+
     /// Turns an account's reminders on or off (hand-offs are always sent).
     public func setReminders(accountID: String, on: Bool) throws {
         try engine.write { db in

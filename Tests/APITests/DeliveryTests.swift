@@ -270,3 +270,83 @@ struct ReceivedMail {
         return Data(base64Encoded: body.replacingOccurrences(of: "\r\n", with: "")).map { String(decoding: $0, as: UTF8.self) } ?? ""
     }
 }
+
+/// Reminders of what waits too long (programme settings), once per wait, and each person's choice to stop them.
+@Suite("Reminders")
+struct ReminderTests {
+    @Test func anUnansweredProposalIsRemindedOnceAfterFourteenDaysToWhoeverWantsReminders() async throws {
+        let p = try Programme.make(ceilings: [1_000_000])
+        let laureate = p.laureates[0]
+        var mission = ""
+        try await makeApplication(database: p.database).test(.router) { client in
+            try await client.note(laureate)
+            mission = try await client.newMission(p, by: laureate, title: "Relance")
+            _ = try await client.step(mission, p.expert, ["action": "scope"], reader: p.admin)
+            _ = try await client.step(mission, p.expert, proposalBody(totalBeforeVAT: 500_000), reader: p.admin)
+            let programme = try await client.send(.get, "/v1/programme")
+            #expect(
+                programme.body["reminders"] as? [String: Int] == [
+                    "proposal_unanswered_days": 14, "report_missing_days_after_end": 30, "review_missing_days_after_report": 30,
+                ])
+        }
+        p.clock.advance(by: 13 * 86_400)
+        #expect(try p.database.scheduleReminders() == 0)
+        p.clock.advance(by: 86_400)
+        #expect(try p.database.scheduleReminders() == 1)
+        #expect(try p.database.scheduleReminders() == 0)
+        let reminder = try #require(try p.database.waitingNotices().first { $0.kind == .proposalWaiting })
+        #expect(reminder.recipient == .laureate(id: laureate.id) && reminder.subjectID == mission)
+
+        // The member turned reminders off through the API: the reminder finds nobody to tell; a hand-off still goes.
+        try await makeApplication(database: p.database).test(.router) { client in
+            let off = try await client.send(.patch, "/v1/me", token: laureate.token, json: ["reminders": false])
+            #expect(off.status == .ok && off.body["reminders"] as? Bool == false)
+            #expect(try await client.send(.get, "/v1/me", token: laureate.token).body["reminders"] as? Bool == false)
+            #expect(try await client.send(.get, "/v1/me", token: p.expert).body["reminders"] as? Bool == true)
+            let bad = try await client.send(.patch, "/v1/me", token: laureate.token, json: ["reminders": "non"])
+            #expect(bad.status == .badRequest)
+            #expect(try await client.send(.patch, "/v1/me", json: ["reminders": false]).status == .unauthorized)
+            let sync = try p.database.createAccount(email: "sync@ftl.fr", password: nil, role: .sync, displayName: "Sync")
+            let syncToken = try p.database.createServiceToken(for: sync, name: "sync", days: 30).secret
+            #expect(try await client.send(.patch, "/v1/me", token: syncToken, json: ["reminders": false]).status == .forbidden)
+        }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("reminders-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let delivery = NoticeDelivery(
+            database: p.database, mail: MailFolder(folder), sender: try MailAddress(email: "equipe@ftl.fr"),
+            appURL: "https://mdp.example.fr")
+        let report = try await delivery.runOnce()
+        #expect(report.skipped == 1 && report.delivered == 3)  // the reminder; the request and the proposal (member, team)
+        let subjects = try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil).map {
+            ReceivedMail(text: String(decoding: try Data(contentsOf: $0), as: UTF8.self)).subject
+        }
+        #expect(!subjects.contains { $0.hasPrefix("Rappel") } && subjects.count == 3)
+    }
+
+    @Test func aLateReportIsRemindedToTheExpertWithAWayToStopReminders() async throws {
+        let p = try Programme.make(ceilings: [1_000_000])
+        let laureate = p.laureates[0]
+        try await makeApplication(database: p.database).test(.router) { client in
+            try await client.note(laureate)
+            let mission = try await client.newMission(p, by: laureate, title: "Rapport en retard")
+            _ = try await client.step(mission, p.expert, ["action": "scope"], reader: p.admin)
+            _ = try await client.step(mission, p.expert, proposalBody(totalBeforeVAT: 500_000), reader: p.admin)
+            #expect(try await client.step(mission, laureate.token, ["action": "accept"], reader: p.admin).status == .ok)
+        }
+        // Far past the planned end (the proposal's schedule), the expert is reminded once.
+        p.clock.advance(by: 400 * 86_400)
+        #expect(try p.database.scheduleReminders() == 1)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("reminders-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let delivery = NoticeDelivery(
+            database: p.database, mail: MailFolder(folder), sender: try MailAddress(email: "equipe@ftl.fr"),
+            appURL: "https://mdp.example.fr")
+        _ = try await delivery.runOnce()
+        let mails = try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil).map {
+            ReceivedMail(text: String(decoding: try Data(contentsOf: $0), as: UTF8.self))
+        }
+        let reminder = try #require(mails.first { $0.subject.hasPrefix("Rappel") })
+        #expect(reminder.subject == "Rappel : le rapport de Rapport en retard est attendu")
+        #expect(reminder.plain.contains("https://mdp.example.fr/compte") && reminder.html.contains("Désactivez-les"))
+    }
+}

@@ -4,6 +4,16 @@ public struct CalendarDate: Sendable, Hashable, Comparable, Codable, CustomStrin
     public let month: Int
     public let day: Int
 
+    /// The first and last days a date may be (years 1 to 9999).
+    public static let earliest = CalendarDate(uncheckedYear: 1, month: 1, day: 1)
+    public static let latest = CalendarDate(uncheckedYear: 9999, month: 12, day: 31)
+
+    private init(uncheckedYear year: Int, month: Int, day: Int) {
+        self.year = year
+        self.month = month
+        self.day = day
+    }
+
     /// Nil when the day does not exist (30 February, month 13…).
     public init?(_ year: Int, _ month: Int, _ day: Int) {
         guard (1...9999).contains(year), (1...12).contains(month),

@@ -8,8 +8,14 @@ public struct ProgrammeSettings: Sendable, Hashable, Codable {
     public var supportCeilings: [Int]
     public var currency: String
     public var cohorts: [Cohort]
+    /// When whoever must act is reminded of what waits too long.
+    public var reminders: ReminderSettings
 
-    public init(name: String, window: DateInterval, supportCeilings: [Int], currency: String = "EUR", cohorts: [Cohort]) {
+    public init(
+        name: String, window: DateInterval, supportCeilings: [Int], currency: String = "EUR", cohorts: [Cohort],
+        reminders: ReminderSettings = ReminderSettings()
+    ) {
+        self.reminders = reminders
         self.name = name
         self.window = window
         self.supportCeilings = supportCeilings
