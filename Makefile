@@ -6,12 +6,13 @@ DATA_DIR   ?= ./data
 # Debian packages the build needs (libcurl for the sync engine, SQLite for storage).
 APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev pkg-config
 # PyPI tools the tests use: contract fuzzing, the two client generators that must take the contract as it is, and a
-# real SMTP server (aiosmtpd) the notification tests read
+# real SMTP server (aiosmtpd) the notification tests read, and the Standard Webhooks verifier (standardwebhooks)
 # (the WebDAV peers are installed by scripts/webdav-servers.sh).
 SCHEMATHESIS_VERSION := 4.32.5
 OPENAPI_GENERATOR_VERSION := 7.26.0
 OPENAPI_PYTHON_CLIENT_VERSION := 0.29.1
 AIOSMTPD_VERSION := 1.4.6
+STANDARDWEBHOOKS_VERSION := 1.1.0
 # Debian packages only the tests use: Java for openapi-generator, tsc for the TypeScript client it makes, PostgreSQL
 # (a throwaway server per run: every Storage and API test runs on SQLite and on PostgreSQL), nginx (two instances
 # behind deploy/nginx/mdp.conf).
@@ -49,6 +50,8 @@ test-deps:
 			"openapi-python-client==$(OPENAPI_PYTHON_CLIENT_VERSION)"
 	@python3 -c "import importlib.metadata as m, sys; sys.exit(m.version('aiosmtpd') != '$(AIOSMTPD_VERSION)')" 2>/dev/null \
 		|| python3 -m pip install -q "aiosmtpd==$(AIOSMTPD_VERSION)"
+	@python3 -c "import importlib.metadata as m, sys; sys.exit(m.version('standardwebhooks') != '$(STANDARDWEBHOOKS_VERSION)')" 2>/dev/null \
+		|| python3 -m pip install -q "standardwebhooks==$(STANDARDWEBHOOKS_VERSION)"
 	@missing=""; for p in $(TEST_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \

@@ -83,7 +83,10 @@ let package = Package(
         /// The `mdp` executable: options, configuration, composition root, subcommands.
         .target(
             name: "Notify",
-            dependencies: ["Domain", "Storage", "CCurl", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Domain", "Storage", "CCurl", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strict
         ),
         .executableTarget(

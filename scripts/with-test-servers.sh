@@ -9,7 +9,9 @@
 #   MDP_TEST_DATABASE_URL to run on PostgreSQL (a schema of their own each);
 # - two SMTP servers (aiosmtpd, scripts/smtp-sink.py) writing what they receive to a folder: a plain one
 #   (MDP_TEST_SMTP, MDP_TEST_SMTP_DIR) and one that offers STARTTLS with a self-signed certificate and requires a login
-#   (MDP_TEST_SMTP_SECURE with its credentials, MDP_TEST_SMTP_SECURE_DIR, MDP_TEST_SMTP_CA).
+#   (MDP_TEST_SMTP_SECURE with its credentials, MDP_TEST_SMTP_SECURE_DIR, MDP_TEST_SMTP_CA);
+# - a webhook receiver verifying signatures with the `standardwebhooks` package (scripts/webhook-receiver.py):
+#   MDP_TEST_WEBHOOKS (its base URL) and MDP_TEST_WEBHOOKS_DIR (what it received).
 set -euo pipefail
 binary=${MDP_BINARY:-.build/debug/mdp}
 dir=$(mktemp -d)
@@ -81,6 +83,16 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 3 -subj "/CN=127.0.0.1" -addext 
 start_smtp smtp-secure --starttls "$dir/smtp.crt" "$dir/smtp.key" --auth "notices:un mot de passe"
 export MDP_TEST_SMTP_SECURE="smtp://notices:un%20mot%20de%20passe@127.0.0.1:$started_port" \
     MDP_TEST_SMTP_SECURE_DIR="$dir/smtp-secure" MDP_TEST_SMTP_CA="$dir/smtp.crt"
+
+webhook_port=$(free_port)
+python3 scripts/webhook-receiver.py "$dir/webhooks" "$webhook_port" >"$dir/webhooks.log" 2>&1 &
+smtp_pids="$smtp_pids $!"
+deadline=$((SECONDS + 30))
+until curl -s -o /dev/null -X POST "http://127.0.0.1:$webhook_port/__mode/probe" -d ok; do
+    if [ $SECONDS -ge $deadline ]; then cat "$dir/webhooks.log"; exit 1; fi
+    sleep 0.1
+done
+export MDP_TEST_WEBHOOKS="http://127.0.0.1:$webhook_port" MDP_TEST_WEBHOOKS_DIR="$dir/webhooks"
 
 port=$(free_port)
 printf 'a long test password\n' | "$binary" admin create --email admin@test.local --data-dir "$dir/api" >/dev/null

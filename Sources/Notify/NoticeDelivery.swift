@@ -16,16 +16,25 @@ public struct NoticeDelivery: Sendable {
     public let appURL: String
     public let reminders: ReminderSettings
     public let logger: Logger
+    /// Where webhook requests go; nil: subscriptions' deliveries wait.
+    public let webhooks: (any WebhookTransport)?
+    /// The `data` of an event's body: the resource (a mission, an expert card) as the API returns it to the programme
+    /// team, as JSON; nil when it is gone.
+    public let render: WebhookRenderer?
+
+    public typealias WebhookRenderer = @Sendable (_ event: NoticeKind, _ subjectID: String) async throws -> String?
 
     public init(
         database: AppDatabase, mail: (any MailTransport)?, sender: MailAddress, appURL: String, reminders: ReminderSettings = .init(),
-        logger: Logger = Logger(label: "mdp.notify")
+        webhooks: (any WebhookTransport)? = nil, render: WebhookRenderer? = nil, logger: Logger = Logger(label: "mdp.notify")
     ) {
         self.database = database
         self.mail = mail
         self.sender = sender
         self.appURL = appURL
         self.reminders = reminders
+        self.webhooks = webhooks
+        self.render = render
         self.logger = logger
     }
 
@@ -35,10 +44,16 @@ public struct NoticeDelivery: Sendable {
         public var postponed = 0
         public var failed = 0
         public var skipped = 0
+        public var webhooksDelivered = 0
+        public var webhooksPostponed = 0
+        public var webhooksFailed = 0
 
         public init() {}
 
-        public var description: String { "\(delivered) delivered, \(postponed) to try again, \(failed) failed, \(skipped) skipped" }
+        public var description: String {
+            "e-mail: \(delivered) delivered, \(postponed) to try again, \(failed) failed, \(skipped) skipped; webhooks: "
+                + "\(webhooksDelivered) delivered, \(webhooksPostponed) to try again, \(webhooksFailed) failed"
+        }
     }
 
     /// When reminders were last looked for (at most once an hour: they count in days).
@@ -57,7 +72,70 @@ public struct NoticeDelivery: Sendable {
             if due.isEmpty { break }
             for entry in due { try await deliver(entry, into: &report) }
         }
+        if let webhooks, let render {
+            for _ in 0..<maxBatches {
+                let due = try await blocking { try database.claimDueWebhooks(limit: 50, lease: 300) }
+                if due.isEmpty { break }
+                for item in due {
+                    try await post(item.delivery, to: item.url, secret: item.secret, over: webhooks, render: render, into: &report)
+                }
+            }
+        }
         return report
+    }
+
+    /// One attempt of a webhook delivery: its body rendered at the first attempt and kept, signed with the
+    /// subscription's secret and the real time (receivers check it within minutes, whatever the programme's day).
+    private func post(
+        _ delivery: WebhookDeliveryRecord, to url: String, secret: String, over transport: any WebhookTransport, render: WebhookRenderer,
+        into report: inout Report
+    ) async throws {
+        let body: String
+        if let kept = delivery.payload {
+            body = kept
+        } else {
+            let data = try await render(delivery.eventType, delivery.subjectID) ?? "null"
+            body = Self.envelope(type: delivery.eventType.rawValue, timestamp: delivery.createdAt, data: data)
+            try await blocking { try database.keepWebhookPayload(id: delivery.id, payload: body) }
+        }
+        let bytes = Array(body.utf8)
+        let timestamp = Int(Date().timeIntervalSince1970)
+        guard let signature = WebhookSignature.sign(id: delivery.id, timestamp: timestamp, body: bytes, secret: secret) else {
+            _ = try await blocking { try database.recordWebhookAttempt(delivery, status: nil, error: "unusable secret", jitter: 1) }
+            report.webhooksPostponed += 1
+            return
+        }
+        var status: Int?
+        var failure: String?
+        do {
+            status = try await transport.post(
+                url: url,
+                headers: [
+                    ("Content-Type", "application/json"), ("User-Agent", "mdp-webhooks"), ("webhook-id", delivery.id),
+                    ("webhook-timestamp", String(timestamp)), ("webhook-signature", signature),
+                ], body: bytes)
+        } catch {
+            failure = String(describing: error)
+        }
+        let (answered, error) = (status, failure)
+        let outcome = try await blocking {
+            try database.recordWebhookAttempt(delivery, status: answered, error: error, jitter: Double.random(in: 0...1))
+        }
+        switch outcome {
+        case .delivered?: report.webhooksDelivered += 1
+        case .failed?:
+            report.webhooksFailed += 1
+            logger.warning(
+                "webhook \(delivery.id) (\(delivery.eventType.rawValue)) failed for good: \((failure ?? "HTTP \(status ?? 0)").prefix(200))"
+            )
+        default: report.webhooksPostponed += 1
+        }
+    }
+
+    /// `{"data":…,"timestamp":"…","type":"…"}`: the event's type, when it happened, and the resource.
+    static func envelope(type: String, timestamp: Date, data: String) -> String {
+        let quotedType = String(decoding: (try? JSONEncoder().encode(type)) ?? Data("\"\"".utf8), as: UTF8.self)
+        return "{\"data\":\(data),\"timestamp\":\"\(timestamp.formatted(.iso8601))\",\"type\":\(quotedType)}"
     }
 
     /// Passes every `interval` until the task is cancelled; a pass that fails is logged and the next one tries again.

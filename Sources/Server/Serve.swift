@@ -4,6 +4,7 @@ import Domain
 import Foundation
 import Hummingbird
 import Logging
+import Notify
 import Storage
 import Synchronization
 
@@ -149,6 +150,17 @@ enum Demo {
                 passwords: (admin: newPassword(), expert: newPassword(), laureate: newPassword()))
             // The demo's history is not mailed: only its last few notices, as a sample of what is sent.
             _ = try database.skipWaitingNotices(keepingLatest: 5, reason: "demo history")
+            // A subscription to look at, paused (its deliveries wait; nothing leaves the machine): a regional network's
+            // CRM following the hand-offs.
+            if let admin = try database.account(email: logins.admin.email) {
+                let subscription = try database.createWebhookSubscription(
+                    url: "https://crm.reseau-regional.example/webhooks/manufactures",
+                    eventTypes: NoticeKind.webhookEvents.map(\.rawValue),
+                    description: "CRM du réseau régional (démo : en pause, rien n'est envoyé)", secret: WebhookSignature.newSecret(),
+                    by: admin)
+                _ = try database.updateWebhookSubscription(
+                    id: subscription.id, url: nil, eventTypes: nil, description: nil, active: false, ifRevision: nil, by: admin)
+            }
             let text = """
                 admin     \(logins.admin.email)  \(logins.admin.password)
                 expert    \(logins.expert.email)  \(logins.expert.password)

@@ -1,3 +1,4 @@
+import API
 import ArgumentParser
 import Configuration
 import Domain
@@ -195,7 +196,7 @@ extension ServeSettings {
             if let smtpURL { try SMTPServer(url: smtpURL, caFile: smtpCAFile) } else if demo { MailFolder(mailFolder) } else { nil }
         return NoticeDelivery(
             database: database, mail: mail, sender: try Self.sender(smtpFrom), appURL: appURL ?? ownURL,
-            reminders: ReminderSettings())
+            reminders: ReminderSettings(), webhooks: CurlWebhookPoster(timeout: 10), render: WebhookPayloads.renderer(database))
     }
 
     /// Where the demo's messages go when no SMTP server is set.

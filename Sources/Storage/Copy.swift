@@ -46,7 +46,7 @@ extension AppDatabase {
     static let copiedTables = [
         "instance", "counter", "laureate", "expert", "account", "token", "login_failure", "expert_review", "signup_attempt",
         "framing_note", "conflict", "mission", "mission_participant", "mission_tombstone", "event", "idempotency", "document",
-        "document_version", "outbox",
+        "document_version", "outbox", "webhook_subscription", "webhook_delivery",
     ]
     /// Tables the copy leaves behind: their content is rebuilt (blobs move through the target's own store).
     static let uncopiedTables: Set<String> = ["blob_upload", "blob_chunk", "blob", "grdb_migrations", "schema_migration"]

@@ -272,6 +272,9 @@ enum Migrations {
         migrator.registerMigration("2026-11-30 outbox delivery") { db in
             for statement in Migrations.outboxDelivery { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("2026-11-30 webhooks") { db in
+            for statement in Migrations.webhookTables { try db.execute(sql: statement) }
+        }
         return migrator
     }
 
@@ -303,6 +306,44 @@ enum Migrations {
         "ALTER TABLE outbox ADD COLUMN reminder_key TEXT",
         "CREATE UNIQUE INDEX outbox_reminder ON outbox (reminder_key)",
         "ALTER TABLE account ADD COLUMN reminders BIGINT NOT NULL DEFAULT 1 CHECK (reminders IN (0, 1))",
+    ]
+
+    /// The programme team's webhook subscriptions, and one delivery per event and subscription, written in the
+    /// transaction of the change (its `id` is the `webhook-id` receivers see, kept across attempts and replays; its
+    /// payload rendered once, at the first attempt, so every attempt sends the same bytes).
+    static let webhookTables = [
+        """
+        CREATE TABLE webhook_subscription (
+            id TEXT PRIMARY KEY NOT NULL,
+            url TEXT NOT NULL,
+            event_types TEXT NOT NULL CHECK (json_valid(event_types)),
+            description TEXT NOT NULL DEFAULT '',
+            secret TEXT NOT NULL,
+            active BIGINT NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+            revision BIGINT NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE webhook_delivery (
+            id TEXT PRIMARY KEY NOT NULL,
+            subscription_id TEXT NOT NULL REFERENCES webhook_subscription (id) ON DELETE CASCADE,
+            event_type TEXT NOT NULL,
+            subject_id TEXT NOT NULL,
+            event_seq BIGINT NOT NULL,
+            created_at TEXT NOT NULL,
+            payload TEXT,
+            attempts BIGINT NOT NULL DEFAULT 0,
+            next_attempt_at TEXT,
+            claimed_until TEXT,
+            delivered_at TEXT,
+            outcome TEXT CHECK (outcome IN ('delivered', 'failed')),
+            last_status BIGINT,
+            last_error TEXT
+        )
+        """,
+        "CREATE INDEX webhook_delivery_waiting ON webhook_delivery (delivered_at, next_attempt_at)",
+        "CREATE INDEX webhook_delivery_by_subscription ON webhook_delivery (subscription_id, created_at)",
     ]
 
     /// Uploads being received, their chunks, and stored contents by digest.

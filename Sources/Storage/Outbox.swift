@@ -57,6 +57,7 @@ extension AppDatabase {
                     arguments: [newID(), notice.kind.rawValue, notice.subjectID, recipient.stored, seq, date])
             }
         }
+        try enqueueWebhooks(notices, db, seq: seq, at: date)
     }
 
     /// The notices not yet delivered, oldest first.

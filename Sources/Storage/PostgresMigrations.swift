@@ -310,6 +310,7 @@ enum PostgresMigrations {
             Migrations.outboxTable.components(separatedBy: ";\n").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         ),
         ("2026-11-30 outbox delivery", Migrations.outboxDelivery),
+        ("2026-11-30 webhooks", Migrations.webhookTables),
     ]
 
     /// Where the names of applied migrations are kept.
