@@ -50,6 +50,18 @@ public struct NoticeDelivery: Sendable {
 
         public init() {}
 
+        func adding(_ other: Report) -> Report {
+            var sum = self
+            sum.delivered += other.delivered
+            sum.postponed += other.postponed
+            sum.failed += other.failed
+            sum.skipped += other.skipped
+            sum.webhooksDelivered += other.webhooksDelivered
+            sum.webhooksPostponed += other.webhooksPostponed
+            sum.webhooksFailed += other.webhooksFailed
+            return sum
+        }
+
         public var description: String {
             "e-mail: \(delivered) delivered, \(postponed) to try again, \(failed) failed, \(skipped) skipped; webhooks: "
                 + "\(webhooksDelivered) delivered, \(webhooksPostponed) to try again, \(webhooksFailed) failed"
@@ -62,6 +74,13 @@ public struct NoticeDelivery: Sendable {
     /// Queues the reminders that came due (at most once an hour), then sends what is due now, in batches, until
     /// nothing is due (or `maxBatches` were taken).
     public func runOnce(maxBatches: Int = 20) async throws -> Report {
+        let mail = try await mailPass(maxBatches: maxBatches)
+        let webhooks = try await webhookPass(maxBatches: maxBatches)
+        return mail.adding(webhooks)
+    }
+
+    /// Queues the reminders that came due (at most once an hour), then e-mails what is due.
+    func mailPass(maxBatches: Int) async throws -> Report {
         if remindersLookedFor.isOlder(than: 3_600) {
             let queued = try await blocking { try database.scheduleReminders() }
             if queued > 0 { logger.info("notifications: \(queued) reminders queued") }
@@ -72,12 +91,37 @@ public struct NoticeDelivery: Sendable {
             if due.isEmpty { break }
             for entry in due { try await deliver(entry, into: &report) }
         }
-        if let webhooks, let render {
-            for _ in 0..<maxBatches {
-                let due = try await blocking { try database.claimDueWebhooks(limit: 50, lease: 300) }
-                if due.isEmpty { break }
-                for item in due {
-                    try await post(item.delivery, to: item.url, secret: item.secret, over: webhooks, render: render, into: &report)
+        return report
+    }
+
+    /// Posts the webhook deliveries that are due, eight at a time: a receiver that hangs holds one slot for its
+    /// timeout, not the whole queue.
+    func webhookPass(maxBatches: Int) async throws -> Report {
+        guard let webhooks, let render else { return Report() }
+        var report = Report()
+        for _ in 0..<maxBatches {
+            let due = try await blocking { try database.claimDueWebhooks(limit: 50, lease: 300) }
+            if due.isEmpty { break }
+            // Each child returns one value (no tuple: see STACK-NOTES on task groups at -O).
+            let outcomes = try await withThrowingTaskGroup(of: WebhookDeliveryState?.self) { group in
+                var pending = due[...]
+                var outcomes: [WebhookDeliveryState?] = []
+                func start(_ group: inout ThrowingTaskGroup<WebhookDeliveryState?, any Error>) {
+                    guard let item = pending.popFirst() else { return }
+                    group.addTask { try await post(item.delivery, to: item.url, secret: item.secret, over: webhooks, render: render) }
+                }
+                for _ in 0..<8 { start(&group) }
+                while let outcome = try await group.next() {
+                    outcomes.append(outcome)
+                    start(&group)
+                }
+                return outcomes
+            }
+            for outcome in outcomes {
+                switch outcome {
+                case .delivered?: report.webhooksDelivered += 1
+                case .failed?: report.webhooksFailed += 1
+                default: report.webhooksPostponed += 1
                 }
             }
         }
@@ -87,9 +131,8 @@ public struct NoticeDelivery: Sendable {
     /// One attempt of a webhook delivery: its body rendered at the first attempt and kept, signed with the
     /// subscription's secret and the real time (receivers check it within minutes, whatever the programme's day).
     private func post(
-        _ delivery: WebhookDeliveryRecord, to url: String, secret: String, over transport: any WebhookTransport, render: WebhookRenderer,
-        into report: inout Report
-    ) async throws {
+        _ delivery: WebhookDeliveryRecord, to url: String, secret: String, over transport: any WebhookTransport, render: WebhookRenderer
+    ) async throws -> WebhookDeliveryState? {
         let body: String
         if let kept = delivery.payload {
             body = kept
@@ -101,9 +144,7 @@ public struct NoticeDelivery: Sendable {
         let bytes = Array(body.utf8)
         let timestamp = Int(Date().timeIntervalSince1970)
         guard let signature = WebhookSignature.sign(id: delivery.id, timestamp: timestamp, body: bytes, secret: secret) else {
-            _ = try await blocking { try database.recordWebhookAttempt(delivery, status: nil, error: "unusable secret", jitter: 1) }
-            report.webhooksPostponed += 1
-            return
+            return try await blocking { try database.recordWebhookAttempt(delivery, status: nil, error: "unusable secret", jitter: 1) }
         }
         var status: Int?
         var failure: String?
@@ -121,15 +162,12 @@ public struct NoticeDelivery: Sendable {
         let outcome = try await blocking {
             try database.recordWebhookAttempt(delivery, status: answered, error: error, jitter: Double.random(in: 0...1))
         }
-        switch outcome {
-        case .delivered?: report.webhooksDelivered += 1
-        case .failed?:
-            report.webhooksFailed += 1
+        if outcome == .failed {
             logger.warning(
                 "webhook \(delivery.id) (\(delivery.eventType.rawValue)) failed for good: \((failure ?? "HTTP \(status ?? 0)").prefix(200))"
             )
-        default: report.webhooksPostponed += 1
         }
+        return outcome
     }
 
     /// `{"data":…,"timestamp":"…","type":"…"}`: the event's type, when it happened, and the resource.
@@ -139,13 +177,21 @@ public struct NoticeDelivery: Sendable {
     }
 
     /// Passes every `interval` until the task is cancelled; a pass that fails is logged and the next one tries again.
+    /// E-mail and webhooks run side by side: a slow receiver never holds a message back.
     public func run(every interval: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await loop(every: interval, "e-mail") { try await mailPass(maxBatches: 20) } }
+            group.addTask { await loop(every: interval, "webhooks") { try await webhookPass(maxBatches: 20) } }
+        }
+    }
+
+    private func loop(every interval: Duration, _ name: String, _ pass: @Sendable () async throws -> Report) async {
         while !Task.isCancelled {
             do {
-                let report = try await runOnce()
+                let report = try await pass()
                 if report != Report() { logger.info("notifications: \(report)") }
             } catch {
-                logger.error("notifications: a pass failed: \(String(describing: error).prefix(300))")
+                logger.error("notifications (\(name)): a pass failed: \(String(describing: error).prefix(300))")
             }
             try? await Task.sleep(for: interval)
         }
