@@ -242,6 +242,26 @@ extension AppDatabase {
         }
     }
 
+    /// Forgets what ended long ago: notices settled and webhook deliveries delivered more than `days` days ago (failed
+    /// deliveries stay three times as long, for the team to look at and replay). Returns how many rows went.
+    @discardableResult
+    public func purgeSettledNotifications(olderThanDays days: Int = 30) throws -> Int {
+        let now = self.now
+        let cutoff = now.addingTimeInterval(-Double(max(days, 1)) * 86_400)
+        let failedCutoff = now.addingTimeInterval(-Double(max(days, 1)) * 3 * 86_400)
+        return try engine.write { db in
+            try db.execute(sql: "DELETE FROM outbox WHERE delivered_at IS NOT NULL AND delivered_at < ?", arguments: [cutoff])
+            var purged = db.changesCount
+            try db.execute(
+                sql: """
+                    DELETE FROM webhook_delivery WHERE (outcome = 'delivered' AND delivered_at < ?) OR (outcome = 'failed' AND delivered_at < ?)
+                    """,
+                arguments: [cutoff, failedCutoff])
+            purged += db.changesCount
+            return purged
+        }
+    }
+
     /// Whether an account receives reminders.
     public func receivesReminders(accountID: String) throws -> Bool {
         try engine.read { db in try Int.fetchOne(db, sql: "SELECT reminders FROM account WHERE id = ?", arguments: [accountID]) != 0 }

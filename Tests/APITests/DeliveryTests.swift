@@ -141,6 +141,11 @@ struct DeliveryTests {
         }
         #expect(try await delivery(p, mail: nil).runOnce().skipped == 1)
         #expect(try p.database.outboxCounts().waiting == 0)
+        // Settled notices are forgotten after 30 days.
+        p.clock.advance(by: 29 * 86_400)
+        #expect(try p.database.purgeSettledNotifications() == 0)
+        p.clock.advance(by: 2 * 86_400)
+        #expect(try p.database.purgeSettledNotifications() == 1 && p.database.outboxCounts().skipped == 0)
     }
 
     @Test func overSTARTTLSWithALoginTheMessageArrives() async throws {
