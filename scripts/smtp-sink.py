@@ -1,9 +1,10 @@
 """A real SMTP server for the tests (aiosmtpd): every message it accepts is written to FOLDER as NNNN.eml, its envelope
 (sender, recipients, whether the session was under TLS and authenticated) beside it as NNNN.json.
 
-    smtp-sink.py FOLDER PORT [--starttls CERT KEY] [--auth USER:PASSWORD]
+    smtp-sink.py FOLDER PORT [--starttls CERT KEY | --tls CERT KEY] [--auth USER:PASSWORD]
 
-With --starttls the server offers STARTTLS; with --auth it requires a login (only after STARTTLS when both are given).
+With --starttls the server offers STARTTLS; with --tls it speaks TLS from the first byte (smtps); with --auth it
+requires a login (only after STARTTLS when both are given).
 """
 import asyncio, json, os, ssl, sys, time
 
@@ -21,7 +22,8 @@ class Sink:
         name = os.path.join(self.folder, "%04d" % self.count)
         with open(name + ".tmp", "wb") as f:
             f.write(envelope.original_content or envelope.content)
-        meta = {"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos, "tls": session.ssl is not None,
+        tls = session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None
+        meta = {"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos, "tls": tls,
                 "authenticated": bool(session.authenticated)}
         with open(name + ".json", "w") as f:
             json.dump(meta, f)
@@ -39,6 +41,11 @@ def main():
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(args[i + 1], args[i + 2])
         options.update(tls_context=context, require_starttls=True)
+    if "--tls" in args:
+        i = args.index("--tls")
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(args[i + 1], args[i + 2])
+        options.update(ssl_context=context)
     if "--auth" in args:
         user, password = args[args.index("--auth") + 1].split(":", 1)
 

@@ -7,9 +7,10 @@
 #   (email:password) and MDP_TEST_SYNC_TOKEN_FILE;
 # - a throwaway PostgreSQL server (Debian's package) on loopback: MDP_TEST_POSTGRES_URL, which tests take as
 #   MDP_TEST_DATABASE_URL to run on PostgreSQL (a schema of their own each);
-# - two SMTP servers (aiosmtpd, scripts/smtp-sink.py) writing what they receive to a folder: a plain one
+# - three SMTP servers (aiosmtpd, scripts/smtp-sink.py) writing what they receive to a folder: a plain one
 #   (MDP_TEST_SMTP, MDP_TEST_SMTP_DIR) and one that offers STARTTLS with a self-signed certificate and requires a login
-#   (MDP_TEST_SMTP_SECURE with its credentials, MDP_TEST_SMTP_SECURE_DIR, MDP_TEST_SMTP_CA);
+#   (MDP_TEST_SMTP_SECURE with its credentials, MDP_TEST_SMTP_SECURE_DIR, MDP_TEST_SMTP_CA), and one speaking TLS
+#   from the first byte (MDP_TEST_SMTPS, MDP_TEST_SMTPS_DIR; same certificate);
 # - a webhook receiver verifying signatures with the `standardwebhooks` package (scripts/webhook-receiver.py):
 #   MDP_TEST_WEBHOOKS (its base URL) and MDP_TEST_WEBHOOKS_DIR (what it received).
 set -euo pipefail
@@ -83,6 +84,8 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 3 -subj "/CN=127.0.0.1" -addext 
 start_smtp smtp-secure --starttls "$dir/smtp.crt" "$dir/smtp.key" --auth "notices:un mot de passe"
 export MDP_TEST_SMTP_SECURE="smtp://notices:un%20mot%20de%20passe@127.0.0.1:$started_port" \
     MDP_TEST_SMTP_SECURE_DIR="$dir/smtp-secure" MDP_TEST_SMTP_CA="$dir/smtp.crt"
+start_smtp smtps --tls "$dir/smtp.crt" "$dir/smtp.key"
+export MDP_TEST_SMTPS="smtps://127.0.0.1:$started_port" MDP_TEST_SMTPS_DIR="$dir/smtps"
 
 webhook_port=$(free_port)
 python3 scripts/webhook-receiver.py "$dir/webhooks" "$webhook_port" >"$dir/webhooks.log" 2>&1 &

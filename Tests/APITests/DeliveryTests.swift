@@ -173,6 +173,25 @@ struct DeliveryTests {
         #expect(try await delivery(p2, mail: wrong).runOnce().postponed == 1)
     }
 
+    @Test func overImplicitTLSTheMessageArrivesAndAnUntrustedCertificateIsRefused() async throws {
+        let sink = try MailSink(folder: Self.environment["MDP_TEST_SMTPS_DIR"]!)
+        let p = try Programme.make(ceilings: [1_000_000])
+        var mission = ""
+        try await makeApplication(database: p.database).test(.router) { client in
+            try await client.note(p.laureates[0])
+            mission = try await client.newMission(p, by: p.laureates[0], title: "TLS d'emblée")
+        }
+        // The server's certificate is self-signed: without its CA the attempt fails and waits (nothing sent in clear).
+        let untrusted = try SMTPServer(url: Self.environment["MDP_TEST_SMTPS"]!)
+        #expect(try await delivery(p, mail: untrusted).runOnce().postponed == 1)
+        #expect(try sink.messages(about: mission).isEmpty)
+        p.clock.advance(by: 60)
+        let trusted = try SMTPServer(url: Self.environment["MDP_TEST_SMTPS"]!, caFile: Self.environment["MDP_TEST_SMTP_CA"])
+        #expect(try await delivery(p, mail: trusted).runOnce().delivered == 1)
+        let received = try sink.messages(about: mission)
+        #expect(received.count == 1 && received.allSatisfy { $0.envelope.tls })
+    }
+
     @Test func aPersonWhoTurnedRemindersOffStillGetsHandOffs() throws {
         let p = try Programme.make(ceilings: [1_000_000])
         let member = try #require(try p.database.account(email: "membre1@manufacture.fr"))
