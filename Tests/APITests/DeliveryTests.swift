@@ -95,13 +95,7 @@ struct DeliveryTests {
 
     @Test func aServerAwayIsTriedAgainLaterAndTheMessageArrivesOnce() async throws {
         let sink = try MailSink(folder: Self.environment["MDP_TEST_SMTP_DIR"]!)
-        let p = try Programme.make(ceilings: [1_000_000])
-        let laureate = p.laureates[0]
-        var mission = ""
-        try await makeApplication(database: p.database).test(.router) { client in
-            try await client.note(laureate)
-            mission = try await client.newMission(p, by: laureate, title: "Serveur absent")
-        }
+        let (p, mission) = try await Programme.withRequest("Serveur absent")
         // Nothing listens on this port: the attempt fails and the notice waits its turn.
         let away = try SMTPServer(url: "smtp://127.0.0.1:\(try closedPort())")
         let failed = try await delivery(p, mail: away).runOnce()
@@ -116,12 +110,7 @@ struct DeliveryTests {
     }
 
     @Test func aServerAwayForThreeDaysMarksTheNoticeFailed() async throws {
-        let p = try Programme.make(ceilings: [1_000_000])
-        let laureate = p.laureates[0]
-        try await makeApplication(database: p.database).test(.router) { client in
-            try await client.note(laureate)
-            _ = try await client.newMission(p, by: laureate, title: "Jamais")
-        }
+        let (p, _) = try await Programme.withRequest("Jamais")
         let away = try SMTPServer(url: "smtp://127.0.0.1:\(try closedPort())")
         var report = NoticeDelivery.Report()
         for _ in 0..<40 where report.failed == 0 {
@@ -133,12 +122,7 @@ struct DeliveryTests {
     }
 
     @Test func withEMailOffNothingPilesUp() async throws {
-        let p = try Programme.make(ceilings: [1_000_000])
-        let laureate = p.laureates[0]
-        try await makeApplication(database: p.database).test(.router) { client in
-            try await client.note(laureate)
-            _ = try await client.newMission(p, by: laureate, title: "Sans courriel")
-        }
+        let (p, _) = try await Programme.withRequest("Sans courriel")
         #expect(try await delivery(p, mail: nil).runOnce().skipped == 1)
         #expect(try p.database.outboxCounts().waiting == 0)
         // Settled notices are forgotten after 30 days.
@@ -150,23 +134,13 @@ struct DeliveryTests {
 
     @Test func overSTARTTLSWithALoginTheMessageArrives() async throws {
         let sink = try MailSink(folder: Self.environment["MDP_TEST_SMTP_SECURE_DIR"]!)
-        let p = try Programme.make(ceilings: [1_000_000])
-        let laureate = p.laureates[0]
-        var mission = ""
-        try await makeApplication(database: p.database).test(.router) { client in
-            try await client.note(laureate)
-            mission = try await client.newMission(p, by: laureate, title: "Chiffré")
-        }
+        let (p, mission) = try await Programme.withRequest("Chiffré")
         let secure = try SMTPServer(url: Self.environment["MDP_TEST_SMTP_SECURE"]!, caFile: Self.environment["MDP_TEST_SMTP_CA"])
         #expect(try await delivery(p, mail: secure).runOnce().delivered == 1)
         let received = try sink.messages(about: mission)
         #expect(received.count == 1 && received.allSatisfy { $0.envelope.tls && $0.envelope.authenticated })
         // A wrong password is a failed attempt, tried again later, not a message lost.
-        let p2 = try Programme.make(ceilings: [1_000_000])
-        try await makeApplication(database: p2.database).test(.router) { client in
-            try await client.note(p2.laureates[0])
-            _ = try await client.newMission(p2, by: p2.laureates[0], title: "Mauvais mot de passe")
-        }
+        let (p2, _) = try await Programme.withRequest("Mauvais mot de passe")
         let wrong = try SMTPServer(
             url: Self.environment["MDP_TEST_SMTP_SECURE"]!.replacingOccurrences(of: "passe@", with: "pas@"),
             caFile: Self.environment["MDP_TEST_SMTP_CA"])
@@ -175,12 +149,7 @@ struct DeliveryTests {
 
     @Test func overImplicitTLSTheMessageArrivesAndAnUntrustedCertificateIsRefused() async throws {
         let sink = try MailSink(folder: Self.environment["MDP_TEST_SMTPS_DIR"]!)
-        let p = try Programme.make(ceilings: [1_000_000])
-        var mission = ""
-        try await makeApplication(database: p.database).test(.router) { client in
-            try await client.note(p.laureates[0])
-            mission = try await client.newMission(p, by: p.laureates[0], title: "TLS d'emblée")
-        }
+        let (p, mission) = try await Programme.withRequest("TLS d'emblée")
         // The server's certificate is self-signed: without its CA the attempt fails and waits (nothing sent in clear).
         let untrusted = try SMTPServer(url: Self.environment["MDP_TEST_SMTPS"]!)
         #expect(try await delivery(p, mail: untrusted).runOnce().postponed == 1)
@@ -199,6 +168,18 @@ struct DeliveryTests {
         let recipient = Recipient.laureate(id: p.laureates[0].id)
         #expect(try p.database.noticeAddresses(for: recipient, reminder: true).isEmpty)
         #expect(try p.database.noticeAddresses(for: recipient, reminder: false).map(\.email) == ["membre1@manufacture.fr"])
+    }
+}
+
+extension Programme {
+    /// A programme with one laureate (its framing note written) whose member requested a mission from the expert.
+    static func withRequest(_ title: String) async throws -> (Programme, mission: String) {
+        let p = try Programme.make(ceilings: [1_000_000])
+        let mission = try await makeApplication(database: p.database).test(.router) { client in
+            try await client.note(p.laureates[0])
+            return try await client.newMission(p, by: p.laureates[0], title: title)
+        }
+        return (p, mission)
     }
 }
 
