@@ -110,6 +110,26 @@ try:
     server.terminate()
     server.wait(timeout=30)
     print(f"notify-crash: the notice committed before kill -9 arrived after the restart ({len(arrived)} copy)")
+
+    # `mdp notify once` (cron) lives on the programme's clock too: with the SMTP server down, a fresh notice is tried
+    # again later (exit 1, "to try again"), not given up as if three days had passed since the programme's day.
+    server = start(3600)
+    # The worker passes once at start, then sleeps an hour: a request that raced that pass (and was sent) is made again.
+    for attempt in range(3):
+        pending = call("POST", "/v1/missions", token, {"title": f"Pendant la panne {attempt}", "expert_id": expert,
+                                                       "laureate_ids": [laureate]})
+        time.sleep(0.5)
+        if not messages_about(pending["id"]):
+            break
+    server.terminate()
+    server.wait(timeout=30)
+    sink.terminate()
+    sink.wait(timeout=30)
+    once = subprocess.run([binary, "notify", "once", "--data-dir", data], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "SMTP_URL": f"smtp://127.0.0.1:{smtp_port}", "SMTP_FROM": "equipe@ftl.fr",
+                               "PROGRAMME_TODAY": "2024-03-15"})
+    assert once.returncode == 1 and "1 to try again, 0 failed" in once.stdout, (once.returncode, once.stdout, once.stderr)
+    print("notify-crash: mdp notify once with the SMTP server down keeps the notice for later (exit 1)")
 finally:
     for process in started:
         if process.poll() is None:

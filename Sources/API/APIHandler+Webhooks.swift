@@ -10,8 +10,15 @@ extension APIHandler {
         -> Operations.ListWebhookSubscriptions.Output
     {
         let account = try RequestInfo.account(in: [.admin])
+        let limit = try pageLimit(input.query.limit)
         let subscriptions = try await storage { try database.webhookSubscriptions(for: account) }
-        return .ok(.init(body: .json(.init(items: subscriptions.map(Components.Schemas.WebhookSubscription.init)))))
+        let page = try PageCursor.page(subscriptions, limit: limit, cursor: input.query.cursor) {
+            [String(format: "%020.3f", $0.createdAt.timeIntervalSince1970), $0.id]
+        }
+        return .ok(
+            .init(
+                body: .json(
+                    .init(items: page.items.map(Components.Schemas.WebhookSubscription.init), nextCursor: page.next, hasMore: page.more))))
     }
 
     func createWebhookSubscription(_ input: Operations.CreateWebhookSubscription.Input) async throws
@@ -89,7 +96,11 @@ extension APIHandler {
         } catch let error as WebhookError {
             let field: FieldError =
                 switch error {
-                case .badURL: FieldError("/url", "invalid_url", "An http(s) URL of at most 2000 characters, without credentials.")
+                case .badURL:
+                    FieldError(
+                        "/url", "invalid_url",
+                        "An http(s) URL of at most 2000 printable ASCII characters (percent-encode the path, punycode the host), a port of 1 to 65535, without credentials nor fragment."
+                    )
                 case .noEventTypes: FieldError("/event_types", "required", "Choose at least one event type.")
                 case .unknownEventType(let type): FieldError("/event_types", "unknown_event_type", "Not an event type: \(type.prefix(50)).")
                 case .descriptionTooLong: FieldError("/description", "too_long", "At most 500 characters.")
@@ -116,9 +127,10 @@ public enum WebhookPayloads {
     /// The team's view, for rendering (no request, no token: the worker's own reading).
     static let team = Account(id: "webhooks", email: "webhooks@mdp.invalid", role: .admin, displayName: "Webhooks", link: .none)
 
-    /// Renders the mission or expert card an event is about as JSON, or nil when it is gone.
-    public static func renderer(_ database: AppDatabase) -> @Sendable (NoticeKind, String) async throws -> String? {
-        { kind, subjectID in
+    /// Renders the mission or expert card an event is about as JSON: as it stood right after the change (the
+    /// delivery's snapshot), or as it stands now for a delivery without one; nil when it is gone.
+    public static func renderer(_ database: AppDatabase) -> @Sendable (WebhookDeliveryRecord) async throws -> String? {
+        { delivery in
             try await BlockingPool.shared.run {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -127,14 +139,20 @@ public enum WebhookPayloads {
                     try container.encode(date.formatted(.iso8601))
                 }
                 do {
+                    let snapshot =
+                        try delivery.snapshot
+                        ?? (delivery.eventType == .cardSubmitted
+                            ? .card(
+                                try database.expertCard(id: delivery.subjectID, for: team),
+                                reviews: try database.reviewEntries(expertID: delivery.subjectID))
+                            : .mission(try database.mission(id: delivery.subjectID, for: team)))
                     let data: Data
-                    if kind == .cardSubmitted {
-                        let card = try database.expertCard(id: subjectID, for: team)
-                        let schema = Components.Schemas.ExpertCard(
-                            card, actor: team.cardActor(for: card.id), reviews: try database.reviewEntries(expertID: card.id))
-                        data = try encoder.encode(schema)
-                    } else {
-                        data = try encoder.encode(Components.Schemas.Mission(try database.mission(id: subjectID, for: team), for: team))
+                    switch snapshot {
+                    case .card(let card, let reviews):
+                        data = try encoder.encode(
+                            Components.Schemas.ExpertCard(card, actor: team.cardActor(for: card.id), reviews: reviews))
+                    case .mission(let record):
+                        data = try encoder.encode(Components.Schemas.Mission(record, for: team))
                     }
                     return String(decoding: data, as: UTF8.self)
                 } catch StorageError.notFound {

@@ -30,10 +30,11 @@ struct IdempotencyMiddleware: RouterMiddleware {
 
     /// A password login issues a new token each time and changes nothing else: its key is not kept.
     static let notKept: Set<String> = ["/v1/auth/token"]
-    /// Answers that carry a new secret (a sign-up's session, a personal token): the secret is never stored, so a retry
+    /// Answers that carry a new secret (a sign-up's session, a personal token, a webhook subscription's signing secret):
+    /// the secret is never stored, so a retry
     /// with the same key is told the first request succeeded instead of getting the token again (which could be revoked
     /// by then).
-    static let carrySecrets: Set<String> = ["/v1/experts", "/v1/me/tokens"]
+    static let carrySecrets: Set<String> = ["/v1/experts", "/v1/me/tokens", "/v1/webhook-subscriptions"]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard request.method == .post, let key = request.headers[.idempotencyKey] else { return try await next(request, context) }

@@ -101,7 +101,8 @@ public struct MailMessage: Sendable, Hashable {
     /// Plain printable ASCII stays as it is (quoted when it is a display name with specials); anything else becomes
     /// RFC 2047 `=?utf-8?B?…?=` words of at most 75 characters, never splitting a character, folded onto new lines.
     static func encodedWords(_ text: String, quoting: Bool) -> String {
-        let plain = text.unicodeScalars.allSatisfy { $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F }
+        // Text that looks like an encoded word is encoded too: a reader must show it as written, not decode it.
+        let plain = text.unicodeScalars.allSatisfy { $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F } && !text.contains("=?")
         if plain && text.count <= 70 {
             if quoting && text.unicodeScalars.contains(where: { "()<>[]:;@\\,.\"".unicodeScalars.contains($0) }) {
                 return "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""

@@ -19,10 +19,10 @@ public struct NoticeDelivery: Sendable {
     /// Where webhook requests go; nil: subscriptions' deliveries wait.
     public let webhooks: (any WebhookTransport)?
     /// The `data` of an event's body: the resource (a mission, an expert card) as the API returns it to the programme
-    /// team, as JSON; nil when it is gone.
+    /// team, as it stood right after the change (its snapshot), as JSON; nil when it is gone.
     public let render: WebhookRenderer?
 
-    public typealias WebhookRenderer = @Sendable (_ event: NoticeKind, _ subjectID: String) async throws -> String?
+    public typealias WebhookRenderer = @Sendable (_ delivery: WebhookDeliveryRecord) async throws -> String?
 
     public init(
         database: AppDatabase, mail: (any MailTransport)?, sender: MailAddress, appURL: String, reminders: ReminderSettings = .init(),
@@ -130,7 +130,8 @@ public struct NoticeDelivery: Sendable {
         return report
     }
 
-    /// One attempt of a webhook delivery: its body rendered at the first attempt and kept, signed with the
+    /// One attempt of a webhook delivery: its body rendered (from the change's snapshot) at the first attempt and kept,
+    /// signed with the
     /// subscription's secret and the real time (receivers check it within minutes, whatever the programme's day).
     private func post(
         _ delivery: WebhookDeliveryRecord, to url: String, secret: String, over transport: any WebhookTransport, render: WebhookRenderer
@@ -139,7 +140,7 @@ public struct NoticeDelivery: Sendable {
         if let kept = delivery.payload {
             body = kept
         } else {
-            let data = try await render(delivery.eventType, delivery.subjectID) ?? "null"
+            let data = try await render(delivery) ?? "null"
             body = Self.envelope(type: delivery.eventType.rawValue, timestamp: delivery.createdAt, data: data)
             try await blocking { try database.keepWebhookPayload(id: delivery.id, payload: body) }
         }
@@ -223,7 +224,7 @@ public struct NoticeDelivery: Sendable {
                     messageID: "\(entry.id).\(address.accountID)@\(domain)", from: sender,
                     to: try MailAddress(name: address.displayName, email: address.email), subject: rendered.subject,
                     text: NoticeTemplates.text(rendered, to: address.displayName, reminder: reminder, appURL: appURL),
-                    html: NoticeTemplates.html(rendered, to: address.displayName, reminder: reminder, appURL: appURL), date: entry.createdAt
+                    html: NoticeTemplates.html(rendered, to: address.displayName, reminder: reminder, appURL: appURL), date: Date()
                 )
                 try await mail.send(message)
             }

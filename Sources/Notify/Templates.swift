@@ -22,6 +22,8 @@ public enum NoticeTemplates {
         let mission = "« \(subject.title) »" + (subject.reference.map { " (\($0))" } ?? "")
         let laureates = subject.laureateNames.isEmpty ? "la manufacture" : subject.laureateNames.joined(separator: ", ")
         let expert = subject.expertName.isEmpty ? "l'expert" : subject.expertName
+        let many = subject.laureateNames.count > 1
+        func agreeing(_ singular: String, _ plural: String) -> String { many ? plural : singular }
         let missionLink = "\(base)/missions/\(subjectID)"
         let isTeam = recipient == .team
         func make(_ subjectLine: String, _ paragraphs: [String], _ action: String, _ link: String = missionLink) -> Rendered {
@@ -32,15 +34,18 @@ public enum NoticeTemplates {
             return make(
                 "Nouvelle demande de mission : \(subject.title) — à étudier",
                 [
-                    "\(laureates) vous sollicite pour la mission \(mission).",
-                    "Étudiez la demande, puis cadrez-la avec la manufacture ou déclinez-la.",
+                    "\(laureates) \(agreeing("vous sollicite", "vous sollicitent")) pour la mission \(mission).",
+                    subject.invitedCount > 0
+                        ? "D'autres manufactures sont invitées à la partager : vous pourrez la cadrer quand elles auront répondu, "
+                            + "ou la décliner dès maintenant."
+                        : "Étudiez la demande, puis cadrez-la avec \(agreeing("la manufacture", "les manufactures")) ou déclinez-la.",
                 ],
                 "Voir la demande")
         case .invitedToPool:
             return make(
                 "Invitation à une mission mutualisée : \(subject.title) — rejoignez-la ou déclinez",
                 [
-                    "Vous êtes invités à partager la mission \(mission) avec \(expert), aux côtés de \(laureates).",
+                    "Vous êtes invités à partager la mission \(mission), demandée à \(expert) par \(laureates).",
                     "Rejoignez-la pour prendre part au diagnostic et au devis, ou déclinez l'invitation.",
                 ],
                 "Répondre à l'invitation")
@@ -60,7 +65,7 @@ public enum NoticeTemplates {
         case .proposalSentBack:
             return make(
                 "Proposition renvoyée : \(subject.title) — lisez les remarques et corrigez-la",
-                ["\(laureates) vous renvoie la proposition de la mission \(mission)."]
+                ["Votre proposition pour la mission \(mission) vous est renvoyée."]
                     + (subject.comment.map { ["Ses remarques : « \($0) »"] } ?? [])
                     + ["Corrigez le diagnostic ou le devis, puis envoyez-le à nouveau."],
                 "Corriger la proposition")
@@ -68,12 +73,15 @@ public enum NoticeTemplates {
             return isTeam
                 ? make(
                     "Proposition acceptée : \(subject.title) — mission engagée",
-                    ["\(laureates) a validé la proposition de \(expert) pour la mission \(mission) : le budget est engagé."],
+                    [
+                        "\(laureates) \(agreeing("a validé", "ont validé")) la proposition de \(expert) pour la mission \(mission) : "
+                            + "le budget est engagé."
+                    ],
                     "Voir la mission")
                 : make(
                     "Proposition acceptée : \(subject.title) — la mission peut commencer",
                     [
-                        "\(laureates) a validé votre proposition pour la mission \(mission).",
+                        "\(laureates) \(agreeing("a validé", "ont validé")) votre proposition pour la mission \(mission).",
                         "Vous pouvez commencer ; déposez votre rapport à la fin de la mission.",
                     ],
                     "Voir la mission")
@@ -92,13 +100,14 @@ public enum NoticeTemplates {
         case .reviewReceived:
             return make(
                 "Avis reçu : \(subject.title)",
-                ["\(laureates) a donné son avis sur la mission \(mission) menée par \(expert)."], "Voir l'avis")
+                ["Un avis a été donné sur la mission \(mission) menée par \(expert) pour \(laureates)."], "Voir l'avis")
         case .laureateLeft:
             return make(
                 "Départ d'une manufacture : \(subject.title)",
                 [
                     "Une manufacture a quitté la mission mutualisée \(mission).",
-                    "Participent désormais : \(laureates). Vérifiez le partage du devis.",
+                    "Participent désormais : \(laureates)."
+                        + (subject.state == "proposed" ? " Vérifiez le partage du devis entre elles." : ""),
                 ],
                 "Voir la mission")
         case .missionEnded:
@@ -133,7 +142,8 @@ public enum NoticeTemplates {
                 "Rappel : le rapport de \(subject.title) est attendu",
                 [
                     "La mission \(mission) devait finir il y a au moins \(settings.reportMissingDaysAfterEnd) jours "
-                        + "et son rapport n'est pas encore déposé.", "Déposez-le pour que \(laureates) puisse donner son avis.",
+                        + "et son rapport n'est pas encore déposé.",
+                    "Déposez-le pour que \(laureates) \(agreeing("puisse", "puissent")) donner son avis.",
                 ],
                 "Déposer le rapport")
         case .reviewOverdue:

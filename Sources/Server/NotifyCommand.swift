@@ -15,12 +15,13 @@ struct NotifyCommand: AsyncParsableCommand {
 
         func run() async throws {
             let settings = try await location.settings()
-            let database = try settings.openDatabase()
+            // The programme's clock, as `mdp serve` runs it (PROGRAMME_TODAY anchored in the database).
+            let database = try settings.openDatabaseOnProgrammeClock()
             defer { database.close() }
             let delivery = try settings.noticeDelivery(database, demo: false, ownURL: "http://\(settings.host):\(settings.port)")
             let report = try await delivery.runOnce()
             print("notifications: \(delivery.destination); \(report)")
-            if report.postponed + report.failed > 0 { throw ExitCode(1) }
+            if report.postponed + report.failed + report.webhooksPostponed + report.webhooksFailed > 0 { throw ExitCode(1) }
         }
     }
 }

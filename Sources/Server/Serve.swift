@@ -33,18 +33,8 @@ struct Serve: AsyncParsableCommand {
         ])
         var settings = try ServeSettings(source)
         if demo && settings.today == nil { settings.today = Demo.today }
-        // The programme's day, if one is set, starts when the database first saw it: every instance over the database,
-        // and every restart, lives on one clock (no instance ahead of another, no restart going back in time).
-        let offset = ClockOffset()
-        let database = try settings.openDatabase(
-            options: .init(
-                clock: { Date().addingTimeInterval(offset.seconds) }, sessionLifetime: TimeInterval(settings.sessionHours) * 3600,
-                signupsPerAddress: settings.signupsPerAddress))
+        let database = try settings.openDatabaseOnProgrammeClock()
         defer { database.close() }
-        if let today = settings.today, let start = settings.programmeStart {
-            let anchor = try database.programmeClockAnchor(day: today.description, now: Date())
-            offset.seconds = start.timeIntervalSince(anchor)
-        }
         // Contents of uploads killed between their bytes and their commit are not kept: on SQLite all of them (one
         // server), in the database store those older than six hours (other instances may be receiving the younger ones);
         // a folder shared by several instances is not swept here.

@@ -171,6 +171,27 @@ extension ServeSettings {
             migrate: migrate)
     }
 
+    /// The database on the programme's clock. The programme's day, if one is set (`PROGRAMME_TODAY`), starts when the
+    /// database first saw it: every instance over the database, every restart and `mdp notify once` live on one clock
+    /// (no instance ahead of another, no restart going back in time).
+    func openDatabaseOnProgrammeClock() throws -> AppDatabase {
+        let offset = ClockOffset()
+        let database = try openDatabase(
+            options: .init(
+                clock: { Date().addingTimeInterval(offset.seconds) }, sessionLifetime: TimeInterval(sessionHours) * 3600,
+                signupsPerAddress: signupsPerAddress))
+        if let today, let start = programmeStart {
+            do {
+                let anchor = try database.programmeClockAnchor(day: today.description, now: Date())
+                offset.seconds = start.timeIntervalSince(anchor)
+            } catch {
+                database.close()
+                throw error
+            }
+        }
+        return database
+    }
+
     /// Where the data is, for messages (a PostgreSQL URL with its password masked).
     var databaseDescription: String {
         if let databaseURL, let location = try? PostgresLocation(url: databaseURL) { return location.display }

@@ -3,7 +3,7 @@ import Foundation
 import GRDB
 
 /// An expert card as stored: its answers, where it stands, and its revision (the base of its ETag).
-public struct ExpertCardRecord: Sendable, Hashable {
+public struct ExpertCardRecord: Sendable, Hashable, Codable {
     public let id: String
     public let slug: String
     public let state: CardState
@@ -29,7 +29,7 @@ public struct ExpertCardRecord: Sendable, Hashable {
 }
 
 /// One step of a card's review, as the programme team sees it.
-public struct ReviewEntry: Sendable, Hashable {
+public struct ReviewEntry: Sendable, Hashable, Codable {
     public let action: CardAction
     public let authorID: String
     public let at: Date
@@ -177,7 +177,10 @@ extension AppDatabase {
             try Self.appendEvent(
                 db, at: now, actorID: account.id, action: "expert.\(action.rawValue)", subjectType: "expert", subjectID: id,
                 before: card.state.rawValue, after: next.rawValue)
-            try Self.enqueue(NotificationRules.notices(ofCard: action, expertID: id), db, at: now)
+            let lastAnnounced = try Date.fetchOne(
+                db, sql: "SELECT max(created_at) FROM outbox WHERE kind = ? AND subject_id = ?",
+                arguments: [NoticeKind.cardSubmitted.rawValue, id])
+            try Self.enqueue(NotificationRules.notices(ofCard: action, expertID: id, lastAnnounced: lastAnnounced, now: now), db, at: now)
             try Self.announceDirectoryChange(db)
             return try Self.fetchCard(db, id: id)
         }
@@ -187,12 +190,14 @@ extension AppDatabase {
 
     /// Every step of a card's review with the programme team's private notes: admins only.
     public func reviewEntries(expertID: String) throws -> [ReviewEntry] {
-        try engine.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM expert_review WHERE expert_id = ? ORDER BY id", arguments: [expertID]).map {
-                ReviewEntry(
-                    action: CardAction(rawValue: $0["action"]) ?? .submit, authorID: $0["author_id"], at: $0["at"],
-                    message: $0["message"], note: $0["note"])
-            }
+        try engine.read { db in try Self.reviewEntries(db, expertID: expertID) }
+    }
+
+    static func reviewEntries(_ db: SQLConnection, expertID: String) throws -> [ReviewEntry] {
+        try Row.fetchAll(db, sql: "SELECT * FROM expert_review WHERE expert_id = ? ORDER BY id", arguments: [expertID]).map {
+            ReviewEntry(
+                action: CardAction(rawValue: $0["action"]) ?? .submit, authorID: $0["author_id"], at: $0["at"], message: $0["message"],
+                note: $0["note"])
         }
     }
 

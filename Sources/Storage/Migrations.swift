@@ -309,8 +309,10 @@ enum Migrations {
     ]
 
     /// The programme team's webhook subscriptions, and one delivery per event and subscription, written in the
-    /// transaction of the change (its `id` is the `webhook-id` receivers see, kept across attempts and replays; its
-    /// payload rendered once, at the first attempt, so every attempt sends the same bytes).
+    /// transaction of the change with the resource as it stands after it (`snapshot`); its `id` is the `webhook-id`
+    /// receivers see, kept across attempts and replays; its payload is rendered from the snapshot once, at the first
+    /// attempt, so every attempt sends the same bytes; `created_at` is the change's time, `queued_at` when the current
+    /// round of attempts began (a replay starts a new one).
     static let webhookTables = [
         """
         CREATE TABLE webhook_subscription (
@@ -332,6 +334,8 @@ enum Migrations {
             subject_id TEXT NOT NULL,
             event_seq BIGINT NOT NULL,
             created_at TEXT NOT NULL,
+            queued_at TEXT NOT NULL,
+            snapshot TEXT,
             payload TEXT,
             attempts BIGINT NOT NULL DEFAULT 0,
             next_attempt_at TEXT,

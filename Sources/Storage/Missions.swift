@@ -3,7 +3,7 @@ import Foundation
 import GRDB
 
 /// A mission as stored, with its revision (the base of its ETag).
-public struct MissionRecord: Sendable, Hashable {
+public struct MissionRecord: Sendable, Hashable, Codable {
     public let mission: Mission
     public let revision: Int64
     public let createdAt: Date
@@ -192,7 +192,7 @@ extension AppDatabase {
                 db, at: now, actorID: account.id, action: "mission.requested", subjectType: "mission", subjectID: mission.id,
                 before: Mission?.none, after: mission)
             try Self.enqueue(
-                NotificationRules.notices(of: nil, by: Caller(account).actor(on: mission), before: nil, after: mission), db, at: now)
+                NotificationRules.notices(of: nil, by: Caller(account), before: nil, after: mission), db, at: now)
             return try Self.missionRecord(db, id: mission.id)
         }
     }
@@ -269,8 +269,7 @@ extension AppDatabase {
                 db, at: now, actorID: account.id, action: "mission.\(command.action.rawValue)", subjectType: "mission", subjectID: id,
                 before: record.mission, after: after)
             try Self.enqueue(
-                NotificationRules.notices(
-                    of: command.action, by: Caller(account).actor(on: record.mission), before: record.mission, after: after),
+                NotificationRules.notices(of: command.action, by: Caller(account), before: record.mission, after: after),
                 db, at: now)
             return try Self.missionRecord(db, id: id)
         }

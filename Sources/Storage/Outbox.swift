@@ -29,7 +29,10 @@ public struct NoticeSubject: Sendable, Hashable {
     public let title: String
     public let reference: String?
     public let expertName: String
+    /// The laureates that joined, in order.
     public let laureateNames: [String]
+    /// Laureates invited into the pool that have not answered yet.
+    public let invitedCount: Int
     public let comment: String?
     public let state: String?
 }
@@ -158,7 +161,8 @@ extension AppDatabase {
                     let name = try String.fetchOne(
                         db, sql: "SELECT display_name FROM account WHERE expert_id = ?", arguments: [entry.subjectID])
                 else { return nil }
-                return NoticeSubject(title: name, reference: nil, expertName: name, laureateNames: [], comment: nil, state: nil)
+                return NoticeSubject(
+                    title: name, reference: nil, expertName: name, laureateNames: [], invitedCount: 0, comment: nil, state: nil)
             }
             guard
                 let mission = try Row.fetchOne(
@@ -169,16 +173,22 @@ extension AppDatabase {
                         """,
                     arguments: [entry.subjectID])
             else { return nil }
+            // Only the laureates that joined are named: an expert never learns who was invited (nor does an invitee
+            // learn who else was), as the API shows them.
             let laureates = try String.fetchAll(
                 db,
                 sql: """
                     SELECT l.name FROM mission_participant p JOIN laureate l ON l.id = p.laureate_id
-                    WHERE p.mission_id = ? ORDER BY p.position
+                    WHERE p.mission_id = ? AND p.joined = 1 ORDER BY p.position
                     """,
                 arguments: [entry.subjectID])
+            let invited =
+                try Int.fetchOne(
+                    db, sql: "SELECT count(*) FROM mission_participant WHERE mission_id = ? AND joined = 0", arguments: [entry.subjectID])
+                ?? 0
             return NoticeSubject(
                 title: mission["title"], reference: mission["ref"], expertName: mission["expert_name"] ?? "", laureateNames: laureates,
-                comment: mission["last_comment"], state: mission["state"])
+                invitedCount: invited, comment: mission["last_comment"], state: mission["state"])
         }
     }
 

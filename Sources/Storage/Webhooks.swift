@@ -34,6 +34,16 @@ public struct WebhookDeliveryRecord: Sendable, Hashable {
     public let lastError: String?
     /// The JSON body, once rendered (at the first attempt).
     public let payload: String?
+    /// The resource as it stood right after the change, captured in its transaction.
+    public let snapshot: WebhookSnapshot?
+    /// When the current round of attempts began (the change, or the last replay).
+    public let queuedAt: Date
+}
+
+/// The resource an event is about, as it stood right after the change.
+public enum WebhookSnapshot: Sendable, Hashable, Codable {
+    case mission(MissionRecord)
+    case card(ExpertCardRecord, reviews: [ReviewEntry])
 }
 
 /// What the team may get wrong managing subscriptions.
@@ -85,12 +95,18 @@ extension AppDatabase {
             let newTypes = eventTypes ?? current.eventTypes.map(\.rawValue)
             let newDescription = description ?? current.description
             let kinds = try Self.checkedSubscription(url: newURL, eventTypes: newTypes, description: newDescription)
+            let newActive = active ?? current.active
+            // A change that changes nothing keeps the version (and leaves no event).
+            if newURL == current.url && kinds == current.eventTypes && newDescription == current.description && newActive == current.active
+            {
+                return current
+            }
             try db.execute(
                 sql: """
                     UPDATE webhook_subscription SET url = ?, event_types = ?, description = ?, active = ?, revision = revision + 1
                     WHERE id = ?
                     """,
-                arguments: [newURL, try Self.json(kinds.map(\.rawValue)), newDescription, (active ?? current.active) ? 1 : 0, id])
+                arguments: [newURL, try Self.json(kinds.map(\.rawValue)), newDescription, newActive ? 1 : 0, id])
             try Self.appendEvent(
                 db, at: now, actorID: account.id, action: "webhook.changed", subjectType: "webhook_subscription", subjectID: id,
                 before: current.url, after: newURL)
@@ -165,7 +181,7 @@ extension AppDatabase {
             try db.execute(
                 sql: """
                     UPDATE webhook_delivery SET delivered_at = NULL, outcome = NULL, attempts = 0, next_attempt_at = NULL,
-                    claimed_until = NULL, created_at = ? WHERE id = ?
+                    claimed_until = NULL, last_status = NULL, last_error = NULL, queued_at = ? WHERE id = ?
                     """,
                 arguments: [now, id])
             try Self.appendEvent(
@@ -232,7 +248,7 @@ extension AppDatabase {
             }
             let detail = String((error ?? "HTTP \(status ?? 0)").prefix(500))
             guard
-                let next = DeliveryRules.nextAttempt(queued: delivery.createdAt, failures: delivery.attempts + 1, now: now, jitter: jitter)
+                let next = DeliveryRules.nextAttempt(queued: delivery.queuedAt, failures: delivery.attempts + 1, now: now, jitter: jitter)
             else {
                 try db.execute(
                     sql: """
@@ -255,31 +271,40 @@ extension AppDatabase {
     /// Writes one delivery per subscription that wants each notice's event, in the change's transaction (a paused one's
     /// wait until it is resumed).
     static func enqueueWebhooks(_ notices: [Notice], _ db: SQLConnection, seq: Int64, at date: Date) throws {
-        let kinds = Set(notices.map(\.kind))
-        guard !kinds.isEmpty else { return }
+        let events = notices.filter { !$0.kind.isReminder }
+        guard !events.isEmpty else { return }
         let subscriptions = try Row.fetchAll(db, sql: "SELECT id, event_types FROM webhook_subscription")
         guard !subscriptions.isEmpty else { return }
-        for notice in notices where !notice.kind.isReminder {
+        var snapshots: [String: String] = [:]
+        for notice in events {
             for subscription in subscriptions {
                 let wanted = (try? JSONDecoder().decode([String].self, from: Data((subscription["event_types"] as String).utf8))) ?? []
                 guard wanted.contains(notice.kind.rawValue) else { continue }
+                // The resource as the change left it, read once per event in the change's transaction.
+                let key = "\(notice.kind == .cardSubmitted ? "card" : "mission") \(notice.subjectID)"
+                if snapshots[key] == nil {
+                    let snapshot: WebhookSnapshot =
+                        notice.kind == .cardSubmitted
+                        ? .card(try fetchCard(db, id: notice.subjectID), reviews: try reviewEntries(db, expertID: notice.subjectID))
+                        : .mission(try missionRecord(db, id: notice.subjectID))
+                    snapshots[key] = String(decoding: try JSONEncoder().encode(snapshot), as: UTF8.self)
+                }
                 try db.execute(
                     sql: """
-                        INSERT INTO webhook_delivery (id, subscription_id, event_type, subject_id, event_seq, created_at)
-                        VALUES (?, ?, ?, ?, ?, ?)
+                        INSERT INTO webhook_delivery (id, subscription_id, event_type, subject_id, event_seq, created_at, queued_at, snapshot)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                         """,
                     arguments: [
                         "msg_" + newID().replacingOccurrences(of: "-", with: ""), subscription["id"], notice.kind.rawValue,
-                        notice.subjectID, seq, date,
+                        notice.subjectID, seq,
+                        date, date, snapshots[key],
                     ])
             }
         }
     }
 
     static func checkedSubscription(url: String, eventTypes: [String], description: String) throws -> [NoticeKind] {
-        guard url.utf8.count <= 2_000, let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme?.lowercased() ?? ""),
-            let host = parsed.host, !host.isEmpty, parsed.user == nil
-        else { throw WebhookError.badURL }
+        guard WebhookRules.isDeliverable(url: url) else { throw WebhookError.badURL }
         guard !eventTypes.isEmpty else { throw WebhookError.noEventTypes }
         var kinds: [NoticeKind] = []
         for type in eventTypes {
@@ -317,6 +342,8 @@ extension WebhookDeliveryRecord {
             attempts: row["attempts"], state: outcome.flatMap(WebhookDeliveryState.init(rawValue:)) ?? .waiting,
             nextAttemptAt: row["next_attempt_at"], deliveredAt: row["delivered_at"], lastStatus: row["last_status"],
             lastError: row["last_error"],
-            payload: row["payload"])
+            payload: row["payload"],
+            snapshot: (row["snapshot"] as String?).flatMap { try? JSONDecoder().decode(WebhookSnapshot.self, from: Data($0.utf8)) },
+            queuedAt: row["queued_at"] ?? row["created_at"])
     }
 }

@@ -355,3 +355,48 @@ struct ReminderTests {
         #expect(reminder.plain.contains("https://mdp.example.fr/compte") && reminder.html.contains("Désactivez-les"))
     }
 }
+
+/// What a pooled mission's e-mails say, and to whom (found by an outside tester).
+@Suite("Pooled missions' e-mails")
+struct PooledMailTests {
+    func mails(_ p: Programme) async throws -> [(to: String, mail: ReceivedMail)] {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pooled-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let delivery = NoticeDelivery(
+            database: p.database, mail: MailFolder(folder), sender: try MailAddress(email: "equipe@ftl.fr"),
+            appURL: "https://mdp.example.fr")
+        _ = try await delivery.runOnce()
+        guard FileManager.default.fileExists(atPath: folder.path) else { return [] }
+        return try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil).sorted { $0.path < $1.path }.map {
+            let mail = ReceivedMail(text: String(decoding: try Data(contentsOf: $0), as: UTF8.self))
+            return (ReceivedMail.header("To", in: mail.head) ?? "", mail)
+        }
+    }
+
+    @Test func theExpertLearnsNoInviteeAndAPartialValidationEngagesNothing() async throws {
+        let p = try Programme.make(ceilings: [1_000_000, 1_000_000])
+        let (first, second) = (p.laureates[0], p.laureates[1])
+        try await makeApplication(database: p.database).test(.router) { client in
+            try await client.note(first)
+            try await client.note(second)
+            let created = try await client.send(
+                .post, "/v1/missions", token: first.token,
+                json: ["title": "Mutualisée", "expert_id": p.expertID, "laureate_ids": [first.id, second.id]])
+            let mission = try #require(created.body["id"] as? String)
+            let request = try #require(try await mails(p).first { $0.to.contains("claire@conseil.fr") }?.mail)
+            #expect(request.plain.contains("Manufacture 1 vous sollicite") && !request.plain.contains("Manufacture 2"))
+            #expect(request.plain.contains("D'autres manufactures sont invitées"))
+            try await client.join(mission, [second], reader: p.admin)
+            _ = try await client.step(mission, p.expert, ["action": "scope"], reader: p.admin)
+            _ = try await client.step(mission, p.expert, proposalBody(totalBeforeVAT: 600_000), reader: p.admin)
+            _ = try await mails(p)
+            // One of two validations: nobody is told the mission is engaged.
+            #expect(try await client.step(mission, first.token, ["action": "accept"], reader: p.admin).status == .ok)
+            #expect(try await mails(p).isEmpty)
+            #expect(try await client.step(mission, second.token, ["action": "accept"], reader: p.admin).status == .ok)
+            let accepted = try await mails(p)
+            #expect(accepted.count == 2 && accepted.allSatisfy { $0.mail.subject.hasPrefix("Proposition acceptée") })
+            #expect(accepted.contains { $0.mail.plain.contains("Manufacture 1, Manufacture 2 ont validé") })
+        }
+    }
+}

@@ -47,6 +47,14 @@ struct OutboxTests {
             #expect(reply.status == .ok)
             let notices = try cast.database.waitingNotices()
             #expect(notices.map(\.kind) == [.cardSubmitted] && notices.map(\.recipient) == [.team])
+            // Withdrawn, reopened and submitted again the same day: the team is not told again.
+            for action in ["withdraw", "reopen", "submit"] {
+                let tag = try #require(try await client.send(.get, path, token: cast.owner).etag)
+                let step = try await client.send(
+                    .post, "\(path)/transitions", token: cast.owner, json: ["action": action], headers: [.ifMatch: tag])
+                #expect(step.status == .ok, "\(action): \(step.body)")
+            }
+            #expect(try cast.database.waitingNotices().count == 1)
         }
     }
 }

@@ -99,6 +99,8 @@ struct WebhookTests {
             let all = try receiver.received()
             #expect(all.map { $0.json["type"] as? String } == ["mission.requested", "mission.proposed"] && all.allSatisfy(\.verified))
             #expect(Set(all.compactMap { $0.headers["webhook-id"] }).count == 2)
+            // The proposal's event carries the mission as the proposal left it, though it was accepted before delivery.
+            #expect((all.last?.json["data"] as? [String: Any])?["state"] as? String == "proposed")
         }
     }
 
@@ -146,10 +148,13 @@ struct WebhookTests {
             let items = try #require(failed.body["items"] as? [[String: Any]])
             #expect(items.count == 1 && items[0]["last_status"] as? Int == 500 && (items[0]["attempts"] as? Int ?? 0) > 10)
             let id = try #require(items[0]["id"] as? String)
+            let createdAt = try #require(items[0]["created_at"] as? String)
             #expect(try await client.send(.post, "/v1/webhook-deliveries/\(id)/replay", token: laureate.token).status == .forbidden)
             try await receiver.tell("mode", "ok")
             let replayed = try await client.send(.post, "/v1/webhook-deliveries/\(id)/replay", token: p.admin)
             #expect(replayed.status == .accepted && replayed.body["state"] as? String == "waiting")
+            // The event's time stays; the last failure is not shown on a delivery waiting again.
+            #expect(replayed.body["created_at"] as? String == createdAt && replayed.body["last_status"] == nil)
             #expect(try await worker(p).runOnce().webhooksDelivered == 1)
             #expect(try receiver.received().last?.headers["webhook-id"] == id)
             let delivered = try await client.send(.get, "/v1/webhook-deliveries?state=delivered", token: p.admin)
@@ -168,11 +173,26 @@ struct WebhookTests {
                 #expect(try await client.send(.get, "/v1/webhook-deliveries", token: token).status == .forbidden)
             }
             #expect(try await client.send(.get, "/v1/webhook-subscriptions").status == .unauthorized)
+            let zero = try await client.send(.get, "/v1/webhook-subscriptions?limit=0", token: p.admin)
+            #expect(zero.status == .badRequest && zero.pointers == ["/limit"])
+            // The secret is shown once: a retry with the same Idempotency-Key is told the first succeeded, never given it.
+            let once: HTTPFields = [.idempotencyKey: "subscribe-once"]
+            let first = try await client.send(.post, "/v1/webhook-subscriptions", token: p.admin, json: body, headers: once)
+            let retry = try await client.send(.post, "/v1/webhook-subscriptions", token: p.admin, json: body, headers: once)
+            #expect(first.status == .created && retry.status == .conflict && retry.code == "token_not_replayed")
+            #expect(!String(decoding: retry.data, as: UTF8.self).contains("whsec_"))
+            let made = try #require((first.body["subscription"] as? [String: Any])?["id"] as? String)
+            #expect(try await client.send(.delete, "/v1/webhook-subscriptions/\(made)", token: p.admin).status == .noContent)
             for (bad, pointer) in [
                 (["url": "ftp://x.example", "event_types": ["mission.requested"]], "/url"),
                 (["url": "https://u:p@x.example/h", "event_types": ["mission.requested"]], "/url"),
                 (["url": receiver.url, "event_types": [String]()], "/event_types"),
-            ] as [([String: Any], String)] {
+            ]
+                + [
+                    "http://127.0.0.1:8391/crlf\r\nX-Injected: 1", "https://example.fr:99999/x", "https://exämple.fr/ü?q=é",
+                    "http://127.0.0.1:0/x", "https://x.example/h#fragment", "http://x.example/a b", "https:///nohost",
+                ].map({ (["url": $0, "event_types": ["mission.requested"]], "/url") }) as [([String: Any], String)]
+            {
                 let refused = try await client.send(.post, "/v1/webhook-subscriptions", token: p.admin, json: bad)
                 #expect(refused.status == .unprocessableContent && refused.pointers == [pointer], "\(bad)")
             }
@@ -192,6 +212,14 @@ struct WebhookTests {
             let stale = try await client.send(
                 .patch, "/v1/webhook-subscriptions/\(id)", token: p.admin, json: ["active": true], headers: [.ifMatch: etag])
             #expect(stale.status == .preconditionFailed)
+            let badPatch = try await client.send(
+                .patch, "/v1/webhook-subscriptions/\(id)", token: p.admin, json: ["url": "http://x.example/\r\n"],
+                headers: [.ifMatch: paused.etag ?? ""])
+            #expect(badPatch.status == .unprocessableContent && badPatch.pointers == ["/url"])
+            // A change that changes nothing keeps the version.
+            let same = try await client.send(
+                .patch, "/v1/webhook-subscriptions/\(id)", token: p.admin, json: ["active": false], headers: [.ifMatch: paused.etag ?? ""])
+            #expect(same.status == .ok && same.etag == paused.etag)
             _ = try await client.send(
                 .patch, "/v1/webhook-subscriptions/\(id)", token: p.admin, json: ["active": true], headers: [.ifMatch: paused.etag ?? ""])
             #expect(try await worker(p).runOnce().webhooksDelivered == 1)

@@ -8,35 +8,51 @@ struct NotificationRulesTests {
         id: "M1", ref: MissionRef(year: 2023, sequence: 1)!, title: "Modèle économique", expertID: "E1",
         participants: [Participant(laureateID: "L1"), Participant(laureateID: "L2")], state: .proposed, proposal: proposal())
 
-    /// Every step as the table says, who acts, and who is told.
-    static let table: [(MissionAction, MissionActor, NoticeKind?, [Recipient])] = [
-        (.scope, .expert, nil, []),
-        (.propose, .expert, .proposalReceived, [.laureate(id: "L1"), .laureate(id: "L2"), .team]),
-        (.sendBack, .laureate, .proposalSentBack, [.expert(id: "E1")]),
-        (.accept, .laureate, .proposalAccepted, [.expert(id: "E1"), .team]),
-        (.report, .expert, .reportDelivered, [.laureate(id: "L1"), .laureate(id: "L2"), .team]),
-        (.review, .laureate, .reviewReceived, [.team]),
-        (.decline, .expert, .missionEnded, [.laureate(id: "L1"), .laureate(id: "L2"), .team]),
-        (.decline, .laureate, .missionEnded, [.expert(id: "E1"), .laureate(id: "L1"), .laureate(id: "L2"), .team]),
-        (.cancel, .admin, .missionEnded, [.expert(id: "E1"), .laureate(id: "L1"), .laureate(id: "L2")]),
-        (.terminate, .admin, .missionEnded, [.expert(id: "E1"), .laureate(id: "L1"), .laureate(id: "L2")]),
-        (.join, .laureate, nil, []),
+    /// Every step as the table says: who acts, the state it leads to, and who is told.
+    static let table: [(MissionAction, Caller, MissionState, NoticeKind?, [Recipient])] = [
+        (.scope, .expert(id: "E1"), .proposed, nil, []),
+        (.propose, .expert(id: "E1"), .proposed, .proposalReceived, [.laureate(id: "L1"), .laureate(id: "L2"), .team]),
+        (.sendBack, .laureate(id: "L1"), .scoping, .proposalSentBack, [.expert(id: "E1")]),
+        (.accept, .laureate(id: "L1"), .accepted, .proposalAccepted, [.expert(id: "E1"), .team]),
+        // In a pool, one validation of two accepts nothing yet: nobody is told the mission is engaged.
+        (.accept, .laureate(id: "L1"), .proposed, nil, []),
+        (.report, .expert(id: "E1"), .reported, .reportDelivered, [.laureate(id: "L1"), .laureate(id: "L2"), .team]),
+        (.review, .laureate(id: "L2"), .reported, .reviewReceived, [.team]),
+        (.decline, .expert(id: "E1"), .declined, .missionEnded, [.laureate(id: "L1"), .laureate(id: "L2"), .team]),
+        // A laureate that cancels is not told of its own step; the other laureate is.
+        (.cancel, .laureate(id: "L1"), .cancelled, .missionEnded, [.expert(id: "E1"), .laureate(id: "L2"), .team]),
+        (.cancel, .admin, .cancelled, .missionEnded, [.expert(id: "E1"), .laureate(id: "L1"), .laureate(id: "L2")]),
+        (.terminate, .admin, .terminated, .missionEnded, [.expert(id: "E1"), .laureate(id: "L1"), .laureate(id: "L2")]),
+        (.join, .laureate(id: "L2"), .requested, nil, []),
     ]
 
     @Test(arguments: table.indices)
     func eachStepTellsWhoeverMustActNextAndTheTeamWhatEngagesMoney(_ index: Int) {
-        let (action, actor, kind, recipients) = Self.table[index]
-        let notices = NotificationRules.notices(of: action, by: actor, before: Self.mission, after: Self.mission)
-        #expect(notices.map(\.kind) == (kind.map { [$0] } ?? []), "\(action) by \(actor)")
-        #expect(notices.first?.recipients ?? [] == recipients.sorted(), "\(action) by \(actor)")
+        let (action, caller, state, kind, recipients) = Self.table[index]
+        var after = Self.mission
+        after.state = state
+        let notices = NotificationRules.notices(of: action, by: caller, before: Self.mission, after: after)
+        #expect(notices.map(\.kind) == (kind.map { [$0] } ?? []), "\(action) by \(caller)")
+        #expect(notices.first?.recipients ?? [] == recipients.sorted(), "\(action) by \(caller)")
         #expect(notices.allSatisfy { $0.subjectID == "M1" && !$0.kind.isReminder })
+    }
+
+    @Test func theLastInviteeDecliningAPoolWhoseRequesterLeftEndsItForEveryone() {
+        var before = Self.mission
+        before.state = .requested
+        before.participants = [Participant(laureateID: "L2", joined: false)]
+        var after = before
+        after.participants = []
+        after.state = .cancelled
+        let notices = NotificationRules.notices(of: .leave, by: .laureate(id: "L2"), before: before, after: after)
+        #expect(notices.map(\.kind) == [.missionEnded] && notices.first?.recipients == [.expert(id: "E1"), .team])
     }
 
     @Test func aRequestSolicitsTheExpertAndInvitesTheOtherLaureatesOfAPool() {
         var requested = Self.mission
         requested.state = .requested
         requested.participants = [Participant(laureateID: "L1"), Participant(laureateID: "L2", joined: false)]
-        let notices = NotificationRules.notices(of: nil, by: .laureate, before: nil, after: requested)
+        let notices = NotificationRules.notices(of: nil, by: .laureate(id: "L1"), before: nil, after: requested)
         #expect(notices.map(\.kind) == [.missionRequested, .invitedToPool])
         #expect(notices.map(\.recipients) == [[.expert(id: "E1")], [.laureate(id: "L2")]])
     }
@@ -44,12 +60,18 @@ struct NotificationRulesTests {
     @Test func aLaureateLeavingAPoolTellsTheExpertAndTheOthersButDecliningAnInvitationOnlyTheTeam() {
         var after = Self.mission
         after.participants = [Participant(laureateID: "L1")]
-        let left = NotificationRules.notices(of: .leave, by: .laureate, before: Self.mission, after: after)
+        let left = NotificationRules.notices(of: .leave, by: .laureate(id: "L2"), before: Self.mission, after: after)
         #expect(left.first?.recipients == [.expert(id: "E1"), .laureate(id: "L1"), .team])
         var invited = Self.mission
         invited.participants = [Participant(laureateID: "L1"), Participant(laureateID: "L2", joined: false)]
-        let declined = NotificationRules.notices(of: .leave, by: .laureate, before: invited, after: after)
+        let declined = NotificationRules.notices(of: .leave, by: .laureate(id: "L2"), before: invited, after: after)
         #expect(declined.first?.recipients == [.team])
+    }
+
+    @Test func aCardSubmittedAgainWithinADayIsNotAnnouncedAgain() {
+        let announced = Date(timeIntervalSince1970: 1_700_000_000)
+        #expect(NotificationRules.notices(ofCard: .submit, expertID: "E9", lastAnnounced: announced, now: announced + 3_600).isEmpty)
+        #expect(NotificationRules.notices(ofCard: .submit, expertID: "E9", lastAnnounced: announced, now: announced + 86_400).count == 1)
     }
 
     @Test func onlyASubmittedCardIsSentToTheTeam() {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Who is told what (issue 13, its first slice: the rules; the outbox and its delivery come next). The programme is a
 /// chain of hand-offs: whoever must act next is told, and the programme team follows every step that engages money or
 /// ends a mission. Pure functions over the mission before and after a step, so the table can be read and tested whole.
@@ -64,14 +66,17 @@ public struct ReminderSettings: Sendable, Hashable, Codable {
 
 public enum NotificationRules {
     /// The notices a mission step sends: `before` is nil for a new request. The one who acted is not told of its own
-    /// step (an expert's decline is not sent to that expert, nor a termination by the team to the team).
-    public static func notices(of action: MissionAction?, by actor: MissionActor, before: Mission?, after: Mission) -> [Notice] {
+    /// step (an expert's decline is not sent to that expert, a laureate's cancellation to that laureate, a termination
+    /// by the team to the team).
+    public static func notices(of action: MissionAction?, by caller: Caller, before: Mission?, after: Mission) -> [Notice] {
         let expert = Recipient.expert(id: after.expertID)
         let laureates = after.participants.filter(\.joined).map { Recipient.laureate(id: $0.laureateID) }
         func notice(_ kind: NoticeKind, _ recipients: [Recipient]) -> [Notice] {
             let others = recipients.filter { recipient in
-                switch (recipient, actor) {
-                case (.expert, .expert), (.team, .admin): false
+                switch (recipient, caller) {
+                case (.expert(let id), .expert(let actor)): id != actor
+                case (.laureate(let id), .laureate(let actor)): id != actor
+                case (.team, .admin): false
                 default: true
                 }
             }
@@ -82,14 +87,19 @@ public enum NotificationRules {
             return notice(.missionRequested, [expert])
                 + notice(.invitedToPool, after.pendingLaureateIDs.map { .laureate(id: $0) })
         }
+        let ended = after.state.isFinal && before?.state.isFinal != true
         switch action {
         case .scope, .join: return []
         case .propose: return notice(.proposalReceived, laureates + [.team])
         case .sendBack: return notice(.proposalSentBack, [expert])
-        case .accept: return notice(.proposalAccepted, [expert, .team])
+        case .accept:
+            // In a pool the mission is accepted when the last laureate validates: until then nobody is told.
+            return after.state == .accepted && before?.state != .accepted ? notice(.proposalAccepted, [expert, .team]) : []
         case .report: return notice(.reportDelivered, laureates + [.team])
         case .review: return notice(.reviewReceived, [.team])
         case .leave:
+            // The last invitee declining a pool whose requester is gone ends the mission: everyone involved is told.
+            if ended { return notice(.missionEnded, [expert, .team] + laureates) }
             // An invited laureate that declines its invitation leaves a pool it never took part in.
             let wasJoined = before?.participants.contains { $0.joined && !after.laureateIDs.contains($0.laureateID) } ?? false
             return notice(.laureateLeft, wasJoined ? [expert, .team] + laureates : [.team])
@@ -97,9 +107,16 @@ public enum NotificationRules {
         }
     }
 
-    /// The notices a card step sends: the team reviews what is submitted.
-    public static func notices(ofCard action: CardAction, expertID: String) -> [Notice] {
-        action == .submit ? [Notice(.cardSubmitted, about: expertID, to: [.team])] : []
+    /// How long after a card's submission is announced a new submission of the same card is not announced again (an
+    /// expert looping submit → withdraw → reopen cannot flood the team and its partners).
+    public static let cardSubmissionQuietPeriod: TimeInterval = 86_400
+
+    /// The notices a card step sends: the team reviews what is submitted, once a day per card at most (`lastAnnounced`
+    /// is when this card's last submission was announced).
+    public static func notices(ofCard action: CardAction, expertID: String, lastAnnounced: Date? = nil, now: Date = Date()) -> [Notice] {
+        guard action == .submit else { return [] }
+        if let lastAnnounced, now.timeIntervalSince(lastAnnounced) < cardSubmissionQuietPeriod { return [] }
+        return [Notice(.cardSubmitted, about: expertID, to: [.team])]
     }
 
     /// What waits too long on `mission`, which entered its state on `since`, as of `today`: a proposal no laureate

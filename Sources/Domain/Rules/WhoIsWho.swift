@@ -1,5 +1,5 @@
 /// Who an expert is and how to reach it, as the people of one of its missions see it (SPEC §4.8).
-public struct ExpertContact: Sendable, Hashable {
+public struct ExpertContact: Sendable, Hashable, Codable {
     public let expertID: String
     public let firstName: String
     public let lastName: String
