@@ -1,10 +1,11 @@
 """A real SMTP server for the tests (aiosmtpd): every message it accepts is written to FOLDER as NNNN.eml, its envelope
 (sender, recipients, whether the session was under TLS and authenticated) beside it as NNNN.json.
 
-    smtp-sink.py FOLDER PORT [--starttls CERT KEY | --tls CERT KEY] [--auth USER:PASSWORD]
+    smtp-sink.py FOLDER PORT [--starttls CERT KEY | --tls CERT KEY] [--auth USER:PASSWORD] [--reject ADDRESS]...
 
 With --starttls the server offers STARTTLS; with --tls it speaks TLS from the first byte (smtps); with --auth it
-requires a login (only after STARTTLS when both are given).
+requires a login (only after STARTTLS when both are given); each --reject ADDRESS is refused for good (550 5.1.1), as
+a server refuses an address that does not exist.
 """
 import asyncio, json, os, ssl, sys, time
 
@@ -13,9 +14,16 @@ from aiosmtpd.smtp import AuthResult
 
 
 class Sink:
-    def __init__(self, folder):
+    def __init__(self, folder, rejected=()):
         self.folder = folder
         self.count = 0
+        self.rejected = set(rejected)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.rejected:
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         self.count += 1
@@ -54,7 +62,8 @@ def main():
             return AuthResult(success=ok)
 
         options.update(authenticator=authenticator, auth_required=True, auth_require_tls="--starttls" in args)
-    controller = Controller(Sink(folder), hostname="127.0.0.1", port=port, **options)
+    rejected = [args[i + 1] for i, arg in enumerate(args) if arg == "--reject"]
+    controller = Controller(Sink(folder, rejected), hostname="127.0.0.1", port=port, **options)
     controller.start()
     print("listening", flush=True)
     try:

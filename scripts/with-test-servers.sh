@@ -8,7 +8,7 @@
 # - a throwaway PostgreSQL server (Debian's package) on loopback: MDP_TEST_POSTGRES_URL, which tests take as
 #   MDP_TEST_DATABASE_URL to run on PostgreSQL (a schema of their own each);
 # - three SMTP servers (aiosmtpd, scripts/smtp-sink.py) writing what they receive to a folder: a plain one
-#   (MDP_TEST_SMTP, MDP_TEST_SMTP_DIR) and one that offers STARTTLS with a self-signed certificate and requires a login
+#   (MDP_TEST_SMTP, MDP_TEST_SMTP_DIR; it refuses absent@manufacture.fr for good) and one that offers STARTTLS with a self-signed certificate and requires a login
 #   (MDP_TEST_SMTP_SECURE with its credentials, MDP_TEST_SMTP_SECURE_DIR, MDP_TEST_SMTP_CA), and one speaking TLS
 #   from the first byte (MDP_TEST_SMTPS, MDP_TEST_SMTPS_DIR; same certificate);
 # - a webhook receiver verifying signatures with the `standardwebhooks` package (scripts/webhook-receiver.py):
@@ -77,7 +77,7 @@ start_smtp() {
     done
     started_port=$port
 }
-start_smtp smtp
+start_smtp smtp --reject absent@manufacture.fr
 export MDP_TEST_SMTP="smtp://127.0.0.1:$started_port" MDP_TEST_SMTP_DIR="$dir/smtp"
 openssl req -x509 -newkey rsa:2048 -nodes -days 3 -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" \
     -keyout "$dir/smtp.key" -out "$dir/smtp.crt" 2>/dev/null

@@ -32,7 +32,9 @@ extension APIHandler {
                 url: body.url, eventTypes: body.eventTypes.map(\.rawValue), description: body.description ?? "", secret: secret, by: account
             )
         }
-        return .created(.init(body: .json(.init(secret: secret, subscription: .init(created)))))
+        return .created(
+            .init(
+                headers: .init(eTag: RevisionTag.etag(created.revision)), body: .json(.init(secret: secret, subscription: .init(created)))))
     }
 
     func getWebhookSubscription(_ input: Operations.GetWebhookSubscription.Input) async throws -> Operations.GetWebhookSubscription.Output {

@@ -116,7 +116,9 @@ struct IdempotencyMiddleware: RouterMiddleware {
             let problem = ProblemMiddleware<Context>.response(
                 for: APIProblem(
                     .conflict, code: "token_not_replayed", title: "The first request with this key succeeded",
-                    detail: "Tokens are never stored, so its answer cannot be sent again: log in, or list your tokens."))
+                    detail: request.uri.path == "/v1/webhook-subscriptions"
+                        ? "A subscription's signing secret is shown once and never stored for replay: list the subscriptions; if the secret was lost, delete the subscription and create it again."
+                        : "Tokens are never stored, so its answer cannot be sent again: log in, or list your tokens."))
             let body = DirectoryResponseCache.Collector()
             try await problem.body.write(body)
             stored = StoredResponse(

@@ -30,14 +30,17 @@ public struct MailAddress: Sendable, Hashable {
 public enum MailError: Error, CustomStringConvertible, Sendable {
     case badAddress(String)
     case badSettings(String)
-    /// The server refused or could not be reached; `detail` is what it said.
+    /// The server refused or could not be reached; `detail` is what it said. Tried again later.
     case notSent(String)
+    /// The server refused this recipient for good (a 5xx answer to its address): not tried again.
+    case rejected(String)
 
     public var description: String {
         switch self {
         case .badAddress(let address): "not an e-mail address: \(address.prefix(100))"
         case .badSettings(let detail): detail
         case .notSent(let detail): detail
+        case .rejected(let detail): "refused for good: \(detail)"
         }
     }
 }

@@ -25,6 +25,10 @@ public struct SMTPServer: MailTransport {
         else {
             throw MailError.badSettings("SMTP_URL must be smtp://user:password@host:port or smtps://…, not \(Self.masked(text))")
         }
+        // Credentials percent-encoded as URLs require (a stray % is a typo, not a password).
+        guard components.percentEncodedUser?.removingPercentEncoding != nil || components.percentEncodedUser == nil,
+            components.percentEncodedPassword?.removingPercentEncoding != nil || components.percentEncodedPassword == nil
+        else { throw MailError.badSettings("SMTP_URL: the user or password is not percent-encoded correctly (write % as %25)") }
         let port = components.port ?? (scheme == "smtps" ? 465 : 587)
         guard (1...65535).contains(port) else { throw MailError.badSettings("SMTP_URL: the port must be 1 to 65535") }
         let bracketed = host.contains(":") ? "[\(host)]" : host
@@ -90,7 +94,13 @@ public struct SMTPServer: MailTransport {
         }
         guard code == CURLE_OK else {
             let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            throw MailError.notSent(detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail)
+            let said = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+            // A permanent refusal of the recipient's address (5xx to RCPT TO): sending again would not change it. Any
+            // other failure (the server away, a login refused, a 4xx) is tried again.
+            var reply = 0
+            mdp_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &reply)
+            if (500..<600).contains(reply) && said.contains("RCPT") { throw MailError.rejected("\(to.email): \(said)") }
+            throw MailError.notSent(said)
         }
     }
 

@@ -101,22 +101,49 @@ public struct NoticeDelivery: Sendable {
     func webhookPass(maxBatches: Int) async throws -> Report {
         guard let webhooks, let render else { return Report() }
         var report = Report()
+        // One request at a time per subscription (its receiver gets events in order), eight in all; a subscription
+        // whose receiver failed in this pass waits for the next: one receiver that hangs costs one slot for one
+        // timeout per pass, never the others' deliveries.
+        let subscriptions = PassState()
+        // Left for the next pass: let go of once the pass ends (not before, or a later batch would take them again).
+        var deferred: [String] = []
         for _ in 0..<maxBatches {
             let due = try await blocking { try database.claimDueWebhooks(limit: 50, lease: 300) }
             if due.isEmpty { break }
             // Each child returns one value (no tuple: see STACK-NOTES on task groups at -O).
             let outcomes = try await withThrowingTaskGroup(of: WebhookDeliveryState?.self) { group in
-                var pending = due[...]
+                var pending = Array(due)
                 var outcomes: [WebhookDeliveryState?] = []
                 func start(_ group: inout ThrowingTaskGroup<WebhookDeliveryState?, any Error>) {
-                    guard let item = pending.popFirst() else { return }
-                    group.addTask { try await post(item.delivery, to: item.url, secret: item.secret, over: webhooks, render: render) }
+                    var index = 0
+                    while index < pending.count {
+                        let item = pending[index]
+                        let subscription = item.delivery.subscriptionID
+                        if subscriptions.isFailing(subscription) {
+                            deferred.append(item.delivery.id)
+                            pending.remove(at: index)
+                            continue
+                        }
+                        guard subscriptions.take(subscription) else {
+                            index += 1
+                            continue
+                        }
+                        pending.remove(at: index)
+                        group.addTask {
+                            let outcome = try await post(item.delivery, to: item.url, secret: item.secret, over: webhooks, render: render)
+                            subscriptions.release(subscription, failed: outcome != .delivered)
+                            return outcome
+                        }
+                        return
+                    }
                 }
                 for _ in 0..<8 { start(&group) }
                 while let outcome = try await group.next() {
                     outcomes.append(outcome)
-                    start(&group)
+                    for _ in 0..<8 { start(&group) }
                 }
+                // What is left belongs to subscriptions that failed meanwhile.
+                deferred += pending.map(\.delivery.id)
                 return outcomes
             }
             for outcome in outcomes {
@@ -126,6 +153,12 @@ public struct NoticeDelivery: Sendable {
                 default: report.webhooksPostponed += 1
                 }
             }
+            if outcomes.isEmpty { break }
+        }
+        if !deferred.isEmpty {
+            let ids = deferred
+            try await blocking { try database.releaseWebhookClaims(ids: ids) }
+            report.webhooksPostponed += ids.count
         }
         return report
     }
@@ -218,15 +251,24 @@ public struct NoticeDelivery: Sendable {
         }
         let rendered = NoticeTemplates.render(
             entry.kind, subject: subject, subjectID: entry.subjectID, recipient: entry.recipient, appURL: appURL, settings: reminders)
+        var bounced: [String] = []
         do {
-            for address in addresses {
-                let message = MailMessage(
-                    messageID: "\(entry.id).\(address.accountID)@\(domain)", from: sender,
-                    to: try MailAddress(name: address.displayName, email: address.email), subject: rendered.subject,
-                    text: NoticeTemplates.text(rendered, to: address.displayName, reminder: reminder, appURL: appURL),
-                    html: NoticeTemplates.html(rendered, to: address.displayName, reminder: reminder, appURL: appURL), date: Date()
-                )
-                try await mail.send(message)
+            for address in addresses where !entry.doneFor.contains(address.accountID) {
+                do {
+                    try await mail.send(
+                        MailMessage(
+                            messageID: "\(entry.id).\(address.accountID)@\(domain)", from: sender,
+                            to: try MailAddress(name: address.displayName, email: address.email), subject: rendered.subject,
+                            text: NoticeTemplates.text(rendered, to: address.displayName, reminder: reminder, appURL: appURL),
+                            html: NoticeTemplates.html(rendered, to: address.displayName, reminder: reminder, appURL: appURL), date: Date())
+                    )
+                } catch MailError.rejected(let detail) {
+                    bounced.append(detail)
+                } catch MailError.badAddress(let address) {
+                    bounced.append("not an address: \(address.prefix(100))")
+                }
+                // Reached (or refused for good): a retry of this notice will not send it to this account again.
+                try await blocking { try database.noteNoticeDone(id: entry.id, for: address.accountID) }
             }
         } catch {
             let detail = String(describing: error)
@@ -241,7 +283,8 @@ public struct NoticeDelivery: Sendable {
             }
             return
         }
-        try await blocking { try database.settleNotice(id: entry.id, outcome: .delivered) }
+        let refusals = bounced.isEmpty ? nil : bounced.joined(separator: "; ")
+        try await blocking { try database.settleNotice(id: entry.id, outcome: .delivered, error: refusals) }
         report.delivered += 1
     }
 
@@ -276,4 +319,19 @@ final class LastTime: Sendable {
             return true
         }
     }
+}
+
+/// During one pass: the subscriptions with a request in flight, and those whose receiver failed.
+final class PassState: Sendable {
+    private let state = Mutex<(busy: Set<String>, failing: Set<String>)>(([], []))
+
+    /// Marks `id` busy; false if it already is.
+    func take(_ id: String) -> Bool { state.withLock { $0.busy.insert(id).inserted } }
+    func release(_ id: String, failed: Bool) {
+        state.withLock {
+            $0.busy.remove(id)
+            if failed { $0.failing.insert(id) }
+        }
+    }
+    func isFailing(_ id: String) -> Bool { state.withLock { $0.failing.contains(id) } }
 }

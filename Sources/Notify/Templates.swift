@@ -53,7 +53,9 @@ public enum NoticeTemplates {
             return isTeam
                 ? make(
                     "Proposition envoyée : \(subject.title) — à suivre",
-                    ["\(expert) a envoyé son diagnostic et son devis pour la mission \(mission) à \(laureates)."],
+                    [
+                        "\(expert) a envoyé son diagnostic et son devis pour la mission \(mission) (\(agreeing("manufacture", "manufactures")) : \(laureates))."
+                    ],
                     "Voir la proposition")
                 : make(
                     "Proposition reçue : \(subject.title) — validez-la ou renvoyez-la",
@@ -66,7 +68,7 @@ public enum NoticeTemplates {
             return make(
                 "Proposition renvoyée : \(subject.title) — lisez les remarques et corrigez-la",
                 ["Votre proposition pour la mission \(mission) vous est renvoyée."]
-                    + (subject.comment.map { ["Ses remarques : « \($0) »"] } ?? [])
+                    + (subject.comment.map { ["Les remarques : « \($0) »"] } ?? [])
                     + ["Corrigez le diagnostic ou le devis, puis envoyez-le à nouveau."],
                 "Corriger la proposition")
         case .proposalAccepted:
@@ -111,15 +113,15 @@ public enum NoticeTemplates {
                 ],
                 "Voir la mission")
         case .missionEnded:
-            let how =
+            let (headline, how) =
                 switch subject.state {
-                case "declined": "a été déclinée"
-                case "cancelled": "a été annulée"
-                case "terminated": "a été arrêtée"
-                default: "est terminée"
+                case "declined": ("Demande déclinée", "a été déclinée")
+                case "cancelled": ("Mission annulée", "a été annulée")
+                case "terminated": ("Mission arrêtée", "a été arrêtée")
+                default: ("Mission terminée", "est terminée")
                 }
             return make(
-                "Mission terminée : \(subject.title) (\(how))",
+                "\(headline) : \(subject.title)",
                 ["La mission \(mission) \(how)."] + (subject.comment.map { ["Motif : « \($0) »"] } ?? []), "Voir la mission")
         case .cardSubmitted:
             return make(

@@ -302,6 +302,8 @@ enum Migrations {
         "ALTER TABLE outbox ADD COLUMN claimed_until TEXT",
         "ALTER TABLE outbox ADD COLUMN outcome TEXT CHECK (outcome IN ('delivered', 'failed', 'skipped'))",
         "ALTER TABLE outbox ADD COLUMN last_error TEXT",
+        // The accounts a notice already reached (or whose server refused it for good): a retry skips them.
+        "ALTER TABLE outbox ADD COLUMN done_for TEXT NOT NULL DEFAULT '[]'",
         // A reminder is queued once per mission, kind, recipient and the step that started the wait.
         "ALTER TABLE outbox ADD COLUMN reminder_key TEXT",
         "CREATE UNIQUE INDEX outbox_reminder ON outbox (reminder_key)",

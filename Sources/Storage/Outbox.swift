@@ -14,6 +14,8 @@ public struct OutboxEntry: Sendable, Hashable {
     public let createdAt: Date
     /// Failed attempts so far.
     public let attempts: Int
+    /// The accounts it already reached (or whose server refused it for good): a retry skips them.
+    public let doneFor: Set<String>
 }
 
 /// Someone a notice is sent to: an account's address and name.
@@ -91,6 +93,16 @@ extension AppDatabase {
                     sql: "UPDATE outbox SET claimed_until = ? WHERE id = ?", arguments: [now.addingTimeInterval(lease), entry.id])
             }
             return entries
+        }
+    }
+
+    /// Records that a notice reached an account (or that its server refused it for good): a retry skips it.
+    public func noteNoticeDone(id: String, for accountID: String) throws {
+        try engine.write { db in
+            guard let text = try String.fetchOne(db, sql: "SELECT done_for FROM outbox WHERE id = ?", arguments: [id]) else { return }
+            var done = Set((try? JSONDecoder().decode([String].self, from: Data(text.utf8))) ?? [])
+            done.insert(accountID)
+            try db.execute(sql: "UPDATE outbox SET done_for = ? WHERE id = ?", arguments: [try Self.json(done.sorted()), id])
         }
     }
 
@@ -253,14 +265,21 @@ extension AppDatabase {
     }
 
     /// Forgets what ended long ago: notices settled and webhook deliveries delivered more than `days` days ago (failed
-    /// deliveries stay three times as long, for the team to look at and replay). Returns how many rows went.
+    /// deliveries stay three times as long, for the team to look at and replay; a reminder stays while its mission
+    /// still waits, as the record that it was sent). Returns how many rows went.
     @discardableResult
     public func purgeSettledNotifications(olderThanDays days: Int = 30) throws -> Int {
         let now = self.now
         let cutoff = now.addingTimeInterval(-Double(max(days, 1)) * 86_400)
         let failedCutoff = now.addingTimeInterval(-Double(max(days, 1)) * 3 * 86_400)
         return try engine.write { db in
-            try db.execute(sql: "DELETE FROM outbox WHERE delivered_at IS NOT NULL AND delivered_at < ?", arguments: [cutoff])
+            // A reminder's row is its key while its mission still waits: kept, or the wait would be reminded again.
+            try db.execute(
+                sql: """
+                    DELETE FROM outbox WHERE delivered_at IS NOT NULL AND delivered_at < ? AND (reminder_key IS NULL
+                    OR subject_id NOT IN (SELECT id FROM mission WHERE state IN ('proposed', 'accepted', 'reported')))
+                    """,
+                arguments: [cutoff])
             var purged = db.changesCount
             try db.execute(
                 sql: """
@@ -290,7 +309,8 @@ extension OutboxEntry {
         guard let kind = NoticeKind(rawValue: row["kind"]), let recipient = Recipient(stored: row["recipient"]) else { return nil }
         self.init(
             id: row["id"], kind: kind, subjectID: row["subject_id"], recipient: recipient, eventSeq: row["event_seq"],
-            createdAt: row["created_at"], attempts: row["attempts"] ?? 0)
+            createdAt: row["created_at"], attempts: row["attempts"] ?? 0,
+            doneFor: Set((try? JSONDecoder().decode([String].self, from: Data((row["done_for"] as String? ?? "[]").utf8))) ?? []))
     }
 }
 

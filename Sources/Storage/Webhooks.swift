@@ -221,6 +221,16 @@ extension AppDatabase {
         }
     }
 
+    /// Lets go of claimed deliveries that were not attempted (their receiver is failing): the next pass takes them.
+    public func releaseWebhookClaims(ids: [String]) throws {
+        guard !ids.isEmpty else { return }
+        try engine.write { db in
+            try db.execute(
+                sql: "UPDATE webhook_delivery SET claimed_until = NULL WHERE id IN (\(SQLConnection.marks(ids.count)))",
+                arguments: SQLArguments(ids))
+        }
+    }
+
     /// Keeps the body of a delivery's first attempt (later attempts send the same bytes).
     public func keepWebhookPayload(id: String, payload: String) throws {
         try engine.write { db in

@@ -109,6 +109,28 @@ struct DeliveryTests {
         #expect(try sink.messages(about: mission).count == 1)
     }
 
+    @Test func anAddressRefusedForGoodIsNotTriedAgainAndTheOthersGetOneCopy() async throws {
+        let sink = try MailSink(folder: Self.environment["MDP_TEST_SMTP_DIR"]!)
+        let p = try Programme.make(ceilings: [1_000_000])
+        // The laureate has a second member, whose address the SMTP server refuses for good (550).
+        _ = try p.database.createAccount(
+            email: "absent@manufacture.fr", password: nil, role: .laureate, displayName: "Absent", link: .laureate(id: p.laureates[0].id))
+        var mission = ""
+        try await makeApplication(database: p.database).test(.router) { client in
+            try await client.note(p.laureates[0])
+            mission = try await client.newMission(p, by: p.laureates[0], title: "Adresse refusée")
+            _ = try await client.step(mission, p.expert, ["action": "scope"], reader: p.admin)
+            _ = try await client.step(mission, p.expert, proposalBody(totalBeforeVAT: 500_000), reader: p.admin)
+        }
+        let smtp = try SMTPServer(url: Self.environment["MDP_TEST_SMTP"]!)
+        let report = try await delivery(p, mail: smtp).runOnce()
+        #expect(report.postponed == 0 && report.delivered == 3)  // the request; the proposal to the laureate and the team
+        p.clock.advance(by: 3_600)
+        #expect(try await delivery(p, mail: smtp).runOnce() == NoticeDelivery.Report())
+        let proposals = try sink.messages(about: mission).filter { $0.subject.hasPrefix("Proposition reçue") }
+        #expect(proposals.map(\.envelope.rcptTos) == [["membre1@manufacture.fr"]])
+    }
+
     @Test func aServerAwayForThreeDaysMarksTheNoticeFailed() async throws {
         let (p, _) = try await Programme.withRequest("Jamais")
         let away = try SMTPServer(url: "smtp://127.0.0.1:\(try closedPort())")
@@ -326,6 +348,25 @@ struct ReminderTests {
             ReceivedMail(text: String(decoding: try Data(contentsOf: $0), as: UTF8.self)).subject
         }
         #expect(!subjects.contains { $0.hasPrefix("Rappel") } && subjects.count == 3)
+    }
+
+    @Test func aWaitLongerThanTheOutboxMemoryIsStillRemindedOnce() async throws {
+        let p = try Programme.make(ceilings: [1_000_000])
+        try await makeApplication(database: p.database).test(.router) { client in
+            try await client.note(p.laureates[0])
+            let mission = try await client.newMission(p, by: p.laureates[0], title: "Longue attente")
+            _ = try await client.step(mission, p.expert, ["action": "scope"], reader: p.admin)
+            _ = try await client.step(mission, p.expert, proposalBody(totalBeforeVAT: 500_000), reader: p.admin)
+        }
+        p.clock.advance(by: 14 * 86_400)
+        #expect(try p.database.scheduleReminders() == 1)
+        _ = try await NoticeDelivery(
+            database: p.database, mail: nil, sender: try MailAddress(email: "equipe@ftl.fr"), appURL: "https://mdp.example.fr"
+        ).runOnce()
+        // A month on, settled notices are forgotten, but the proposal still waits: no second reminder for this wait.
+        p.clock.advance(by: 31 * 86_400)
+        #expect(try p.database.purgeSettledNotifications() > 0)
+        #expect(try p.database.scheduleReminders() == 0)
     }
 
     @Test func aLateReportIsRemindedToTheExpertWithAWayToStopReminders() async throws {

@@ -129,6 +129,21 @@ struct WebhookTests {
         #expect(Set(received.compactMap { $0.headers["webhook-id"] }).count == 1 && Set(received.map(\.body)).count == 1)
     }
 
+    @Test func aReceiverThatHangsIsTriedOncePerPassAndHoldsNoOtherBack() async throws {
+        let p = try Programme.make(ceilings: [1_000_000])
+        let (slow, healthy) = (Receiver(), Receiver())
+        try await slow.tell("mode", "slow")
+        try await makeApplication(database: p.database).test(.router) { client in
+            _ = try await subscribe(client, p, slow, to: ["mission.requested"])
+            _ = try await subscribe(client, p, healthy, to: ["mission.requested"])
+            try await client.note(p.laureates[0])
+            for index in 0..<3 { _ = try await client.newMission(p, by: p.laureates[0], title: "Demande \(index)") }
+        }
+        let report = try await worker(p).runOnce()
+        #expect(report.webhooksDelivered == 3 && report.webhooksPostponed == 3, "\(report)")
+        #expect(try healthy.received().count == 3 && slow.received().count == 1)
+    }
+
     @Test func afterThreeDaysOfFailuresADeliveryIsListedAsFailedAndReplayed() async throws {
         let p = try Programme.make(ceilings: [1_000_000])
         let laureate = p.laureates[0]

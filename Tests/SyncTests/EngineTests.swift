@@ -270,7 +270,14 @@ struct EngineGuardTests {
         #expect(report.pulled == [paths[0]], "\(report)")
         #expect(report.readAgain.isEmpty, "\(report.readAgain)")
         #expect(report.failed.isEmpty && report.pushed.isEmpty && report.conflicts.isEmpty, "\(report)")
-        #expect(try await api.feedItem(drivePath: paths[0])?["sha256"] as? String == sha(edited))
+        // The person's edit is on the Drive still, and in the API (each said apart: once, under load on CI, the API kept
+        // the old bytes though the run said it pulled; which side lost the edit tells where to look).
+        let onDrive = FileManager.default.temporaryDirectory.appendingPathComponent("rerun-check-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: onDrive) }
+        _ = try await dav.get(paths[0], to: onDrive)
+        #expect(try digest(onDrive) == sha(edited), "the Drive's copy")
+        let item = try await api.feedItem(drivePath: paths[0])
+        #expect(item?["sha256"] as? String == sha(edited), "the API's copy: \(item ?? [:])")
     }
 
     @Test(arguments: TestServers.names)

@@ -484,7 +484,7 @@ extension MissionWorkflow {
             // The last invited laureate declined and the requester is left alone: the pooled request ends.
             if wasInvited && mission.pendingLaureateIDs.isEmpty && mission.participants.count == 1 {
                 target = .cancelled
-                mission.lastComment = "Every invited laureate declined the pooled mission."
+                mission.lastComment = "Toutes les manufactures invitées ont décliné la mission mutualisée."
             }
             if mission.state == .proposed {
                 for index in mission.participants.indices {

@@ -11,6 +11,44 @@ public enum WebhookRules {
             let host = parts.host, !host.isEmpty, parts.user == nil, parts.password == nil, parts.fragment == nil
         else { return false }
         if let port = parts.port, !(1...65_535).contains(port) { return false }
+        // Every % starts a valid escape; an empty port ("host:/") is no port.
+        guard hasValidEscapes(url), !url.contains(host + ":/"), !url.hasSuffix(host + ":") else { return false }
+        let numeric = host.unicodeScalars.allSatisfy { ("0"..."9").contains($0) || $0 == "." }
+        return numeric || host.contains(":") ? isIPAddress(host) : isHostName(host)
+    }
+
+    /// Whether every `%` is followed by two hexadecimal digits.
+    static func hasValidEscapes(_ text: String) -> Bool {
+        let scalars = Array(text.unicodeScalars)
+        for (index, scalar) in scalars.enumerated() where scalar == "%" {
+            guard index + 2 < scalars.count, scalars[index + 1].properties.isASCIIHexDigit, scalars[index + 2].properties.isASCIIHexDigit
+            else { return false }
+        }
         return true
+    }
+
+    /// Letters, digits and hyphens in dot-separated labels of 1 to 63 characters, none starting or ending with a hyphen.
+    static func isHostName(_ host: String) -> Bool {
+        let labels = host.split(separator: ".", omittingEmptySubsequences: false)
+        return host.utf8.count <= 253 && !labels.isEmpty
+            && labels.allSatisfy { label in
+                (1...63).contains(label.utf8.count) && !label.hasPrefix("-") && !label.hasSuffix("-")
+                    && label.unicodeScalars.allSatisfy {
+                        ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "-"
+                    }
+            }
+    }
+
+    /// An IPv4 or bracketed IPv6 literal, other than link-local addresses (169.254.0.0/16, fe80::/10: where cloud
+    /// metadata services answer).
+    static func isIPAddress(_ host: String) -> Bool {
+        if host.hasPrefix("[") && host.hasSuffix("]") || host.contains(":") {
+            let inner = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")).lowercased()
+            return !inner.isEmpty && inner.unicodeScalars.allSatisfy { $0.properties.isASCIIHexDigit || $0 == ":" || $0 == "." }
+                && !inner.hasPrefix("fe8") && !inner.hasPrefix("fe9") && !inner.hasPrefix("fea") && !inner.hasPrefix("feb")
+        }
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false).map { Int($0) }
+        guard octets.count == 4, octets.allSatisfy({ ($0 ?? -1) >= 0 && ($0 ?? 256) <= 255 }) else { return false }
+        return !(octets[0] == 169 && octets[1] == 254)
     }
 }
