@@ -26,7 +26,7 @@ extension APIHandler {
     {
         let account = try RequestInfo.account(in: [.admin])
         guard case .json(let body) = input.body else { throw APIProblem.unsupportedBody }
-        let secret = newWebhookSecret()
+        let secret = WebhookRules.newSecret()
         let created = try await webhookChange {
             try database.createWebhookSubscription(
                 url: body.url, eventTypes: body.eventTypes.map(\.rawValue), description: body.description ?? "", secret: secret, by: account
@@ -71,6 +71,10 @@ extension APIHandler {
         let account = try RequestInfo.account(in: [.admin])
         let limit = try pageLimit(input.query.limit)
         let after = try PageCursor.decode(input.query.cursor, as: DeliveryPosition.self)
+        // A cursor's moment comes from the client: a finite time within the years the database holds, or refused.
+        if let after, !(after.at.isFinite && abs(after.at) < 200_000_000_000) {
+            throw APIProblem.badParameter("cursor", "invalid_cursor", "Not a cursor of this list.")
+        }
         let state = input.query.state.flatMap { WebhookDeliveryState(rawValue: $0.rawValue) }
         let page = try await storage {
             try database.webhookDeliveries(
@@ -111,11 +115,6 @@ extension APIHandler {
         }
     }
 
-    /// A new signing secret: `whsec_` and the base64 of 24 random bytes.
-    private func newWebhookSecret() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return "whsec_" + Data((0..<24).map { _ in UInt8.random(in: .min ... .max, using: &generator) }).base64EncodedString()
-    }
 }
 
 /// Where a page of deliveries ended.

@@ -5,13 +5,6 @@ import Foundation
 /// Standard Webhooks signatures (https://www.standardwebhooks.com): a secret `whsec_<base64 of 24 random bytes>`, and
 /// `webhook-signature: v1,<base64 of HMAC-SHA256(key, "<webhook-id>.<webhook-timestamp>.<body>")>`.
 public enum WebhookSignature {
-    /// A new signing secret, shown to the team once.
-    public static func newSecret() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<24).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        return "whsec_" + Data(bytes).base64EncodedString()
-    }
-
     /// The `webhook-signature` header of `body` sent as message `id` at `timestamp` (seconds since 1970); nil when the
     /// secret is not a `whsec_` base64 key.
     public static func sign(id: String, timestamp: Int, body: [UInt8], secret: String) -> String? {

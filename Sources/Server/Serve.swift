@@ -146,7 +146,7 @@ enum Demo {
                 let subscription = try database.createWebhookSubscription(
                     url: "https://crm.reseau-regional.example/webhooks/manufactures",
                     eventTypes: NoticeKind.webhookEvents.map(\.rawValue),
-                    description: "CRM du réseau régional (démo : en pause, rien n'est envoyé)", secret: WebhookSignature.newSecret(),
+                    description: "CRM du réseau régional (démo : en pause, rien n'est envoyé)", secret: WebhookRules.newSecret(),
                     by: admin)
                 _ = try database.updateWebhookSubscription(
                     id: subscription.id, url: nil, eventTypes: nil, description: nil, active: false, ifRevision: nil, by: admin)

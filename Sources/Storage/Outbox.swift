@@ -121,7 +121,10 @@ extension AppDatabase {
     /// three days after it was queued, marked failed. Returns how it stands: nil while it will be tried again.
     @discardableResult
     public func recordFailedAttempt(_ entry: OutboxEntry, error: String, jitter: Double) throws -> NoticeOutcome? {
-        guard let next = DeliveryRules.nextAttempt(queued: entry.createdAt, failures: entry.attempts + 1, now: now, jitter: jitter) else {
+        guard
+            let next = DeliveryRules.nextAttempt(
+                queued: entry.createdAt, failures: min(entry.attempts, 1_000) + 1, now: now, jitter: jitter)
+        else {
             try settleNotice(id: entry.id, outcome: .failed, error: error)
             return .failed
         }

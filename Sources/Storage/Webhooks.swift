@@ -258,7 +258,8 @@ extension AppDatabase {
             }
             let detail = String((error ?? "HTTP \(status ?? 0)").prefix(500))
             guard
-                let next = DeliveryRules.nextAttempt(queued: delivery.queuedAt, failures: delivery.attempts + 1, now: now, jitter: jitter)
+                let next = DeliveryRules.nextAttempt(
+                    queued: delivery.queuedAt, failures: min(delivery.attempts, 1_000) + 1, now: now, jitter: jitter)
             else {
                 try db.execute(
                     sql: """

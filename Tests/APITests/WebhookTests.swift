@@ -188,6 +188,10 @@ struct WebhookTests {
                 #expect(try await client.send(.get, "/v1/webhook-deliveries", token: token).status == .forbidden)
             }
             #expect(try await client.send(.get, "/v1/webhook-subscriptions").status == .unauthorized)
+            // A forged cursor with a moment no database holds is refused, not stored.
+            let forged = Data(#"{"at":1e300,"id":"x"}"#.utf8).base64EncodedString().replacingOccurrences(of: "=", with: "")
+            let farCursor = try await client.send(.get, "/v1/webhook-deliveries?cursor=\(forged)", token: p.admin)
+            #expect(farCursor.status == .badRequest && farCursor.pointers == ["/cursor"])
             let zero = try await client.send(.get, "/v1/webhook-subscriptions?limit=0", token: p.admin)
             #expect(zero.status == .badRequest && zero.pointers == ["/limit"])
             // The secret is shown once: a retry with the same Idempotency-Key is told the first succeeded, never given it.

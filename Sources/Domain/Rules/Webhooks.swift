@@ -2,6 +2,12 @@ import Foundation
 
 /// What a webhook subscription may point at.
 public enum WebhookRules {
+    /// A new signing secret, shown to the team once: `whsec_` and the base64 of 24 random bytes (Standard Webhooks).
+    public static func newSecret() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return "whsec_" + Data((0..<24).map { _ in UInt8.random(in: .min ... .max, using: &generator) }).base64EncodedString()
+    }
+
     /// An http(s) URL a request can be sent to as written: printable ASCII only (no spaces, line breaks or non-ASCII:
     /// percent-encode a path, punycode a host), a host, a port of 1 to 65535 if any, no credentials, no fragment, at
     /// most 2000 characters.
