@@ -267,14 +267,13 @@ extension AppDatabase {
         }
     }
 
-    /// Forgets what ended long ago: notices settled and webhook deliveries delivered more than `days` days ago (failed
-    /// deliveries stay three times as long, for the team to look at and replay; a reminder stays while its mission
-    /// still waits, as the record that it was sent). Returns how many rows went.
+    /// Forgets what ended long ago (`DeliveryRules.keepSettled`, `keepFailed` for failed deliveries): a reminder stays
+    /// while its mission still waits, as the record that it was sent. Returns how many rows went.
     @discardableResult
-    public func purgeSettledNotifications(olderThanDays days: Int = 30) throws -> Int {
+    public func purgeSettledNotifications() throws -> Int {
         let now = self.now
-        let cutoff = now.addingTimeInterval(-Double(max(days, 1)) * 86_400)
-        let failedCutoff = now.addingTimeInterval(-Double(max(days, 1)) * 3 * 86_400)
+        let cutoff = now.addingTimeInterval(-DeliveryRules.keepSettled)
+        let failedCutoff = now.addingTimeInterval(-DeliveryRules.keepFailed)
         return try engine.write { db in
             // A reminder's row is its key while its mission still waits: kept, or the wait would be reminded again.
             try db.execute(

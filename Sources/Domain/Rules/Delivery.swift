@@ -10,6 +10,10 @@ public enum DeliveryRules {
     public static let firstDelay: TimeInterval = 30
     /// The longest wait between two attempts.
     public static let longestDelay: TimeInterval = 6 * 3_600
+    /// How long what ended is remembered: notices settled and deliveries delivered; failed deliveries three times as
+    /// long, for the team to look at and replay.
+    public static let keepSettled: TimeInterval = 30 * 86_400
+    public static let keepFailed: TimeInterval = 90 * 86_400
 
     /// The wait after `failures` failed attempts (1 or more): doubled each time up to `longestDelay`, then drawn in its
     /// upper half with `jitter` (0 to 1), so that receivers that came back are not hit by every sender at once.
