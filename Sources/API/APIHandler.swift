@@ -21,13 +21,32 @@ struct APIHandler: APIProtocol {
     }
 
     func getHealth(_ input: Operations.GetHealth.Input) async throws -> Operations.GetHealth.Output {
+        .ok(.init(body: .json(.init(status: .ok, version: version))))
+    }
+
+    func getReady(_ input: Operations.GetReady.Input) async throws -> Operations.GetReady.Output {
+        let state: (applied: Int, pending: [String])
         do {
-            try await storage { [database] in try database.ping() }
+            state = try await storage { [database] in
+                try database.ping()
+                return (try database.appliedMigrations().count, try database.pendingMigrations())
+            }
         } catch {
             let problem = APIProblem(.serviceUnavailable, code: "database_unavailable", title: "The database does not answer")
             return .serviceUnavailable(.init(body: .applicationProblemJson(problem.schema)))
         }
-        return .ok(.init(body: .json(.init(status: .ok, version: version, database: .ok))))
+        guard state.pending.isEmpty else {
+            let problem = APIProblem(
+                .serviceUnavailable, code: "migrations_pending", title: "The database lacks migrations this version needs",
+                detail: "Run `mdp admin migrate` (\(state.pending.count) pending).")
+            return .serviceUnavailable(.init(body: .applicationProblemJson(problem.schema)))
+        }
+        return .ok(
+            .init(
+                body: .json(
+                    .init(
+                        status: .ready, version: version, database: database.dialect == .sqlite ? .sqlite : .postgresql,
+                        migrations: Int64(state.applied)))))
     }
 
     func getTaxonomy(_ input: Operations.GetTaxonomy.Input) async throws -> Operations.GetTaxonomy.Output {

@@ -21,6 +21,10 @@ public struct APIDependencies: Sendable {
     /// Addresses of reverse proxies (nginx) whose `X-Real-IP` names the client: throttling and anonymous idempotency
     /// count clients, not the proxy. Empty: the connection's peer is the client.
     public var trustedProxies: Set<String> = []
+    /// Where request, database and queue metrics are recorded (served at `/metrics`).
+    public var metrics = APIMetrics()
+    /// When set, `/metrics` answers only a request bearing this token (`METRICS_TOKEN`).
+    public var metricsToken: String?
 
     public init(
         database: AppDatabase, settings: ProgrammeSettings = .manufacturesDeProximite, version: String, corsOrigins: [String] = ["*"],
@@ -36,12 +40,18 @@ public struct APIDependencies: Sendable {
     }
 }
 
-/// The whole HTTP surface: problem+json errors around everything, the generated operations, the contract and its docs.
+/// The whole HTTP surface: request ids and metrics around everything, problem+json errors, the generated operations,
+/// the contract, its docs and the metrics.
 public func buildRouter(_ dependencies: APIDependencies) throws -> Router<APIRequestContext> {
     let router = Router(context: APIRequestContext.self)
+    router.add(middleware: RequestIDMiddleware())
+    let contract = Contract.shipped
+    router.add(
+        middleware: ObservedRequestsMiddleware(
+            metrics: dependencies.metrics,
+            operations: OperationIndex(contract: contract.operations.map { ($0.method, $0.path, $0.id) })))
     router.add(middleware: NoSniffMiddleware())
     router.add(middleware: ProblemMiddleware())
-    router.add(middleware: LogRequestsMiddleware(.info))
     router.add(middleware: PublicCORSMiddleware(origins: dependencies.corsOrigins))
     router.add(middleware: BodyLimitMiddleware(limit: dependencies.maxBodyBytes))
     router.add(middleware: AuthMiddleware(database: dependencies.database, trustedProxies: dependencies.trustedProxies))
@@ -55,11 +65,19 @@ public func buildRouter(_ dependencies: APIDependencies) throws -> Router<APIReq
             status: .ok, headers: [.contentType: "application/yaml; charset=utf-8", .cacheControl: "public, max-age=300"],
             body: .init(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.yaml)))
     }
+    let docs = ByteBuffer(string: Contract.shippedPage)
     router.get("/docs") { _, _ -> Response in
         Response(
-            status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.docsPage)))
+            status: .ok,
+            headers: [
+                .contentType: "text/html; charset=utf-8", .cacheControl: "public, max-age=300",
+                .contentSecurityPolicy:
+                    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'; form-action 'none'",
+            ],
+            body: .init(byteBuffer: docs))
     }
+    let metrics = MetricsEndpoint(metrics: dependencies.metrics, database: dependencies.database, token: dependencies.metricsToken)
+    router.get("/metrics") { request, _ -> Response in await metrics.respond(request) }
     let handler = APIHandler(
         database: dependencies.database, settings: dependencies.settings, version: dependencies.version,
         maxDocumentBytes: dependencies.maxDocumentBytes)
@@ -78,23 +96,6 @@ enum OpenAPIDocument {
         }
         return data
     }()
-
-    /// A Redoc page over `/openapi.yaml` (the viewer script comes from its CDN, the contract from this server).
-    static let docsPage = """
-        <!doctype html>
-        <html lang="en">
-        <head>
-          <meta charset="utf-8">
-          <title>Manufactures de proximité API</title>
-          <meta name="viewport" content="width=device-width, initial-scale=1">
-        </head>
-        <body>
-          <noscript>The contract is at <a href="/openapi.yaml">/openapi.yaml</a>.</noscript>
-          <redoc spec-url="/openapi.yaml"></redoc>
-          <script src="https://cdn.redoc.ly/redoc/v2.1.5/bundles/redoc.standalone.js"></script>
-        </body>
-        </html>
-        """
 }
 
 /// Dates as the contract writes them (RFC 3339, whole seconds) and as clients send them back: with or without a

@@ -120,6 +120,8 @@ extension APIProblem {
 func storage<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     // The request's Idempotency-Key travels with the work (task-locals stay behind on the pool's threads).
     let claim = IdempotencyMiddleware.claim
+    let start = DispatchTime.now().uptimeNanoseconds
+    defer { APIMetrics.current?.database(nanoseconds: DispatchTime.now().uptimeNanoseconds &- start) }
     do {
         return try await BlockingPool.shared.run { try IdempotencyClaim.with(claim, body) }
     } catch let error as StorageError {

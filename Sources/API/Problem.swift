@@ -38,7 +38,7 @@ public struct APIProblem: Error, Sendable, Hashable {
             _type: "https://manufactures.francetierslieux.fr/problems/\(code)", title: title, status: status.code,
             detail: detail, instance: nil, code: code,
             errors: errors.isEmpty ? nil : errors.map { .init(pointer: $0.pointer, code: $0.code, detail: $0.detail) },
-            remainingCents: remainingCents.map(Int64.init))
+            remainingCents: remainingCents.map(Int64.init), requestId: RequestID.current)
     }
 }
 

@@ -56,7 +56,7 @@ struct AuthMiddleware: RouterMiddleware {
     static func isOpen(_ request: Request) -> Bool {
         let path = request.uri.path
         if request.method == .post { return path == "/v1/auth/token" || path == "/v1/experts" }
-        return PublicCORSMiddleware.isPublic(path) || ["/health", "/openapi.yaml", "/docs"].contains(path)
+        return PublicCORSMiddleware.isPublic(path) || ["/health", "/ready", "/metrics", "/openapi.yaml", "/docs"].contains(path)
     }
 
     static let realIP = HTTPField.Name("X-Real-IP")!

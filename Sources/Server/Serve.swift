@@ -5,6 +5,7 @@ import Foundation
 import Hummingbird
 import Logging
 import Notify
+import ServiceLifecycle
 import Storage
 import Synchronization
 
@@ -27,12 +28,20 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Load realistic demo data into an empty database and print how to log in.")
     var demo = false
 
+    @Flag(help: "Print the settings as resolved (secrets masked) and exit: 0 when they are valid.")
+    var checkConfig = false
+
     func run() async throws {
         let source = try await SettingsSource.load(options: [
             "http.host": host, "http.port": port, "data.dir": dataDir, "database.url": databaseURL,
         ])
         var settings = try ServeSettings(source)
         if demo && settings.today == nil { settings.today = Demo.today }
+        if checkConfig {
+            FileHandle.standardOutput.write(Data(settings.resolved.map { "\($0.key)=\($0.value)\n" }.joined().utf8))
+            return
+        }
+        settings.logFormat.bootstrap(level: settings.logLevel)
         let database = try settings.openDatabaseOnProgrammeClock()
         defer { database.close() }
         // Contents of uploads killed between their bytes and their commit are not kept: on SQLite all of them (one
@@ -71,9 +80,24 @@ struct Serve: AsyncParsableCommand {
         FileHandle.standardOutput.write(Data("notifications: \(delivery.destination)\n".utf8))
         let interval = settings.notifyInterval
         let worker = Task.detached { await delivery.run(every: .seconds(interval)) }
-        defer { worker.cancel() }
         let app = try buildApplication(settings, database: database, notice: demoNotice)
-        try await app.runService()
+        // SIGTERM (or SIGINT): the listener closes, requests and uploads in flight finish, idle connections close; past
+        // the grace period what still runs is cancelled. Then the worker ends its batch and the database closes.
+        var configuration = ServiceGroupConfiguration(
+            services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "mdp"))
+        configuration.maximumGracefulShutdownDuration = .seconds(settings.shutdownGrace)
+        configuration.maximumCancellationDuration = .seconds(5)
+        let outcome: Result<Void, any Error>
+        do {
+            try await ServiceGroup(configuration: configuration).run()
+            outcome = .success(())
+        } catch {
+            outcome = .failure(error)
+        }
+        worker.cancel()
+        await worker.value
+        Logger(label: "mdp").notice("stopped: requests finished, notification worker stopped, database closing")
+        try outcome.get()
     }
 }
 
@@ -91,11 +115,12 @@ func buildApplication(_ settings: ServeSettings, database: AppDatabase, notice: 
     -> some ApplicationProtocol
 {
     var logger = Logger(label: "mdp")
-    logger.logLevel = .info
+    logger.logLevel = settings.logLevel
     var dependencies = APIDependencies(
         database: database, version: MDP.version, corsOrigins: settings.corsOrigins, cacheDirectoryResponses: settings.directoryCache,
         maxDocumentBytes: settings.maxDocumentBytes)
     dependencies.trustedProxies = Set(settings.trustedProxies)
+    dependencies.metricsToken = settings.metricsToken
     let router = try buildRouter(dependencies)
     let dataDirectory = settings.databaseDescription
     return Application(
@@ -107,7 +132,7 @@ func buildApplication(_ settings: ServeSettings, database: AppDatabase, notice: 
             let today = settings.today.map { "  (programme day: \($0))" } ?? ""
             let banner = """
                 mdp \(MDP.version) serving on \(base) (data in \(dataDirectory))\(today)
-                  health       \(base)/health
+                  health       \(base)/health   ready \(base)/ready   metrics \(base)/metrics
                   API docs     \(base)/docs   (contract: \(base)/openapi.yaml)
                   directory    \(base)/v1/directory/experts?q=bois&facets=true
                   taxonomy     \(base)/v1/taxonomy

@@ -3,11 +3,16 @@ import ArgumentParser
 import Configuration
 import Domain
 import Foundation
+import Logging
 import Notify
 import Storage
+import SystemPackage
 
-/// Where settings come from, first match wins: command-line options > environment > `.env` file > defaults.
-/// Keys are scoped (`http.port` is `HTTP_PORT` in the environment); `.env.example` lists them all.
+/// Where settings come from, first match wins: command-line options > credential files > environment > `.env` file >
+/// defaults. Keys are scoped (`http.port` is `HTTP_PORT` in the environment, `http-port` as a credential file);
+/// `.env.example` lists them all. Credential files are those systemd hands over in `$CREDENTIALS_DIRECTORY`
+/// (`LoadCredential=`), or any folder named by `MDP_CREDENTIALS_DIR`: one file per secret, so no secret sits in the
+/// environment of the process.
 struct SettingsSource {
     let reader: ConfigReader
 
@@ -17,11 +22,14 @@ struct SettingsSource {
         for case (let key, let value?) in options {
             values[AbsoluteConfigKey(key.split(separator: ".").map(String.init))] = ConfigValue(.string(value), isSecret: false)
         }
-        let reader = ConfigReader(providers: [
-            InMemoryProvider(name: "command line", values: values),
-            EnvironmentVariablesProvider(),
-            try await EnvironmentVariablesProvider(environmentFilePath: ".env", allowMissing: true),
-        ])
+        var providers: [any ConfigProvider] = [InMemoryProvider(name: "command line", values: values)]
+        let environment = ProcessInfo.processInfo.environment
+        if let folder = environment["MDP_CREDENTIALS_DIR"] ?? environment["CREDENTIALS_DIRECTORY"], !folder.isEmpty {
+            providers.append(try await DirectoryFilesProvider(directoryPath: FilePath(folder)))
+        }
+        providers.append(EnvironmentVariablesProvider())
+        providers.append(try await EnvironmentVariablesProvider(environmentFilePath: ".env", allowMissing: true))
+        let reader = ConfigReader(providers: providers)
         return SettingsSource(reader: reader)
     }
 }
@@ -62,6 +70,13 @@ struct ServeSettings: Sendable {
     var appURL: String?
     /// Seconds between two passes of the notification worker.
     var notifyInterval = 15
+    /// How logs are written (`LOG_FORMAT`: text or json) and from which level (`LOG_LEVEL`).
+    var logFormat = LogFormat.text
+    var logLevel = Logger.Level.info
+    /// When set, `/metrics` answers only `Authorization: Bearer <token>`.
+    var metricsToken: String?
+    /// Seconds that requests in flight get to finish after SIGTERM before the process stops anyway.
+    var shutdownGrace = 25
 
     /// When the programme's day starts (09:00 in Paris), the moment the clock of a demo or training starts from.
     var programmeStart: Date? {
@@ -149,6 +164,23 @@ struct ServeSettings: Sendable {
             throw ValidationError("notify.interval must be 1 to 86400 seconds, not \(interval)")
         }
         self.notifyInterval = notifyInterval
+        let format = source.reader.string(forKey: "log.format", default: logFormat.rawValue)
+        guard let logFormat = LogFormat(rawValue: format.lowercased()) else {
+            throw ValidationError("log.format (LOG_FORMAT) must be text or json, not \(format)")
+        }
+        self.logFormat = logFormat
+        let level = source.reader.string(forKey: "log.level", default: logLevel.rawValue)
+        guard let logLevel = Logger.Level(rawValue: level.lowercased()) else {
+            throw ValidationError(
+                "log.level (LOG_LEVEL) must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), not \(level)")
+        }
+        self.logLevel = logLevel
+        metricsToken = source.reader.string(forKey: "metrics.token", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
+        let grace = source.reader.string(forKey: "shutdown.grace", default: String(shutdownGrace))
+        guard let shutdownGrace = Int(grace), (1...3600).contains(shutdownGrace) else {
+            throw ValidationError("shutdown.grace must be 1 to 3600 seconds, not \(grace)")
+        }
+        self.shutdownGrace = shutdownGrace
         if let day = source.reader.string(forKey: "programme.today") {
             guard let parsed = CalendarDate(iso: day) else {
                 throw ValidationError("programme.today must be a day as YYYY-MM-DD, not \(day)")
@@ -200,6 +232,27 @@ extension ServeSettings {
 }
 
 extension ServeSettings {
+    /// Every setting by its environment name, as this process resolved it; secrets masked (`--check-config`).
+    var resolved: KeyValuePairs<String, String> {
+        func masked(_ url: String?) -> String {
+            guard let url else { return "" }
+            guard var parts = URLComponents(string: url) else { return "(set, not shown)" }
+            if parts.password != nil { parts.password = "****" }
+            return parts.string ?? "(set, not shown)"
+        }
+        return [
+            "HTTP_HOST": host, "HTTP_PORT": String(port), "DATA_DIR": dataDirectory,
+            "DATABASE_URL": masked(databaseURL), "DATABASE_CONNECTIONS": String(databaseConnections),
+            "DOCUMENTS_DIR": documentsDirectory ?? "", "DOCUMENTS_MAX_BYTES": String(maxDocumentBytes),
+            "HTTP_CORS_ORIGINS": corsOrigins.joined(separator: ","), "HTTP_TRUSTED_PROXIES": trustedProxies.joined(separator: ","),
+            "HTTP_DIRECTORY_CACHE": String(directoryCache), "AUTH_SESSION_HOURS": String(sessionHours),
+            "AUTH_SIGNUPS_PER_ADDRESS": String(signupsPerAddress), "SMTP_URL": masked(smtpURL), "SMTP_FROM": smtpFrom,
+            "SMTP_CA_FILE": smtpCAFile ?? "", "APP_URL": appURL ?? "", "NOTIFY_INTERVAL": String(notifyInterval),
+            "LOG_FORMAT": logFormat.rawValue, "LOG_LEVEL": logLevel.rawValue, "METRICS_TOKEN": metricsToken == nil ? "" : "****",
+            "SHUTDOWN_GRACE": String(shutdownGrace), "PROGRAMME_TODAY": today?.description ?? "",
+        ]
+    }
+
     /// `Name <address>` or a bare address, as `SMTP_FROM` gives it.
     static func sender(_ text: String) throws -> MailAddress {
         let trimmed = text.trimmingCharacters(in: .whitespaces)

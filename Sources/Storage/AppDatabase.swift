@@ -155,9 +155,13 @@ public struct AppDatabase: Sendable {
         try engine.read { db in try String.fetchOne(db, sql: "SELECT value FROM instance WHERE key = 'created_at'") }
     }
 
-    /// Gives back the database's connections (PostgreSQL; the SQLite file closes with its last user).
+    /// Gives back the database's connections: PostgreSQL's, or the SQLite file's (its log checkpointed; a file still in
+    /// use closes with its last user).
     public func close() {
-        if case .postgres(let pool) = engine { pool.close() }
+        switch engine {
+        case .postgres(let pool): pool.close()
+        case .sqlite(let writer): try? (writer as? DatabasePool)?.close()
+        }
     }
 
     var now: Date { options.clock() }

@@ -6,13 +6,20 @@ import Testing
 
 @Suite("Reference endpoints through the router")
 struct ReferenceEndpointsTests {
-    @Test func healthSaysTheInstanceAndItsDatabaseAreUp() async throws {
+    @Test func healthSaysTheProcessIsAliveAndReadySaysItsDatabaseServes() async throws {
         try await makeApplication().test(.router) { client in
             try await client.execute(uri: "/health", method: .get) { response in
                 #expect(response.status == .ok)
                 let body = try json(response.body)
                 #expect(body["status"] as? String == "ok")
-                #expect(body["database"] as? String == "ok")
+                #expect(body["database"] == nil)
+            }
+            try await client.execute(uri: "/ready", method: .get) { response in
+                #expect(response.status == .ok)
+                let body = try json(response.body)
+                #expect(body["status"] as? String == "ready")
+                #expect((body["migrations"] as? Int ?? 0) > 10)
+                #expect(["sqlite", "postgresql"].contains(body["database"] as? String ?? ""))
             }
         }
     }
@@ -104,7 +111,7 @@ struct ReferenceEndpointsTests {
                 #expect(String(buffer: response.body).hasPrefix("openapi: 3.1"))
             }
             try await client.execute(uri: "/docs", method: .get) { response in
-                #expect(String(buffer: response.body).contains("spec-url=\"/openapi.yaml\""))
+                #expect(String(buffer: response.body).contains("href=\"/openapi.yaml\""))
             }
         }
     }

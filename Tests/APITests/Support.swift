@@ -11,11 +11,12 @@ import Testing
 /// Builds the application the way `mdp serve` does, over `database` (a private in-memory one by default).
 func makeApplication(
     database: AppDatabase? = nil, corsOrigins: [String] = ["*"], maxDocumentBytes: Int = 50 << 20, logger: Logger? = nil,
-    trustedProxies: Set<String> = []
+    trustedProxies: Set<String> = [], metricsToken: String? = nil
 ) throws -> TestApplication {
     var dependencies = APIDependencies(
         database: try database ?? AppDatabase.throwaway(), version: "test", corsOrigins: corsOrigins, maxDocumentBytes: maxDocumentBytes)
     dependencies.trustedProxies = trustedProxies
+    dependencies.metricsToken = metricsToken
     let router = try buildRouter(dependencies)
     return TestApplication(router: router, logger: logger ?? Logger(label: "mdp-test"))
 }
