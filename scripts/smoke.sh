@@ -46,6 +46,7 @@ sync_token=$("$binary" admin token --role sync --data-dir "$data/data")
 check "a sync token reads the documents feed" test "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $sync_token" "$base/v1/documents?limit=1")" = 200
 check "a request killed half-way is free to retry after a restart" python3 scripts/crash-retry.py "$binary"
 check "a notice committed before kill -9 is e-mailed after the restart" python3 scripts/notify-crash.py "$binary"
+check "a backup under write load restores whole; SIGTERM mid-upload loses nothing" python3 scripts/ops-test.py "$binary"
 # An upload whose body is not valid HTTP (a broken chunk size, or fewer bytes than announced, then a half-close) is the
 # client's fault: 400, not 500.
 malformed() {  # malformed HEADER BODY -> the status code of a dossier upload sent that way by the demo admin

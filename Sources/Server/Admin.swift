@@ -6,7 +6,10 @@ import Storage
 /// `mdp admin …`: operator commands on the same data folder as `serve`.
 struct Admin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Operator commands.", subcommands: [CreateAdmin.self, IssueToken.self, Migrate.self, Copy.self])
+        abstract: "Operator commands.",
+        subcommands: [
+            CreateAdmin.self, IssueToken.self, Migrate.self, Copy.self, BackupCommand.self, RestoreCommand.self, VerifyCommand.self,
+        ])
 }
 
 /// Which database a command works on: the SQLite file in the data folder, or PostgreSQL.
