@@ -16,7 +16,7 @@ STANDARDWEBHOOKS_VERSION := 1.1.0
 # Debian packages only the tests use: Java for openapi-generator, tsc for the TypeScript client it makes, PostgreSQL
 # (a throwaway server per run: every Storage and API test runs on SQLite and on PostgreSQL), nginx (two instances
 # behind deploy/nginx/mdp.conf).
-TEST_APT_PACKAGES := openjdk-17-jre-headless node-typescript postgresql nginx
+TEST_APT_PACKAGES := openjdk-17-jre-headless node-typescript postgresql nginx openssl systemd chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test test-deps deps build build-tests build-release-tests smoke fuzz format lint bench clean-data
@@ -29,8 +29,9 @@ run: deps build
 ## serve webdav, mdp serve, a throwaway PostgreSQL), run every test, stop them (the Storage, API and server tests
 ## twice: on SQLite, then on PostgreSQL); then a smoke test of the real binary, contract fuzzing (schemathesis, every
 ## role), the contract through third-party generators (a TypeScript client compiled, a Python client walking the
-## programme's story against the live server), and two instances over PostgreSQL behind nginx (deploy/nginx), one
-## killed under load. The sync engine's tests run built optimised, as it ships (only -O shows some compiler faults: a
+## programme's story against the live server), two instances over PostgreSQL behind nginx (deploy/nginx), one
+## killed under load; deploy/ tried for real (systemd units verified, the nginx site with TLS in front of the smoke
+## test) and /docs opened in headless Chromium. The sync engine's tests run built optimised, as it ships (only -O shows some compiler faults: a
 ## task group's results lost, once); the others in debug.
 test: deps test-deps build-tests build-release-tests
 	scripts/with-test-servers.sh sh -c '$(SWIFT) test --skip-build --parallel \
@@ -40,6 +41,8 @@ test: deps test-deps build-tests build-release-tests
 	SCHEMATHESIS_VERSION=$(SCHEMATHESIS_VERSION) scripts/contract-fuzz.sh .build/debug/mdp
 	scripts/generated-clients.sh .build/debug/mdp
 	scripts/instances-test.sh .build/debug/mdp
+	scripts/deploy-test.sh .build/debug/mdp
+	python3 scripts/docs-browser.py .build/debug/mdp
 
 test-deps:
 	@python3 -c "import importlib.metadata as m, sys; sys.exit(m.version('schemathesis') != '$(SCHEMATHESIS_VERSION)')" 2>/dev/null \

@@ -10,7 +10,7 @@ pids=()
 cleanup() {
     set +e
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
-    [ -f "$dir/nginx/nginx.pid" ] && kill "$(cat "$dir/nginx/nginx.pid")" 2>/dev/null
+    scripts/nginx-site.sh stop "$dir"
     scripts/postgres-server.sh stop "$dir"
     rm -rf "$dir"
 }
@@ -38,35 +38,12 @@ pids+=($!)
 disown "${pids[1]}"  # killed on purpose below: no job notice
 wait_for "http://127.0.0.1:$b/health" "${pids[1]}" "$dir/b.log"
 
-# nginx with the deploy file as shipped, only its ports changed.
-mkdir -p "$dir/nginx"
-sed -e "s/127.0.0.1:8080;/127.0.0.1:$front;/" -e "s/127.0.0.1:8081 /127.0.0.1:$a /" -e "s/127.0.0.1:8082 /127.0.0.1:$b /" \
-    deploy/nginx/mdp.conf >"$dir/nginx/mdp.conf"
-grep -q "127.0.0.1:$front;" "$dir/nginx/mdp.conf" && grep -q "127.0.0.1:$b " "$dir/nginx/mdp.conf" ||
-    { echo "instances: deploy/nginx/mdp.conf no longer has the ports this test substitutes"; exit 1; }
-user_line=""
-[ "$(id -u)" = 0 ] && user_line="user root;"
-cat >"$dir/nginx/nginx.conf" <<EOF
-$user_line
-pid $dir/nginx/nginx.pid;
-error_log $dir/nginx/error.log;
-events { worker_connections 1024; }
-http {
-    access_log $dir/nginx/access.log;
-    client_body_temp_path $dir/nginx/body;
-    proxy_temp_path $dir/nginx/proxy;
-    include $dir/nginx/mdp.conf;
-}
-EOF
-nginx -t -q -c "$dir/nginx/nginx.conf" -p "$dir/nginx"
-nginx -c "$dir/nginx/nginx.conf" -p "$dir/nginx"
-deadline=$((SECONDS + 30))
-until curl -sf "http://127.0.0.1:$front/health" >/dev/null; do
-    if [ $SECONDS -ge $deadline ]; then cat "$dir/nginx/error.log"; exit 1; fi
-    sleep 0.1
-done
+# nginx with the deploy site as shipped (TLS on loopback, a self-signed certificate), only its ports changed.
+plain=$(free_port)
+ca=$(scripts/nginx-site.sh start "$dir" "$front" "$plain" "$a" "$b")
+export SSL_CERT_FILE=$ca CURL_CA_BUNDLE=$ca
 
-python3 scripts/instances.py "http://127.0.0.1:$front" "http://127.0.0.1:$a" "http://127.0.0.1:$b" \
+python3 scripts/instances.py "https://127.0.0.1:$front" "http://127.0.0.1:$a" "http://127.0.0.1:$b" \
     "$dir/a/demo-logins.txt" "${pids[1]}"
 "$binary" audit verify
-echo "instances: nginx sent $(grep -c '" 502 ' "$dir/nginx/access.log" || true) answers 502 of $(wc -l <"$dir/nginx/access.log") requests"
+echo "instances: nginx sent $(grep -c '" 502 ' "$dir/nginx/log/access.log" || true) answers 502 of $(wc -l <"$dir/nginx/log/access.log") requests"

@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # Starts the real `mdp serve` binary on a free port over a throwaway data folder, polls /health with a deadline,
 # checks the reference endpoints and a problem document, then stops it. Prints "N passed, N failed".
+# SMOKE_PORT fixes the port and SMOKE_FRONT sends the HTTP checks through a proxy in front of it (deploy-test.sh runs
+# them through deploy/nginx/mdp.conf); the checks that need raw sockets go to the server itself.
 set -u
 binary=${1:?usage: smoke.sh path/to/mdp}
 data=$(mktemp -d)
 log="$data/serve.log"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+port=${SMOKE_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')}
 HTTP_PORT=$port "$binary" serve --demo --data-dir "$data/data" >"$log" 2>&1 &
 pid=$!
 cleanup() { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$data"; }
 trap cleanup EXIT
 
-base="http://127.0.0.1:$port"
+direct="http://127.0.0.1:$port"
+base=${SMOKE_FRONT:-$direct}
 deadline=$((SECONDS + 120))
 until curl -sf "$base/health" >/dev/null; do
     if ! kill -0 "$pid" 2>/dev/null || [ $SECONDS -ge $deadline ]; then
@@ -28,7 +31,7 @@ count() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 check "taxonomy has 37 subthemes" test "$(curl -sf "$base/v1/taxonomy" | count 'sum(len(t["subthemes"]) for t in d["themes"])')" = 37
 check "territories has 101 départements" test "$(curl -sf "$base/v1/territories" | count 'sum(len(r["departments"]) for r in d["regions"])')" = 101
 check "unknown path is a problem" test "$(curl -s -o /dev/null -w '%{http_code} %{content_type}' "$base/v1/nope")" = "404 application/problem+json"
-check "banner prints the URLs" grep -q "$base/docs" "$log"
+check "banner prints the URLs" grep -q "$direct/docs" "$log"
 check "database file created" test -f "$data/data/mdp.sqlite"
 check "demo directory is filled" test "$(curl -sf "$base/v1/directory/experts?limit=1" | count 'd["total"] > 200')" = True
 check "demo logins kept private" test "$(stat -c %a "$data/data/demo-logins.txt")" = 600

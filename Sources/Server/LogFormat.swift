@@ -47,18 +47,24 @@ struct JSONLogHandler: LogHandler {
         var fields = metadata
         if let provided = metadataProvider?.get() { fields.merge(provided) { $1 } }
         if let extra = event.metadata { fields.merge(extra) { $1 } }
+        guard let line = Self.line(level: event.level, message: event.message.description, metadata: fields, label: label) else { return }
+        Self.output.withLock { _ in FileHandle.standardError.write(line) }
+    }
+
+    /// One log line: a JSON object (control characters escaped, so one line whatever the message) and a newline.
+    static func line(level: Logger.Level, message: String, metadata: Logger.Metadata, label: String) -> Data? {
         var object: [String: Any] = [:]
-        for (key, value) in fields { object[key == "hb.request.id" ? "request_id" : key] = Self.plain(value) }
+        for (key, value) in metadata { object[key == "hb.request.id" ? "request_id" : key] = plain(value) }
         if object["request_id"] == nil, let id = RequestID.current { object["request_id"] = id }
         object["time"] = Date.ISO8601FormatStyle(includingFractionalSeconds: true).format(Date())
-        object["level"] = event.level.rawValue
+        object["level"] = level.rawValue
         object["logger"] = label
-        object["message"] = event.message.description
+        object["message"] = message
         guard var line = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else {
-            return
+            return nil
         }
         line.append(0x0A)
-        Self.output.withLock { _ in FileHandle.standardError.write(line) }
+        return line
     }
 
     private static func plain(_ value: Logger.Metadata.Value) -> Any {

@@ -41,6 +41,8 @@ struct SyncCommand: AsyncParsableCommand {
         var json = false
         @Option(help: "Parallel transfers and folder listings, 1 to 64 (default 4).")
         var parallel = 4
+        @Option(help: "After each run, write its metrics here for Prometheus' textfile collector (SYNC_METRICS_FILE).")
+        var metricsFile: String?
 
         func engine() async throws -> SyncEngine {
             let source = try await SettingsSource.load(options: [
@@ -105,12 +107,33 @@ struct SyncCommand: AsyncParsableCommand {
                 journal: try Journal(path: journalPath), options: options)
         }
 
-        /// Runs once and prints the summary; returns the exit code.
-        func runOnce(_ engine: SyncEngine) async -> Int32 {
+        /// Runs once, prints the summary and records the run in the metrics file when one is set; returns the exit code.
+        func runOnce(_ engine: SyncEngine, metrics: SyncMetrics?) async -> Int32 {
+            let start = ContinuousClock.now
+            var report: SyncReport?
+            let code = await runOnce(engine, report: &report)
+            if let metrics {
+                let elapsed = ContinuousClock.now - start
+                let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                do { try metrics.record(code: code, report: report, seconds: seconds) } catch {
+                    FileHandle.standardError.write(Data("mdp sync: the metrics file \(metrics.file.path) could not be written\n".utf8))
+                }
+            }
+            return code
+        }
+
+        /// The metrics file named by --metrics-file or SYNC_METRICS_FILE, if any.
+        func metrics() async throws -> SyncMetrics? {
+            let reader = try await SettingsSource.load(options: ["sync.metrics_file": metricsFile]).reader
+            return reader.string(forKey: "sync.metrics_file").flatMap { $0.isEmpty ? nil : SyncMetrics(file: URL(fileURLWithPath: $0)) }
+        }
+
+        private func runOnce(_ engine: SyncEngine, report: inout SyncReport?) async -> Int32 {
             do {
-                let report = try await engine.run()
-                print(json ? String(decoding: try JSONEncoder.sorted.encode(report), as: UTF8.self) : report.text)
-                return report.exitCode
+                let done = try await engine.run()
+                report = done
+                print(json ? String(decoding: try JSONEncoder.sorted.encode(done), as: UTF8.self) : done.text)
+                return done.exitCode
             } catch APIError.unauthorized {
                 FileHandle.standardError.write(
                     Data("mdp sync: the API refused the token (401/403): issue one with `mdp admin token --role sync`\n".utf8))
@@ -138,7 +161,7 @@ struct SyncCommand: AsyncParsableCommand {
                 FileHandle.standardError.write(Data("mdp sync: \(error)\n".utf8))
                 throw ExitCode(SyncExit.configurationError)
             }
-            let code = await options.runOnce(engine)
+            let code = await options.runOnce(engine, metrics: try await options.metrics())
             if code != 0 { throw ExitCode(code) }
         }
     }
@@ -155,8 +178,9 @@ struct SyncCommand: AsyncParsableCommand {
                 FileHandle.standardError.write(Data("mdp sync: \(error)\n".utf8))
                 throw ExitCode(SyncExit.configurationError)
             }
+            let metrics = try await options.metrics()
             while !Task.isCancelled {
-                let code = await options.runOnce(engine)
+                let code = await options.runOnce(engine, metrics: metrics)
                 if code == SyncExit.configurationError { throw ExitCode(code) }
                 try await Task.sleep(for: .seconds(max(1, interval)))
             }
