@@ -138,7 +138,10 @@ struct OperationIndex: Sendable {
 
     func name(method: HTTPRequest.Method, route: String?) -> String {
         guard let route else { return "unmatched" }
-        return names[Self.key(method.rawValue, route)] ?? "\(method.rawValue) \(route)"
+        if let name = names[Self.key(method.rawValue, route)] { return name }
+        // Routes outside the contract (/docs, /metrics, /openapi.yaml) by method and route; a method a client made up
+        // is not a label value (metrics stay bounded whatever is sent).
+        return [.get, .head, .post, .put, .patch, .delete, .options].contains(method) ? "\(method.rawValue) \(route)" : "unmatched"
     }
 }
 

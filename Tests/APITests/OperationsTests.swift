@@ -67,6 +67,23 @@ struct OperationsTests {
         }
     }
 
+    @Test func whatAClientSendsCannotGrowTheMetricsLabels() async throws {
+        try await makeApplication().test(.router) { client in
+            var sent: [String] = []
+            for _ in 0..<10 {
+                let made = "x\(UUID().uuidString.prefix(8).lowercased())"
+                sent.append(made)
+                _ = try await client.send(.get, "/v1/\(made)")
+                _ = try await client.send(.get, "/v1/missions/\(made)")
+                _ = try await client.send(HTTPRequest.Method("BREW\(made.prefix(4).uppercased())")!, "/v1/missions")
+            }
+            let text = String(decoding: try await client.send(.get, "/metrics").data, as: UTF8.self)
+            for made in sent { #expect(!text.contains(made) && !text.contains("BREW")) }
+            #expect(text.contains(#"mdp_http_requests_total{operation="unmatched",status="404"} 10"#))
+            #expect(text.contains(#"mdp_http_requests_total{operation="getMission",status="401"} 10"#))
+        }
+    }
+
     @Test func withATokenSetMetricsAnswerOnlyTheScraperThatBearsIt() async throws {
         try await makeApplication(metricsToken: "scrape-secret-123").test(.router) { client in
             #expect(try await client.send(.get, "/metrics").status == .unauthorized)
