@@ -147,9 +147,26 @@ def backup_under_load():
         out = run("admin", "restore", "--from", os.path.join(folder, "backup"), "--data-dir", restored, expect=3)
         check("a restore into a folder that holds data is refused", "not empty" in out, out)
         out = run("admin", "restore", "--from", os.path.join(folder, "backup"), "--data-dir", restored, "--replace")
-        aside = [name for name in os.listdir(folder) if name.startswith("restored.before-restore-")]
-        check("--replace sets the previous data aside", len(aside) == 1 and os.path.exists(os.path.join(folder, aside[0], "mdp.sqlite")),
-              out)
+        aside = [name for name in os.listdir(restored) if name.startswith(".before-restore-")]
+        check("--replace sets the previous data aside, inside the data folder", len(aside) == 1 and
+              os.path.exists(os.path.join(restored, aside[0], "mdp.sqlite")), out)
+        out = run("admin", "verify", "--data-dir", os.path.join(folder, "backup"))
+        out += run("admin", "restore", "--from", os.path.join(folder, "backup"), "--data-dir", os.path.join(folder, "again"))
+        check("a backup checked with verify is left as it was, and still restores", "restored into" in out, out)
+        out = run("admin", "verify", "--data-dir", os.path.join(folder, "no-such-folder"), expect=64)
+        check("verify of a folder without an installation is refused, nothing made there",
+              "no installation" in out and not os.path.exists(os.path.join(folder, "no-such-folder")), out)
+        out = run("admin", "restore", "--from", os.path.join(folder, "backup"), "--data-dir", data, "--replace", expect=3)
+        check("a restore over the folder of a running server is refused", "is running" in out, out)
+        # --dated --keep rotates only its own finished backups, never another folder nor the one it just made.
+        nightly = os.path.join(folder, "nightly")
+        for name in ["mdp-pre-upgrade", "mdp-1-notes", "mdp-2020-01-01T000000Z"]:
+            os.makedirs(os.path.join(nightly, name))
+        open(os.path.join(nightly, "mdp-2020-01-01T000000Z", "manifest.json"), "w").write("{}")
+        run("admin", "backup", "--dated", "--keep", "1", "--to", nightly, "--data-dir", data)
+        left = sorted(os.listdir(nightly))
+        check("--dated --keep rotates only its own backups", "mdp-pre-upgrade" in left and "mdp-1-notes" in left
+              and "mdp-2020-01-01T000000Z" not in left and len(left) == 3, str(left))
         # A content altered in the backup is found.
         manifest = json.load(open(os.path.join(folder, "backup", "manifest.json")))
         victim = os.path.join(folder, "backup", manifest["blobs"][0]["path"])

@@ -24,6 +24,19 @@ struct DatabaseOptions: ParsableArguments {
     func settings() async throws -> ServeSettings {
         try ServeSettings(try await SettingsSource.load(options: ["data.dir": dataDir, "database.url": databaseURL]))
     }
+
+    /// The installation as it is, for checks and backups: PostgreSQL as it stands (not migrated), or the SQLite file,
+    /// which must exist, opened read-only (nothing written, so a backup folder can be checked and still restored).
+    func existingInstallation() async throws -> AppDatabase {
+        let settings = try await settings()
+        guard settings.databaseURL == nil else { return try settings.openDatabase(migrate: false) }
+        do {
+            return try AppDatabase.existing(
+                inDirectory: settings.dataDirectory, documentsDirectory: settings.documentsDirectory.map { URL(fileURLWithPath: $0) })
+        } catch let error as BackupError {
+            throw ValidationError(error.description)
+        }
+    }
 }
 
 /// `mdp admin create --email …`: bootstraps a programme-team account. The password comes from MDP_ADMIN_PASSWORD

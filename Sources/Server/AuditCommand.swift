@@ -14,8 +14,7 @@ struct AuditCommand: AsyncParsableCommand {
         @OptionGroup var location: DatabaseOptions
 
         func run() async throws {
-            let settings = try await location.settings()
-            let database = try settings.openDatabase(migrate: false)
+            let database = try await location.existingInstallation()
             defer { database.close() }
             switch try database.verifyAuditChain() {
             case .intact(let events):

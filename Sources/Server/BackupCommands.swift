@@ -23,7 +23,7 @@ struct BackupCommand: AsyncParsableCommand {
         let settings = try await location.settings()
         guard settings.databaseURL == nil else { throw ValidationError(BackupError.notSQLite.description) }
         guard (1...10_000).contains(keep) else { throw ValidationError("--keep must be 1 to 10000") }
-        let database = try settings.openDatabase()
+        let database = try await location.existingInstallation()
         defer { database.close() }
         let now = Date()
         var folder = URL(fileURLWithPath: to)
@@ -40,12 +40,28 @@ struct BackupCommand: AsyncParsableCommand {
             throw ValidationError(error.description)
         }
         if dated {
+            // Only this command's own dated backups are rotated: finished ones (with their manifest), oldest first, never
+            // the one just made; any other folder is left alone.
             let parent = URL(fileURLWithPath: to)
-            let backups = try FileManager.default.contentsOfDirectory(atPath: parent.path).filter { $0.hasPrefix("mdp-") }.sorted()
-            for old in backups.dropLast(keep) {
+            let ours = try FileManager.default.contentsOfDirectory(atPath: parent.path).filter { name in
+                Self.isDatedName(name)
+                    && FileManager.default.fileExists(
+                        atPath: parent.appendingPathComponent(name).appendingPathComponent(BackupManifest.fileName).path)
+            }.sorted()
+            for old in ours.dropLast(keep) where old != folder.lastPathComponent {
                 try FileManager.default.removeItem(at: parent.appendingPathComponent(old))
                 print("removed the old backup \(old)")
             }
+        }
+    }
+
+    /// `mdp-YYYY-MM-DDTHHMMSSZ`, as `--dated` names a backup (these sort in time order).
+    static func isDatedName(_ name: String) -> Bool {
+        let pattern = Array("mdp-####-##-##T######Z")
+        let characters = Array(name)
+        guard characters.count == pattern.count else { return false }
+        return zip(characters, pattern).allSatisfy { character, expected in
+            expected == "#" ? character.isASCII && character.isNumber : character == expected
         }
     }
 }
@@ -92,8 +108,7 @@ struct VerifyCommand: AsyncParsableCommand {
     @OptionGroup var location: DatabaseOptions
 
     func run() async throws {
-        let settings = try await location.settings()
-        let database = try settings.openDatabase(migrate: false)
+        let database = try await location.existingInstallation()
         defer { database.close() }
         var damaged = false
         switch try database.verifyAuditChain() {

@@ -42,6 +42,14 @@ struct Serve: AsyncParsableCommand {
             return
         }
         settings.logFormat.bootstrap(level: settings.logLevel)
+        // One server per SQLite folder (a second one, or a restore over it, is refused while this one runs).
+        let lock: InstallationLock?
+        do {
+            lock = settings.databaseURL == nil ? try InstallationLock.acquire(dataDirectory: settings.dataDirectory) : nil
+        } catch let error as BackupError {
+            throw ValidationError(error.description)
+        }
+        defer { withExtendedLifetime(lock) {} }
         let database = try settings.openDatabaseOnProgrammeClock()
         defer { database.close() }
         // Contents of uploads killed between their bytes and their commit are not kept: on SQLite all of them (one

@@ -108,6 +108,18 @@ public struct AppDatabase: Sendable {
             blobDirectory: documentsDirectory ?? URL(fileURLWithPath: dataDirectory).appendingPathComponent("blobs"))
     }
 
+    /// An SQLite installation that must already be there, opened read-only for checks and backups: nothing is written
+    /// (no migration, no change of journal mode, no folder made), so a backup folder stays byte for byte what it was.
+    public static func existing(inDirectory dataDirectory: String, documentsDirectory: URL? = nil) throws -> AppDatabase {
+        let path = URL(fileURLWithPath: dataDirectory).appendingPathComponent("mdp.sqlite").path
+        guard FileManager.default.fileExists(atPath: path) else { throw BackupError.noInstallation(path) }
+        var configuration = configuration
+        configuration.readonly = true
+        return AppDatabase(
+            engine: .sqlite(try DatabaseQueue(path: path, configuration: configuration)), options: .init(),
+            blobs: BlobStore(existing: documentsDirectory ?? URL(fileURLWithPath: dataDirectory).appendingPathComponent("blobs")))
+    }
+
     /// A fresh, private SQLite database in memory (bcrypt at its cheapest unless told otherwise).
     public static func inMemory(options: Options = .init(bcryptCost: 4)) throws -> AppDatabase {
         try AppDatabase(DatabaseQueue(configuration: configuration), options: options)

@@ -25,7 +25,12 @@ public struct BackupManifest: Codable, Sendable, Hashable {
 
 public enum BackupError: Error, Sendable, Hashable, CustomStringConvertible {
     case notSQLite
+    case noInstallation(String)
+    case inUse(String)
+    case backupTargetNotEmpty(String)
     case targetNotEmpty(String)
+    case unknownFormat(Int)
+    case auditCount(expected: Int, found: Int)
     case notABackup(String)
     case fileAltered(String)
     case blobMissing(String)
@@ -36,8 +41,14 @@ public enum BackupError: Error, Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .notSQLite:
             "this installation runs on PostgreSQL: back it up with pg_dump (deploy/README.md), then check it with `mdp admin verify`"
+        case .noInstallation(let path): "there is no installation here: \(path) does not exist (check DATA_DIR or --data-dir)"
+        case .inUse(let path): "an mdp serve is running on \(path): stop it before restoring"
+        case .backupTargetNotEmpty(let path): "\(path) is not empty: back up into a new or empty folder"
         case .targetNotEmpty(let path): "\(path) is not empty (restore with --replace to set the current data aside)"
-        case .notABackup(let path): "\(path) holds no \(BackupManifest.fileName): not a finished backup"
+        case .unknownFormat(let format): "this backup's format \(format) is not one this version reads (1)"
+        case .auditCount(let expected, let found):
+            "the restored audit log has \(found) events where the backup recorded \(expected): events are missing"
+        case .notABackup(let path): "\(path) holds no readable \(BackupManifest.fileName): not a finished backup"
         case .fileAltered(let path): "\(path) does not match its size or SHA-256"
         case .blobMissing(let sha256): "the content \(sha256) is recorded but missing"
         case .auditBroken(let seq, let reason): "the audit log is broken at event \(seq): \(reason)"
@@ -62,7 +73,7 @@ extension AppDatabase {
         guard case .sqlite(let writer) = engine, let root = blobs.root else { throw BackupError.notSQLite }
         let manager = FileManager.default
         if manager.fileExists(atPath: folder.path) {
-            guard try manager.contentsOfDirectory(atPath: folder.path).isEmpty else { throw BackupError.targetNotEmpty(folder.path) }
+            guard try manager.contentsOfDirectory(atPath: folder.path).isEmpty else { throw BackupError.backupTargetNotEmpty(folder.path) }
         }
         try manager.createDirectory(at: folder.deletingLastPathComponent(), withIntermediateDirectories: true)
         let staging = folder.deletingLastPathComponent().appendingPathComponent(".\(folder.lastPathComponent).partial-\(UUID().uuidString)")
@@ -204,15 +215,16 @@ public struct RestoreReport: Sendable, Hashable {
     public var auditEvents: Int
     public var blobs: Int
     public var bytes: Int
-    /// Where the data that was in the target went (with `replacing`), nil when the target was empty.
+    /// Where the data that was in the target went (with `replacing`: a hidden folder inside it), nil when it was empty.
     public var setAside: String?
 }
 
 extension AppDatabase {
     /// Restores the backup in `backup` as the SQLite installation in `dataDirectory`. Every file is checked against the
-    /// manifest, the restored database opened (brought up to this version's migrations), its audit chain and every
-    /// content's digest verified, all in a folder beside the target; only then is it renamed into place. A target
-    /// that holds anything is refused unless `replacing`, and then set aside, never deleted.
+    /// manifest, the restored database opened (brought up to this version's migrations), its audit chain (as long as
+    /// the manifest says) and every content's digest verified, all in a hidden folder of the target; only then is it
+    /// moved into place. A target that holds anything is refused unless `replacing`, and then set aside inside it,
+    /// never deleted; a target a running `mdp serve` holds is refused.
     public static func restore(from backup: URL, into dataDirectory: URL, replacing: Bool, now: Date = Date()) async throws
         -> RestoreReport
     {
@@ -221,13 +233,22 @@ extension AppDatabase {
         guard let data = manager.contents(atPath: manifestFile.path) else { throw BackupError.notABackup(backup.path) }
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
-        let manifest = try decoder.decode(BackupManifest.self, from: data)
-        let occupied =
-            try manager.fileExists(atPath: dataDirectory.path) && !manager.contentsOfDirectory(atPath: dataDirectory.path).isEmpty
+        guard let manifest = try? decoder.decode(BackupManifest.self, from: data) else { throw BackupError.notABackup(backup.path) }
+        guard manifest.format == 1 else { throw BackupError.unknownFormat(manifest.format) }
+        // Everything happens inside the target folder (the service's own, often in a folder it may not write to):
+        // the restore is built in a hidden folder there, and what it replaces is set aside in another.
+        func present() throws -> [String] {
+            guard manager.fileExists(atPath: dataDirectory.path) else { return [] }
+            return try manager.contentsOfDirectory(atPath: dataDirectory.path).filter {
+                !$0.hasPrefix(Self.setAsidePrefix) && !$0.hasPrefix(Self.restoringPrefix)
+            }
+        }
+        let occupied = try !present().isEmpty
         if occupied && !replacing { throw BackupError.targetNotEmpty(dataDirectory.path) }
-        let parent = dataDirectory.deletingLastPathComponent()
-        try manager.createDirectory(at: parent, withIntermediateDirectories: true)
-        let staging = parent.appendingPathComponent(".\(dataDirectory.lastPathComponent).restoring-\(UUID().uuidString)")
+        let made = !manager.fileExists(atPath: dataDirectory.path)
+        try manager.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
+        guard !InstallationLock.isHeld(dataDirectory: dataDirectory.path) else { throw BackupError.inUse(dataDirectory.path) }
+        let staging = dataDirectory.appendingPathComponent(Self.restoringPrefix + UUID().uuidString)
         try manager.createDirectory(at: staging, withIntermediateDirectories: true)
         do {
             for entry in [manifest.database] + manifest.blobs {
@@ -248,24 +269,36 @@ extension AppDatabase {
                 throw BackupError.integrity("audit")
             }
             if let problem = contents.problems.first { throw BackupError.fileAltered(problem) }
+            guard events == manifest.auditEvents else { throw BackupError.auditCount(expected: manifest.auditEvents, found: events) }
             var setAside: String?
-            if manager.fileExists(atPath: dataDirectory.path) {
-                if occupied {
-                    let stamp = Date.ISO8601FormatStyle().format(now).replacingOccurrences(of: ":", with: "")
-                    let aside = parent.appendingPathComponent("\(dataDirectory.lastPathComponent).before-restore-\(stamp)")
-                    try manager.moveItem(at: dataDirectory, to: aside)
-                    setAside = aside.path
-                } else {
-                    try manager.removeItem(at: dataDirectory)
+            let current = try present()
+            if !current.isEmpty {
+                let stamp = Date.ISO8601FormatStyle().format(now).replacingOccurrences(of: ":", with: "")
+                let aside = dataDirectory.appendingPathComponent(Self.setAsidePrefix + stamp + "-" + UUID().uuidString.prefix(8))
+                try manager.createDirectory(at: aside, withIntermediateDirectories: false)
+                for name in current {
+                    try manager.moveItem(at: dataDirectory.appendingPathComponent(name), to: aside.appendingPathComponent(name))
                 }
+                setAside = aside.path
             }
-            try manager.moveItem(at: staging, to: dataDirectory)
+            for name in try manager.contentsOfDirectory(atPath: staging.path) {
+                try manager.moveItem(at: staging.appendingPathComponent(name), to: dataDirectory.appendingPathComponent(name))
+            }
+            try manager.removeItem(at: staging)
             return RestoreReport(auditEvents: events, blobs: contents.checked, bytes: contents.bytes, setAside: setAside)
         } catch {
             try? manager.removeItem(at: staging)
+            // A folder made for this restore is not left behind.
+            if made, (try? manager.contentsOfDirectory(atPath: dataDirectory.path))?.isEmpty == true {
+                try? manager.removeItem(at: dataDirectory)
+            }
             throw error
         }
     }
+
+    /// Folders a restore leaves in the data folder: the data it replaced, and (while it runs) the restore itself.
+    static let setAsidePrefix = ".before-restore-"
+    static let restoringPrefix = ".restoring-"
 
     /// `blobs/<two hex>/<64 hex starting with them>`.
     static func isBlobPath(_ path: String) -> Bool {

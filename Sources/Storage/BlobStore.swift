@@ -50,6 +50,12 @@ public struct BlobStore: Sendable {
         try FileManager.default.createDirectory(at: root.appendingPathComponent("tmp"), withIntermediateDirectories: true)
     }
 
+    /// Files already under `root`, read only (nothing is created).
+    init(existing root: URL) {
+        self.place = .folder(root)
+        self.clock = { Date() }
+    }
+
     init(postgres pool: PostgresPool, clock: @escaping @Sendable () -> Date) {
         self.place = .postgres(pool)
         self.clock = clock

@@ -41,7 +41,7 @@ struct BackupTests {
         let digests = try await Self.dossier(in: live)
         let manifest = try live.backup(to: root.appendingPathComponent("backup"))
         #expect(Set(manifest.blobs.map(\.sha256)) == Set(digests) && manifest.auditEvents > 0)
-        #expect(throws: BackupError.targetNotEmpty(root.appendingPathComponent("backup").path)) {
+        #expect(throws: BackupError.backupTargetNotEmpty(root.appendingPathComponent("backup").path)) {
             try live.backup(to: root.appendingPathComponent("backup"))
         }
 
