@@ -92,6 +92,10 @@ with context.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1])
 PY
 )
 check "a body above DOCUMENTS_MAX_BYTES stops at nginx (413)" test "$too_big" = 413
+check "sign-ups with a trailing slash are limited too (429)" grep -q 429 <<<"$(for _ in $(seq 1 25); do
+    curl -s -o /dev/null -w '%{http_code} ' -X POST "$front/v1/experts/" -H 'Content-Type: application/json' -d '{}'; done)"
+check "metrics are refused to another address, with or without a trailing slash" test \
+    "$(curl -s -o /dev/null -w '%{http_code}' --interface 127.0.0.2 "$front/metrics") $(curl -s -o /dev/null -w '%{http_code}' --interface 127.0.0.2 "$front/metrics/")" = "403 403"
 check "metrics answer the machine itself" test "$(curl -s -o /dev/null -w '%{http_code}' "$front/metrics")" = 200
 echo "deploy: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

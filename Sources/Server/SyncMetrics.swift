@@ -46,6 +46,8 @@ struct SyncMetrics: Sendable {
         try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
         let temporary = file.deletingLastPathComponent().appendingPathComponent(".\(file.lastPathComponent).\(getpid()).tmp")
         try Data(registry.emitToBuffer()).write(to: temporary)
+        // Readable by the collector, which runs as its own user (the service's umask is 077).
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: temporary.path)
         guard rename(temporary.path, file.path) == 0 else { throw CocoaError(.fileWriteUnknown) }
     }
 }

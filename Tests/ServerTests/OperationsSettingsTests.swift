@@ -67,6 +67,8 @@ struct OperationsSettingsTests {
         #expect(text.contains(#"mdp_sync_files_total{outcome="pushed"} 2"#))
         #expect(text.contains(#"mdp_sync_files_total{outcome="failed"} 1"#))
         #expect(text.contains("mdp_sync_last_run_exit_code 2"))
+        let permissions = try FileManager.default.attributesOfItem(atPath: file.path)[.posixPermissions] as? Int
+        #expect(permissions == 0o644)
         // Only the file itself is left: the temporary copy was renamed.
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["sync.prom"])
     }
