@@ -31,6 +31,11 @@ struct APIHandler: APIProtocol {
                 try database.ping()
                 return (try database.appliedMigrations().count, try database.pendingMigrations())
             }
+        } catch let error as NotReady {
+            let problem = APIProblem(
+                .serviceUnavailable, code: "storage_unavailable", title: "Where this instance keeps its data is gone or read-only",
+                detail: error.reason + ".")
+            return .serviceUnavailable(.init(body: .applicationProblemJson(problem.schema)))
         } catch {
             let problem = APIProblem(.serviceUnavailable, code: "database_unavailable", title: "The database does not answer")
             return .serviceUnavailable(.init(body: .applicationProblemJson(problem.schema)))

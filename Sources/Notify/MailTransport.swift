@@ -73,8 +73,9 @@ public struct SMTPServer: MailTransport {
             mdp_curl_setopt_string(handle, CURLOPT_URL, url)
             mdp_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
             mdp_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, buffer.baseAddress)
-            // STARTTLS when the server offers it (CURLUSESSL_TRY); smtps:// is TLS from the start whatever this says.
-            mdp_curl_setopt_long(handle, CURLOPT_USE_SSL, 1)
+            // STARTTLS when the server offers it (CURLUSESSL_TRY); with a login, required (CURLUSESSL_ALL): a password is
+            // never sent in clear to a server that does not offer STARTTLS. smtps:// is TLS from the start anyway.
+            mdp_curl_setopt_long(handle, CURLOPT_USE_SSL, username == nil && password == nil ? 1 : 3)
             if let username { mdp_curl_setopt_string(handle, CURLOPT_USERNAME, username) }
             if let password { mdp_curl_setopt_string(handle, CURLOPT_PASSWORD, password) }
             if let caFile { mdp_curl_setopt_string(handle, CURLOPT_CAINFO, caFile) }

@@ -152,6 +152,14 @@ public struct AppDatabase: Sendable {
     /// Answers when the database can be read; throws otherwise (readiness).
     public func ping() throws {
         _ = try engine.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+        // An SQLite file deleted or moved under a running server still answers, from a file nobody will find again:
+        // not ready. Nor is a documents folder that cannot be written.
+        if case .sqlite(let writer) = engine, let pool = writer as? DatabasePool {
+            guard FileManager.default.fileExists(atPath: pool.path) else { throw NotReady(reason: "the database file is gone") }
+        }
+        if let root = blobs.root {
+            guard access(root.path, W_OK) == 0 else { throw NotReady(reason: "the documents folder cannot be written") }
+        }
     }
 
     /// The names of the migrations applied so far, oldest first.
@@ -205,6 +213,12 @@ public struct MigrationsPending: Error, CustomStringConvertible {
 }
 
 /// Why a storage operation was refused, in terms the API maps to a status and a stable code.
+/// Why an instance should not take traffic though its database answers.
+public struct NotReady: Error, Sendable, Hashable, CustomStringConvertible {
+    public let reason: String
+    public var description: String { reason }
+}
+
 public enum StorageError: Error, Sendable, Hashable {
     case notFound
     /// The caller knows the resource but its role may not do this.

@@ -53,6 +53,18 @@ struct DeliveryTests {
             appURL: Self.appURL)
     }
 
+    @Test func aLoginIsNeverSentToAServerThatOffersNoTLS() async throws {
+        let sink = try MailSink(folder: Self.environment["MDP_TEST_SMTP_DIR"]!)
+        let plain = Self.environment["MDP_TEST_SMTP"]!.replacingOccurrences(of: "smtp://", with: "smtp://notices:secret-in-clear@")
+        let id = "<clear-\(UUID().uuidString)@ftl.fr>"
+        let message = MailMessage(
+            messageID: id, from: try MailAddress(email: "ne-pas-repondre@ftl.fr"), to: try MailAddress(email: "equipe@ftl.fr"),
+            subject: "Test", text: "Test", html: "<p>Test</p>", date: Date())
+        await #expect(throws: MailError.self) { try await SMTPServer(url: plain).send(message) }
+        let received = try FileManager.default.contentsOfDirectory(at: sink.folder, includingPropertiesForKeys: nil)
+        #expect(try received.allSatisfy { !String(decoding: try Data(contentsOf: $0), as: UTF8.self).contains(id) })
+    }
+
     @Test func eachHandOffReachesWhoMustActInFrenchWithTheLinkAndAStableID() async throws {
         let sink = try MailSink(folder: Self.environment["MDP_TEST_SMTP_DIR"]!)
         let p = try Programme.make(ceilings: [1_000_000])

@@ -84,6 +84,19 @@ struct OperationsTests {
         }
     }
 
+    @Test func anInstanceWhoseDatabaseFileWasDeletedIsNotReady() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ready-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let database = try AppDatabase.file(inDirectory: folder.path, options: .init(bcryptCost: 4))
+        try await makeApplication(database: database).test(.router) { client in
+            #expect(try await client.send(.get, "/ready").status == .ok)
+            try FileManager.default.removeItem(at: folder.appendingPathComponent("mdp.sqlite"))
+            let reply = try await client.send(.get, "/ready")
+            #expect(reply.status == .serviceUnavailable && reply.code == "storage_unavailable")
+            #expect(try await client.send(.get, "/health").status == .ok)
+        }
+    }
+
     @Test func withATokenSetMetricsAnswerOnlyTheScraperThatBearsIt() async throws {
         try await makeApplication(metricsToken: "scrape-secret-123").test(.router) { client in
             #expect(try await client.send(.get, "/metrics").status == .unauthorized)
