@@ -254,8 +254,47 @@ def shutdown_in_flight():
     check("the server says it stopped cleanly", "stopped: requests finished" in log, log[-500:])
 
 
+# 3. An upload longer than SHUTDOWN_GRACE is cut when the grace ends: answered 503 or cut, nothing recorded, no error.
+def shutdown_past_grace():
+    data = setup(os.path.join(folder, "grace"))
+    server = Server(data, grace="1")
+    token, laureate = prepare(server)
+    result = []
+
+    def endless_upload():
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+        try:
+            connection.putrequest("POST", f"/v1/laureates/{laureate}/documents?kind=application&file_name=long.txt")
+            connection.putheader("Authorization", f"Bearer {token}")
+            connection.putheader("Content-Type", "application/octet-stream")
+            connection.putheader("Content-Length", str(10_000_000))
+            connection.endheaders()
+            for _ in range(100):  # ten seconds of sending, far past the grace
+                connection.send(b"ligne de texte\n" * 700)
+                time.sleep(0.1)
+            response = connection.getresponse()
+            result.append(response.status)
+        except (OSError, http.client.HTTPException):
+            result.append("cut")
+
+    thread = threading.Thread(target=endless_upload)
+    thread.start()
+    time.sleep(0.8)
+    began = time.monotonic()
+    server.process.send_signal(signal.SIGTERM)
+    code = server.process.wait(timeout=60)
+    stopped = time.monotonic() - began
+    thread.join()
+    check("past the grace the server stops anyway, exit 0", code == 0 and stopped < 10, f"exit {code} after {stopped:.1f} s")
+    check("the upload cut at the end of the grace is answered 503 or cut", result in ([503], ["cut"]), str(result))
+    check("nothing of it is recorded", "long.txt" not in recorded_files(data))
+    log = open(server.log.name).read()
+    check("a request cut by the shutdown is not logged as an unexpected error", "unexpected error" not in log, log[-800:])
+
+
 os.environ["MDP_ADMIN_PASSWORD"] = "un long mot de passe ops"
 backup_under_load()
+shutdown_past_grace()
 shutdown_in_flight()
 if failures:
     sys.exit(f"ops-test: {len(failures)} failed: {failures}")

@@ -175,8 +175,25 @@ private struct Document {
         }
         // The request as curl would send it, and the first success's body.
         let open = (entry["security"] as? [Any])?.isEmpty == true
-        var curl = "curl -X \(method.uppercased()) 'http://127.0.0.1:8080\(path)'"
-        if !open { curl += " \\\n  -H 'Authorization: Bearer $TOKEN'" }
+        // Required query parameters and headers with a value of their type (a placeholder when it is free text).
+        func value(_ parameter: [String: Any]) -> String {
+            let made = parameter["example"] ?? self.example(parameter["schema"])
+            let text = made as? String ?? json(made)
+            return text == "…" ? (parameter["name"] as? String ?? "value").uppercased().replacingOccurrences(of: "-", with: "_") : text
+        }
+        let required = (shared + (entry["parameters"] as? [Any] ?? [])).map { resolve($0) }.filter { $0["required"] as? Bool == true }
+        let query = required.filter { $0["in"] as? String == "query" }.map { "\($0["name"] as? String ?? "")=\(value($0))" }
+        var curl = "curl -X \(method.uppercased()) 'http://127.0.0.1:8080\(path)\(query.isEmpty ? "" : "?" + query.joined(separator: "&"))'"
+        if !open { curl += " \\\n  -H \"Authorization: Bearer $TOKEN\"" }
+        // If-Match is what every update and transition needs (428 without), required by the contract or not.
+        let headers = (shared + (entry["parameters"] as? [Any] ?? [])).map { resolve($0) }.filter {
+            $0["in"] as? String == "header" && ($0["required"] as? Bool == true || ($0["name"] as? String)?.lowercased() == "if-match")
+        }
+        for header in headers {
+            let name = header["name"] as? String ?? ""
+            let shown = name.lowercased().hasPrefix("if-") ? "\"ETAG\"" : value(header)
+            curl += " \\\n  -H '\(name): \(shown)'"
+        }
         if let (type, _, _) = body { curl += " \\\n  -H 'Content-Type: \(type)'" }
         if let bodyExample { curl += " \\\n  -d '\(bodyExample.replacingOccurrences(of: "'", with: "'\\''"))'" }
         if body != nil && bodyExample == nil { curl += " \\\n  --data-binary @fichier.pdf" }

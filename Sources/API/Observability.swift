@@ -154,7 +154,9 @@ struct MetricsEndpoint: Sendable {
 
     func respond(_ request: Request) async -> Response {
         if let token {
-            let sent = request.headers[.authorization].map { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : "" } ?? ""
+            // `Bearer` in any case, as the API takes it.
+            let parts = (request.headers[.authorization] ?? "").split(separator: " ", maxSplits: 1)
+            let sent = parts.count == 2 && parts[0].lowercased() == "bearer" ? parts[1].trimmingCharacters(in: .whitespaces) : ""
             guard Data(SHA256.hash(data: Data(sent.utf8))) == Data(SHA256.hash(data: Data(token.utf8))) else {
                 return ProblemMiddleware<APIRequestContext>.response(
                     for: APIProblem(

@@ -72,10 +72,21 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         return "\(type(of: error))"
     }
 
+    /// The server is stopping and its grace period is over: the request was cancelled before anything was committed.
+    static var shuttingDown: APIProblem {
+        APIProblem(
+            .serviceUnavailable, code: "shutting_down", title: "The server is stopping", detail: "Send the request again.",
+            headers: [.retryAfter: "5"])
+    }
+
     static func problem(for error: any Error) -> APIProblem {
         switch error {
         case let problem as APIProblem:
             return problem
+        case is CancellationError:
+            return shuttingDown
+        case let serverError as ServerError where serverError.underlyingError is CancellationError:
+            return shuttingDown
         case let serverError as ServerError:
             if let problem = serverError.underlyingError as? APIProblem { return problem }
             if serverError.underlyingError is HTTPParserError { return malformedBody }

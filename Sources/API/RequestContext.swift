@@ -140,12 +140,12 @@ struct PublicCORSMiddleware: RouterMiddleware {
                 status: .noContent,
                 headers: [
                     .accessControlAllowOrigin: allowed, .accessControlAllowMethods: "GET, OPTIONS",
-                    .accessControlAllowHeaders: "If-None-Match, Accept", .accessControlMaxAge: "86400", .vary: "Origin",
+                    .accessControlAllowHeaders: "If-None-Match, Accept, X-Request-Id", .accessControlMaxAge: "86400", .vary: "Origin",
                 ])
         }
         var response = try await next(request, context)
         response.headers[.accessControlAllowOrigin] = allowed
-        response.headers[.accessControlExposeHeaders] = "ETag, Cache-Control"
+        response.headers[.accessControlExposeHeaders] = "ETag, Cache-Control, X-Request-Id"
         response.headers[.vary] = "Origin"
         return response
     }

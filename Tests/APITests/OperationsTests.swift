@@ -18,6 +18,8 @@ struct OperationsTests {
             #expect(id.count == 32 && id.allSatisfy(\.isHexDigit))
             #expect(made.body["request_id"] as? String == id)
 
+            let browser = try await client.send(.get, "/v1/taxonomy", headers: [.origin: "https://www.francetierslieux.fr"])
+            #expect(browser.headers[.accessControlExposeHeaders]?.contains("X-Request-Id") == true)
             let taken = try await client.send(.get, "/v1/missions", headers: [Self.requestID: "lb-7f3a:42"])
             #expect(taken.headers[Self.requestID] == "lb-7f3a:42")
             #expect(taken.body["request_id"] as? String == "lb-7f3a:42")
@@ -104,6 +106,8 @@ struct OperationsTests {
             #expect(try await client.send(.get, "/metrics", token: "scrape-secret-12").status == .unauthorized)
             let reply = try await client.send(.get, "/metrics", token: "scrape-secret-123")
             #expect(reply.status == .ok)
+            let lowercase = try await client.send(.get, "/metrics", headers: [.authorization: "bearer scrape-secret-123"])
+            #expect(lowercase.status == .ok)
             #expect(String(decoding: reply.data, as: UTF8.self).contains("mdp_http_requests_total"))
         }
     }
@@ -131,6 +135,14 @@ struct OperationsTests {
                 #expect(section.contains("<h4>Responses</h4>") && section.contains("<h4>Example</h4>"))
             }
             #expect(page.contains("requestMission") && page.contains("<code>Idempotency-Key</code>"))
+            // Examples a shell runs as they are: the token expands, required parameters and If-Match are there.
+            func example(_ operation: String) -> String {
+                let section = page.components(separatedBy: "<section class=\"op\" id=\"\(operation)\">").last ?? ""
+                return section.components(separatedBy: "</pre>").first ?? ""
+            }
+            #expect(example("listMissions").contains("-H &quot;Authorization: Bearer $TOKEN&quot;"))
+            #expect(example("uploadDossierDocument").contains("?kind=application&amp;file_name=FILE_NAME"))
+            #expect(example("transitionMission").contains("-H &#39;If-Match: &quot;ETAG&quot;&#39;"))
             // Nothing loads from elsewhere: no script at all, no stylesheet or image from another host.
             #expect(!page.contains("<script"))
             #expect(!page.contains("src=\"http") && !page.contains("rel=\"stylesheet\""))
