@@ -79,6 +79,15 @@ for _ in $(seq 1 25); do
         -d '{"email":"nobody@example.fr","password":"wrong password"}')"
 done
 check "logins from one address are rate limited (429)" grep -q 429 <<<"$codes"
+refused=$(curl -s -D - -X POST "$front/v1/auth/token" -H 'Content-Type: application/json' -d '{}' | tr -d '\r')
+check "nginx's 429 is a problem document with Retry-After and the request id" python3 -c '
+import json, sys
+head, _, body = sys.stdin.read().partition("\n\n")
+headers = {line.split(": ", 1)[0].lower(): line.split(": ", 1)[1] for line in head.splitlines()[1:] if ": " in line}
+problem = json.loads(body)
+assert head.split()[1] == "429" and headers["content-type"] == "application/problem+json", head
+assert problem["code"] == "too_many_attempts" and problem["request_id"] == headers["x-request-id"] and headers["retry-after"] == "60"
+' <<<"$refused"
 check "reading cards is not rate limited" test "$(for _ in $(seq 1 25); do curl -s -o /dev/null -w '%{http_code}\n' "$front/v1/experts"; done | grep -c 429)" = 0
 check "sign-ups from one address are rate limited (429)" grep -q 429 <<<"$(for _ in $(seq 1 25); do
     curl -s -o /dev/null -w '%{http_code} ' -X POST "$front/v1/experts" -H 'Content-Type: application/json' -d '{}'; done)"

@@ -25,6 +25,10 @@ struct SettingsSource {
         var providers: [any ConfigProvider] = [InMemoryProvider(name: "command line", values: values)]
         let environment = ProcessInfo.processInfo.environment
         if let folder = environment["MDP_CREDENTIALS_DIR"] ?? environment["CREDENTIALS_DIRECTORY"], !folder.isEmpty {
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+                throw ValidationError("MDP_CREDENTIALS_DIR (or CREDENTIALS_DIRECTORY) names \(folder), which is not a folder")
+            }
             providers.append(try await DirectoryFilesProvider(directoryPath: FilePath(folder)))
         }
         providers.append(EnvironmentVariablesProvider())
@@ -111,7 +115,11 @@ struct ServeSettings: Sendable {
             throw ValidationError("auth.session_hours must be 1 to 720, not \(hours)")
         }
         self.sessionHours = sessionHours
-        directoryCache = source.reader.bool(forKey: "http.directory_cache", default: true)
+        let cache = source.reader.string(forKey: "http.directory_cache", default: "true").lowercased()
+        guard let directoryCache = ["true": true, "1": true, "yes": true, "false": false, "0": false, "no": false][cache] else {
+            throw ValidationError("http.directory_cache (HTTP_DIRECTORY_CACHE) must be true or false, not \(cache)")
+        }
+        self.directoryCache = directoryCache
         let maxBytes = source.reader.string(forKey: "documents.max_bytes", default: String(maxDocumentBytes))
         guard let maxDocumentBytes = Int(maxBytes), maxDocumentBytes > 0 else {
             throw ValidationError("documents.max_bytes must be a positive number of bytes, not \(maxBytes)")
@@ -176,6 +184,9 @@ struct ServeSettings: Sendable {
         }
         self.logLevel = logLevel
         metricsToken = source.reader.string(forKey: "metrics.token", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
+        if let metricsToken, metricsToken.count < 16 {
+            throw ValidationError("metrics.token (METRICS_TOKEN) must be at least 16 characters (openssl rand -hex 24)")
+        }
         let grace = source.reader.string(forKey: "shutdown.grace", default: String(shutdownGrace))
         guard let shutdownGrace = Int(grace), (1...3600).contains(shutdownGrace) else {
             throw ValidationError("shutdown.grace must be 1 to 3600 seconds, not \(grace)")
@@ -238,6 +249,10 @@ extension ServeSettings {
             guard let url else { return "" }
             guard var parts = URLComponents(string: url) else { return "(set, not shown)" }
             if parts.password != nil { parts.password = "****" }
+            // libpq also takes the password as a parameter.
+            parts.queryItems = parts.queryItems?.map {
+                $0.name.lowercased() == "password" ? URLQueryItem(name: $0.name, value: "****") : $0
+            }
             return parts.string ?? "(set, not shown)"
         }
         return [

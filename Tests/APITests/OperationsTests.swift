@@ -92,10 +92,13 @@ struct OperationsTests {
         let database = try AppDatabase.file(inDirectory: folder.path, options: .init(bcryptCost: 4))
         try await makeApplication(database: database).test(.router) { client in
             #expect(try await client.send(.get, "/ready").status == .ok)
+            #expect(try await client.send(.head, "/ready").status == .ok)
             try FileManager.default.removeItem(at: folder.appendingPathComponent("mdp.sqlite"))
             let reply = try await client.send(.get, "/ready")
             #expect(reply.status == .serviceUnavailable && reply.code == "storage_unavailable")
             #expect(try await client.send(.get, "/health").status == .ok)
+            #expect(try await client.send(.head, "/health").status == .ok)
+            #expect(try await client.send(.head, "/ready").status == .serviceUnavailable)
         }
     }
 

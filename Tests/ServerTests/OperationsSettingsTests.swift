@@ -29,6 +29,8 @@ struct OperationsSettingsTests {
         #expect(shown.contains("DATABASE_URL=postgres://mdp:****@db.example.fr:5432/mdp"))
         #expect(shown.contains("SMTP_URL=smtp://notices:****@smtp.example.fr:587"))
         #expect(shown.contains("METRICS_TOKEN=****"))
+        let inQuery = try Self.settings(["database.url": "postgres://mdp@db.example.fr/mdp?password=pg-secret-66&sslmode=require"])
+        #expect(!inQuery.resolved.map(\.value).joined().contains("pg-secret-66"))
         #expect(shown.contains("LOG_FORMAT=json") && shown.contains("LOG_LEVEL=warning") && shown.contains("SHUTDOWN_GRACE=40"))
         // Every setting of .env.example is shown.
         let example = try String(contentsOf: Self.root.appendingPathComponent(".env.example"), encoding: .utf8)
@@ -42,10 +44,13 @@ struct OperationsSettingsTests {
         }
     }
 
-    @Test func badOperationsSettingsAreRefusedByName() {
+    @Test func badOperationsSettingsAreRefusedByName() throws {
         #expect(throws: (any Error).self) { try Self.settings(["log.format": "xml"]) }
         #expect(throws: (any Error).self) { try Self.settings(["log.level": "loud"]) }
         #expect(throws: (any Error).self) { try Self.settings(["shutdown.grace": "0"]) }
+        #expect(throws: (any Error).self) { try Self.settings(["http.directory_cache": "maybe"]) }
+        #expect(throws: (any Error).self) { try Self.settings(["metrics.token": "x"]) }
+        #expect(try Self.settings(["http.directory_cache": "false"]).directoryCache == false)
         #expect(throws: (any Error).self) { try Self.settings(["shutdown.grace": "99999999999999999999"]) }
     }
 
