@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 import Yams
 
@@ -346,19 +347,5 @@ extension Contract {
         }.joined()
     }
 
-    private func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(character)
-            }
-        }
-        return out
-    }
+    private func escape(_ text: String) -> String { text.htmlEscaped }
 }

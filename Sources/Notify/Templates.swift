@@ -185,18 +185,5 @@ public enum NoticeTemplates {
 
     static func account(_ appURL: String) -> String { (appURL.hasSuffix("/") ? String(appURL.dropLast()) : appURL) + "/compte" }
 
-    static func escape(_ text: String) -> String {
-        var escaped = ""
-        for character in text {
-            switch character {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            case "'": escaped += "&#39;"
-            default: escaped.append(character)
-            }
-        }
-        return escaped
-    }
+    static func escape(_ text: String) -> String { text.htmlEscaped }
 }

@@ -153,7 +153,7 @@ extension AppDatabase {
                 continue
             }
             check.bytes += size
-            let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+            let digest = Self.hex(hasher.finalize())
             if digest != blob.sha256 || size != blob.size { check.problems.append("\(blob.sha256): altered") }
         }
         return check
@@ -184,7 +184,7 @@ extension AppDatabase {
         try output.synchronize()
         try output.close()
         guard rename(temporary.path, destination.path) == 0 else { throw CocoaError(.fileWriteUnknown) }
-        return (bytes, hasher.finalize().map { String(format: "%02x", $0) }.joined())
+        return (bytes, hex(hasher.finalize()))
     }
 
     static func hash(_ file: URL) throws -> (Int, String) {
@@ -196,8 +196,10 @@ extension AppDatabase {
             hasher.update(data: chunk)
             bytes += chunk.count
         }
-        return (bytes, hasher.finalize().map { String(format: "%02x", $0) }.joined())
+        return (bytes, hex(hasher.finalize()))
     }
+
+    static func hex(_ digest: SHA256.Digest) -> String { digest.map { String(format: "%02x", $0) }.joined() }
 
     static func writeDurably(_ data: Data, to file: URL) throws {
         let temporary = file.appendingPathExtension("partial")

@@ -43,4 +43,9 @@ struct ValidationTests {
     @Test func jsonPointersEscapeTildeAndSlash() {
         #expect(jsonPointer(["experiences", 0, "a/b~c"]) == "/experiences/0/a~1b~0c")
     }
+
+    @Test func htmlEscapingShowsTextVerbatimInAnElementOrAnAttribute() {
+        #expect(#"<a href="x" title='y'>L&M</a>"#.htmlEscaped == "&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;L&amp;M&lt;/a&gt;")
+        #expect("Équipe de l’atelier".htmlEscaped == "Équipe de l’atelier")
+    }
 }

@@ -49,3 +49,23 @@ public enum TextRule: Sendable {
         key.map { singleLineFields.contains($0) } == true ? .singleLine : .freeText
     }
 }
+
+extension String {
+    /// The text as HTML shows it verbatim (`&`, `<`, `>` and both quotes escaped): in an element or an attribute, it
+    /// can never open a tag or close the attribute (e-mails, `/docs`).
+    public var htmlEscaped: String {
+        var escaped = ""
+        escaped.reserveCapacity(utf8.count)
+        for character in self {
+            switch character {
+            case "&": escaped += "&amp;"
+            case "<": escaped += "&lt;"
+            case ">": escaped += "&gt;"
+            case "\"": escaped += "&quot;"
+            case "'": escaped += "&#39;"
+            default: escaped.append(character)
+            }
+        }
+        return escaped
+    }
+}
