@@ -25,7 +25,8 @@ check() {  # check NAME COMMAND...
 # 1. systemd units: no warning, no error.
 mkdir -p "$dir/units"
 for unit in deploy/systemd/*.service deploy/systemd/*.timer; do
-    sed "s|/usr/local/bin/mdp|$binary|g" "$unit" >"$dir/units/$(basename "$unit")"
+    sed -e "s|/usr/local/bin/mdp|$binary|g" -e "s|/usr/local/sbin/mdp-pgdump|$PWD/deploy/mdp-pgdump|g" "$unit" \
+        >"$dir/units/$(basename "$unit")"
 done
 for unit in "$dir"/units/*; do
     out=$(cd "$dir/units" && systemd-analyze verify --man=no "$(basename "$unit")" 2>&1) && status=0 || status=$?
@@ -34,6 +35,24 @@ for unit in "$dir"/units/*; do
 done
 grep -q "ProtectSystem=strict" deploy/systemd/mdp.service && grep -q "NoNewPrivileges=yes" deploy/systemd/mdp.service &&
     grep -q "LoadCredential=" deploy/systemd/mdp.service || { echo "deploy: mdp.service lost its hardening"; exit 1; }
+
+# deploy/mdp-pgdump with stand-ins for pg_dump and pg_restore: the password never on a command line.
+mkdir -p "$dir/pg/bin" "$dir/pg/credentials" "$dir/pg/backups"
+printf '%s' 'postgres://mdp:S3cret%25pw@db.example.fr:5432/mdp?sslmode=require' >"$dir/pg/credentials/database-url"
+cat >"$dir/pg/bin/pg_dump" <<'FAKE'
+#!/bin/sh
+echo "argv: $*" >>"$FAKE_LOG"; echo "password: $PGPASSWORD" >>"$FAKE_LOG"
+for a in "$@"; do case $a in --file=*) echo dump >"${a#--file=}";; esac; done
+FAKE
+printf '#!/bin/sh
+exit 0
+' >"$dir/pg/bin/pg_restore"
+chmod +x "$dir/pg/bin/pg_dump" "$dir/pg/bin/pg_restore"
+touch "$dir/pg/backups/mdp-2020-01-01T000000Z.dump"
+PATH="$dir/pg/bin:$PATH" FAKE_LOG="$dir/pg/log" CREDENTIALS_DIRECTORY="$dir/pg/credentials" deploy/mdp-pgdump "$dir/pg/backups" 1 >/dev/null
+check "mdp-pgdump keeps the password off pg_dump's command line" test "$(grep -c 'S3cret' "$dir/pg/log")" = 1
+check "mdp-pgdump gives pg_dump the decoded password" grep -qx 'password: S3cret%pw' "$dir/pg/log"
+check "mdp-pgdump keeps the last dumps, renamed when read back" test "$(ls "$dir/pg/backups" | grep -c '^mdp-.*Z\.dump$')" = 1
 
 # 2. The nginx site in front of the smoke test.
 https=$(free_port) http=$(free_port) port=$(free_port)

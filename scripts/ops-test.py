@@ -157,7 +157,7 @@ def backup_under_load():
         check("verify of a folder without an installation is refused, nothing made there",
               "no installation" in out and not os.path.exists(os.path.join(folder, "no-such-folder")), out)
         out = run("admin", "restore", "--from", os.path.join(folder, "backup"), "--data-dir", data, "--replace", expect=3)
-        check("a restore over the folder of a running server is refused", "is running" in out, out)
+        check("a restore over the folder of a running server is refused", "is using" in out, out)
         # --dated --keep rotates only its own finished backups, never another folder nor the one it just made.
         nightly = os.path.join(folder, "nightly")
         for name in ["mdp-pre-upgrade", "mdp-1-notes", "mdp-2020-01-01T000000Z"]:

@@ -112,7 +112,7 @@ struct ObservedRequestsMiddleware<Context: RequestContext>: RouterMiddleware {
             "\(request.method.rawValue) \(request.uri.path) \(status)",
             metadata: [
                 "operation": .string(operation), "status": .stringConvertible(status),
-                "duration_ms": .string(String(format: "%.1f", Double(elapsed) / 1e6)),
+                "duration_ms": .stringConvertible((Double(elapsed) / 1e5).rounded() / 10),
             ])
         return response
     }

@@ -75,7 +75,7 @@ struct RestoreCommand: AsyncParsableCommand {
     @Option(help: "The backup folder (made by `mdp admin backup`).")
     var from: String
 
-    @Flag(help: "Restore over a data folder that holds data; the old data is moved aside beside it.")
+    @Flag(help: "Restore over a data folder that holds data; the old data is set aside inside it (.before-restore-…).")
     var replace = false
 
     @Option(help: "Folder of the SQLite database to restore into (DATA_DIR; default ./data).")

@@ -70,6 +70,8 @@ struct JSONLogHandler: LogHandler {
     private static func plain(_ value: Logger.Metadata.Value) -> Any {
         switch value {
         case .string(let text): text
+        case .stringConvertible(let value as Int): value
+        case .stringConvertible(let value as Double): value
         case .stringConvertible(let value): value.description
         case .array(let values): values.map(plain)
         case .dictionary(let values): values.mapValues(plain)

@@ -162,7 +162,9 @@ struct ServeSettings: Sendable {
         }
         smtpCAFile = source.reader.string(forKey: "smtp.ca_file").flatMap { $0.isEmpty ? nil : $0 }
         if let url = source.reader.string(forKey: "app.url"), !url.isEmpty {
-            guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
+            guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil, parsed.user == nil,
+                parsed.password == nil
+            else {
                 throw ValidationError("app.url (APP_URL) must be the front end's base URL, http(s)://host…, not \(url)")
             }
             appURL = url
@@ -183,7 +185,8 @@ struct ServeSettings: Sendable {
                 "log.level (LOG_LEVEL) must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), not \(level)")
         }
         self.logLevel = logLevel
-        metricsToken = source.reader.string(forKey: "metrics.token", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
+        // Set but empty (an empty credential file, `METRICS_TOKEN=`) is a mistake, not a wish for open metrics.
+        metricsToken = source.reader.string(forKey: "metrics.token", isSecret: true)?.trimmingCharacters(in: .whitespacesAndNewlines)
         if let metricsToken, metricsToken.count < 16 {
             throw ValidationError("metrics.token (METRICS_TOKEN) must be at least 16 characters (openssl rand -hex 24)")
         }
@@ -251,7 +254,7 @@ extension ServeSettings {
             if parts.password != nil { parts.password = "****" }
             // libpq also takes the password as a parameter.
             parts.queryItems = parts.queryItems?.map {
-                $0.name.lowercased() == "password" ? URLQueryItem(name: $0.name, value: "****") : $0
+                $0.name.lowercased().contains("password") ? URLQueryItem(name: $0.name, value: "****") : $0
             }
             return parts.string ?? "(set, not shown)"
         }

@@ -11,6 +11,8 @@ public struct AppDatabase: Sendable {
     let options: Options
     /// The files behind documents, by SHA-256.
     public let blobs: BlobStore
+    /// The SQLite file as opened (device and inode): a file moved away, or another put in its place, is not ready.
+    var openedFile: FileIdentity?
     /// The published experts in memory, rebuilt after a write that touches them.
     let directory = DirectoryCache()
 
@@ -103,9 +105,11 @@ public struct AppDatabase: Sendable {
     {
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         let path = URL(fileURLWithPath: dataDirectory).appendingPathComponent("mdp.sqlite").path
-        return try AppDatabase(
+        var database = try AppDatabase(
             DatabasePool(path: path, configuration: configuration), options: options,
             blobDirectory: documentsDirectory ?? URL(fileURLWithPath: dataDirectory).appendingPathComponent("blobs"))
+        database.openedFile = FileIdentity(path: path)
+        return database
     }
 
     /// An SQLite installation that must already be there, opened read-only for checks and backups: nothing is written
@@ -115,8 +119,12 @@ public struct AppDatabase: Sendable {
         guard FileManager.default.fileExists(atPath: path) else { throw BackupError.noInstallation(path) }
         var configuration = configuration
         configuration.readonly = true
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        // An empty or foreign file is not an installation either.
+        let migrated = try? queue.read { db in try db.tableExists("grdb_migrations") }
+        guard migrated == true else { throw BackupError.noInstallation(path) }
         return AppDatabase(
-            engine: .sqlite(try DatabaseQueue(path: path, configuration: configuration)), options: .init(),
+            engine: .sqlite(queue), options: .init(),
             blobs: BlobStore(existing: documentsDirectory ?? URL(fileURLWithPath: dataDirectory).appendingPathComponent("blobs")))
     }
 
@@ -154,8 +162,10 @@ public struct AppDatabase: Sendable {
         _ = try engine.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
         // An SQLite file deleted or moved under a running server still answers, from a file nobody will find again:
         // not ready. Nor is a documents folder that cannot be written.
-        if case .sqlite(let writer) = engine, let pool = writer as? DatabasePool {
-            guard FileManager.default.fileExists(atPath: pool.path) else { throw NotReady(reason: "the database file is gone") }
+        if case .sqlite(let writer) = engine, let pool = writer as? DatabasePool, let openedFile {
+            guard FileIdentity(path: pool.path) == openedFile else {
+                throw NotReady(reason: "the database file was moved, deleted or replaced since this server opened it")
+            }
         }
         if let root = blobs.root {
             guard access(root.path, W_OK) == 0 else { throw NotReady(reason: "the documents folder cannot be written") }
@@ -213,6 +223,19 @@ public struct MigrationsPending: Error, CustomStringConvertible {
 }
 
 /// Why a storage operation was refused, in terms the API maps to a status and a stable code.
+/// Which file a path names (device and inode).
+struct FileIdentity: Sendable, Hashable {
+    let device: UInt64
+    let inode: UInt64
+
+    init?(path: String) {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        device = UInt64(info.st_dev)
+        inode = UInt64(info.st_ino)
+    }
+}
+
 /// Why an instance should not take traffic though its database answers.
 public struct NotReady: Error, Sendable, Hashable, CustomStringConvertible {
     public let reason: String

@@ -42,7 +42,7 @@ public enum BackupError: Error, Sendable, Hashable, CustomStringConvertible {
         case .notSQLite:
             "this installation runs on PostgreSQL: back it up with pg_dump (deploy/README.md), then check it with `mdp admin verify`"
         case .noInstallation(let path): "there is no installation here: \(path) does not exist (check DATA_DIR or --data-dir)"
-        case .inUse(let path): "an mdp serve is running on \(path): stop it before restoring"
+        case .inUse(let path): "another mdp process (a server, or a restore) is using \(path): stop it first"
         case .backupTargetNotEmpty(let path): "\(path) is not empty: back up into a new or empty folder"
         case .targetNotEmpty(let path): "\(path) is not empty (restore with --replace to set the current data aside)"
         case .unknownFormat(let format): "this backup's format \(format) is not one this version reads (1)"
@@ -119,8 +119,10 @@ extension AppDatabase {
                 takenAt: takenAt, database: .init(path: "mdp.sqlite", bytes: bytes, sha256: digest), blobs: entries,
                 auditEvents: events)
             try Self.writeDurably(try Self.encoder.encode(manifest), to: staging.appendingPathComponent(BackupManifest.fileName))
-            if manager.fileExists(atPath: folder.path) { try manager.removeItem(at: folder) }
-            try manager.moveItem(at: staging, to: folder)
+            // One atomic rename, which fails when another backup took the name meanwhile (an empty folder is replaced).
+            guard rename(staging.path, folder.path) == 0 else {
+                throw errno == ENOTEMPTY || errno == EEXIST ? BackupError.backupTargetNotEmpty(folder.path) : CocoaError(.fileWriteUnknown)
+            }
             return manifest
         } catch {
             try? manager.removeItem(at: staging)
@@ -242,14 +244,20 @@ extension AppDatabase {
         func present() throws -> [String] {
             guard manager.fileExists(atPath: dataDirectory.path) else { return [] }
             return try manager.contentsOfDirectory(atPath: dataDirectory.path).filter {
-                !$0.hasPrefix(Self.setAsidePrefix) && !$0.hasPrefix(Self.restoringPrefix)
+                !$0.hasPrefix(Self.setAsidePrefix) && !$0.hasPrefix(Self.restoringPrefix) && $0 != InstallationLock.fileName
             }
         }
         let occupied = try !present().isEmpty
         if occupied && !replacing { throw BackupError.targetNotEmpty(dataDirectory.path) }
         let made = !manager.fileExists(atPath: dataDirectory.path)
         try manager.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
-        guard !InstallationLock.isHeld(dataDirectory: dataDirectory.path) else { throw BackupError.inUse(dataDirectory.path) }
+        // The folder's lock for the whole restore: a server running refuses it, and a server starting meanwhile is refused.
+        let lock = try InstallationLock.acquire(dataDirectory: dataDirectory.path)
+        defer { withExtendedLifetime(lock) {} }
+        // What a restore killed half-way left (nothing of it was moved into place).
+        for name in try manager.contentsOfDirectory(atPath: dataDirectory.path) where name.hasPrefix(Self.restoringPrefix) {
+            try? manager.removeItem(at: dataDirectory.appendingPathComponent(name))
+        }
         let staging = dataDirectory.appendingPathComponent(Self.restoringPrefix + UUID().uuidString)
         try manager.createDirectory(at: staging, withIntermediateDirectories: true)
         do {
@@ -291,7 +299,8 @@ extension AppDatabase {
         } catch {
             try? manager.removeItem(at: staging)
             // A folder made for this restore is not left behind.
-            if made, (try? manager.contentsOfDirectory(atPath: dataDirectory.path))?.isEmpty == true {
+            if made, Set((try? manager.contentsOfDirectory(atPath: dataDirectory.path)) ?? ["?"]).isSubset(of: [InstallationLock.fileName])
+            {
                 try? manager.removeItem(at: dataDirectory)
             }
             throw error

@@ -13,7 +13,9 @@ public final class InstallationLock: Sendable {
 
     deinit { close(descriptor) }
 
-    static func file(_ dataDirectory: String) -> String { URL(fileURLWithPath: dataDirectory).appendingPathComponent("mdp.lock").path }
+    static let fileName = "mdp.lock"
+
+    static func file(_ dataDirectory: String) -> String { URL(fileURLWithPath: dataDirectory).appendingPathComponent(fileName).path }
 
     /// Takes the lock, or throws `BackupError.inUse` when another process holds it.
     public static func acquire(dataDirectory: String) throws -> InstallationLock {
@@ -25,17 +27,5 @@ public final class InstallationLock: Sendable {
             throw BackupError.inUse(dataDirectory)
         }
         return InstallationLock(descriptor: descriptor)
-    }
-
-    /// Whether a process holds the lock of `dataDirectory` now.
-    public static func isHeld(dataDirectory: String) -> Bool {
-        let descriptor = open(file(dataDirectory), O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return false }
-        defer { close(descriptor) }
-        if flock(descriptor, LOCK_EX | LOCK_NB) == 0 {
-            flock(descriptor, LOCK_UN)
-            return false
-        }
-        return true
     }
 }

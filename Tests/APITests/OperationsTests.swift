@@ -93,7 +93,14 @@ struct OperationsTests {
         try await makeApplication(database: database).test(.router) { client in
             #expect(try await client.send(.get, "/ready").status == .ok)
             #expect(try await client.send(.head, "/ready").status == .ok)
-            try FileManager.default.removeItem(at: folder.appendingPathComponent("mdp.sqlite"))
+            // Another file put in its place (a copy: the same bytes, another inode) is not the one this server writes to.
+            let file = folder.appendingPathComponent("mdp.sqlite")
+            let aside = folder.appendingPathComponent("aside.sqlite")
+            try FileManager.default.moveItem(at: file, to: aside)
+            try FileManager.default.copyItem(at: aside, to: file)
+            let replaced = try await client.send(.get, "/ready")
+            #expect(replaced.status == .serviceUnavailable && replaced.code == "storage_unavailable")
+            try FileManager.default.removeItem(at: file)
             let reply = try await client.send(.get, "/ready")
             #expect(reply.status == .serviceUnavailable && reply.code == "storage_unavailable")
             #expect(try await client.send(.get, "/health").status == .ok)

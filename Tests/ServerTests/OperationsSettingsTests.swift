@@ -29,8 +29,11 @@ struct OperationsSettingsTests {
         #expect(shown.contains("DATABASE_URL=postgres://mdp:****@db.example.fr:5432/mdp"))
         #expect(shown.contains("SMTP_URL=smtp://notices:****@smtp.example.fr:587"))
         #expect(shown.contains("METRICS_TOKEN=****"))
-        let inQuery = try Self.settings(["database.url": "postgres://mdp@db.example.fr/mdp?password=pg-secret-66&sslmode=require"])
+        let inQuery = try Self.settings([
+            "database.url": "postgres://mdp@db.example.fr/mdp?password=pg-secret-66&sslpassword=pg-secret-55&sslmode=require"
+        ])
         #expect(!inQuery.resolved.map(\.value).joined().contains("pg-secret-66"))
+        #expect(!inQuery.resolved.map(\.value).joined().contains("pg-secret-55"))
         #expect(shown.contains("LOG_FORMAT=json") && shown.contains("LOG_LEVEL=warning") && shown.contains("SHUTDOWN_GRACE=40"))
         // Every setting of .env.example is shown.
         let example = try String(contentsOf: Self.root.appendingPathComponent(".env.example"), encoding: .utf8)
@@ -50,6 +53,8 @@ struct OperationsSettingsTests {
         #expect(throws: (any Error).self) { try Self.settings(["shutdown.grace": "0"]) }
         #expect(throws: (any Error).self) { try Self.settings(["http.directory_cache": "maybe"]) }
         #expect(throws: (any Error).self) { try Self.settings(["metrics.token": "x"]) }
+        #expect(throws: (any Error).self) { try Self.settings(["metrics.token": " \n"]) }
+        #expect(throws: (any Error).self) { try Self.settings(["app.url": "https://u:secret@front.example.fr"]) }
         #expect(try Self.settings(["http.directory_cache": "false"]).directoryCache == false)
         #expect(throws: (any Error).self) { try Self.settings(["shutdown.grace": "99999999999999999999"]) }
     }
@@ -81,12 +86,14 @@ struct OperationsSettingsTests {
     @Test func jsonLogsAreOneObjectPerLineWithTheRequestID() throws {
         let line = try #require(
             JSONLogHandler.line(
-                level: .warning, message: "a \"quoted\"\nline", metadata: ["hb.request.id": "req-1", "n": "3"], label: "mdp"))
+                level: .warning, message: "a \"quoted\"\nline", metadata: ["hb.request.id": "req-1", "status": .stringConvertible(404)],
+                label: "mdp"))
         let object = try #require(try JSONSerialization.jsonObject(with: line) as? [String: Any])
         #expect(object["request_id"] as? String == "req-1")
         #expect(object["message"] as? String == "a \"quoted\"\nline")
         #expect(object["level"] as? String == "warning")
         #expect(object["hb.request.id"] == nil)
+        #expect(object["status"] as? Int == 404)
         #expect(line.last == 0x0A && line.dropLast().firstIndex(of: 0x0A) == nil)
     }
 

@@ -49,6 +49,14 @@ struct BackupTests {
             from: root.appendingPathComponent("backup"), into: root.appendingPathComponent("restored"), replacing: false)
         #expect(report.blobs == 2 && report.auditEvents == manifest.auditEvents && report.setAside == nil)
 
+        // A folder another process holds (a server, or a restore under way) is refused; the restore holds it too.
+        let held = try InstallationLock.acquire(dataDirectory: root.appendingPathComponent("restored").path)
+        await #expect(throws: BackupError.inUse(root.appendingPathComponent("restored").path)) {
+            _ = try await AppDatabase.restore(
+                from: root.appendingPathComponent("backup"), into: root.appendingPathComponent("restored"), replacing: true)
+        }
+        withExtendedLifetime(held) {}
+
         // One byte of one content changed: refused, and the folder it would have replaced is as it was.
         let victim = root.appendingPathComponent("backup").appendingPathComponent(manifest.blobs[0].path)
         var bytes = try Data(contentsOf: victim)
