@@ -106,6 +106,7 @@ headers = {line.split(": ", 1)[0].lower(): line.split(": ", 1)[1] for line in he
 problem = json.loads(body)
 assert head.split()[1] == "429" and headers["content-type"] == "application/problem+json", head
 assert problem["code"] == "too_many_attempts" and problem["request_id"] == headers["x-request-id"] and headers["retry-after"] == "60"
+assert headers["strict-transport-security"].startswith("max-age=") and headers["x-frame-options"] == "DENY"
 ' <<<"$refused"
 check "reading cards is not rate limited" test "$(for _ in $(seq 1 25); do curl -s -o /dev/null -w '%{http_code}\n' "$front/v1/experts"; done | grep -c 429)" = 0
 check "sign-ups from one address are rate limited (429)" grep -q 429 <<<"$(for _ in $(seq 1 25); do
