@@ -280,7 +280,7 @@ extension Contract {
                 html += "<table><tr><th>Field</th><th>Type</th><th>Description</th></tr>\n"
                 for property in schema.properties {
                     html +=
-                        "<tr><td><code>\(escape(property.name))</code>\(property.required ? " <span class=\"req\">required</span>" : "")</td>"
+                        "<tr>\(nameCell(property.name, required: property.required))"
                         + "<td>\(typeLink(property.type))</td><td>\(inline(property.description))</td></tr>\n"
                 }
                 html += "</table>\n"
@@ -305,7 +305,7 @@ extension Contract {
             html += "<h4>Parameters</h4>\n<table><tr><th>Name</th><th>In</th><th>Type</th><th>Description</th></tr>\n"
             for parameter in operation.parameters {
                 html +=
-                    "<tr><td><code>\(escape(parameter.name))</code>\(parameter.required ? " <span class=\"req\">required</span>" : "")</td>"
+                    "<tr>\(nameCell(parameter.name, required: parameter.required))"
                     + "<td>\(escape(parameter.location))</td><td>\(typeLink(parameter.type))</td><td>\(inline(parameter.description))</td></tr>\n"
             }
             html += "</table>\n"
@@ -323,6 +323,11 @@ extension Contract {
         }
         html += "</table>\n<h4>Example</h4>\n<pre>\(escape(operation.example))</pre>\n</section>\n"
         return html
+    }
+
+    /// The first cell of a field's or a parameter's row: its name, and whether it is required.
+    private func nameCell(_ name: String, required: Bool) -> String {
+        "<td><code>\(escape(name))</code>\(required ? " <span class=\"req\">required</span>" : "")</td>"
     }
 
     /// A type name, each schema in it linked to its table.
