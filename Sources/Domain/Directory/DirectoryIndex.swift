@@ -236,6 +236,9 @@ public struct DirectoryIndex: Sendable {
     /// The expert published under `slug`.
     public func expert(slug: String) -> PublicExpert? { bySlug[slug].map { entries[$0].expert } }
 
+    /// Every published expert, in name order.
+    public var experts: [PublicExpert] { entries.map(\.expert) }
+
     /// The page of `query` after `position`, `limit` long.
     public func search(_ query: DirectoryQuery, after position: DirectoryPosition? = nil, limit: Int, facets: Bool = false)
         -> DirectoryResult

@@ -32,6 +32,9 @@ public struct ExpertSuggestion: Sendable, Hashable {
     public var expertID: String
     public var score: Int
     public var reasons: [SuggestionReason]
+
+    /// The part of the score that comes from needs covered: the first tie-breaker.
+    public var needPoints: Int { reasons.filter { $0.code == .coversNeed }.reduce(0) { $0 + $1.points } }
 }
 
 /// Laureates of one région sharing a need: candidates for a pooled mission.
@@ -51,6 +54,16 @@ public struct PoolCandidate: Sendable, Hashable {
     }
 }
 
+/// What a suggestion reads of an expert: a card under review, or its published projection.
+public protocol SuggestionCandidate {
+    var subthemeCodes: [String] { get }
+    var coverage: Coverage { get }
+    var experiences: [PriorExperience] { get }
+}
+
+extension ExpertCardContent: SuggestionCandidate {}
+extension PublicExpert: SuggestionCandidate {}
+
 /// Suggestions made from what the programme already knows: framing notes, published cards, territories.
 public enum Suggestions {
     /// Points for a need covered, by its priority: covering one high need outweighs any territory or experience.
@@ -63,14 +76,11 @@ public enum Suggestions {
 
     /// The experts that cover at least one need of the note, best first (score, then needs covered, then id), each with
     /// its reasons. A need named twice counts once, at its highest priority.
-    public static func experts(
-        for needs: [Need], laureateDepartment: String, candidates: [(id: String, card: ExpertCardContent)]
+    public static func experts<Card: SuggestionCandidate>(
+        for needs: [Need], laureateDepartment: String, candidates: [(id: String, card: Card)]
     ) -> [ExpertSuggestion] {
         var wanted: [String: NeedPriority] = [:]
-        for need in needs {
-            if let current = wanted[need.subthemeCode], points(current) >= points(need.priority) { continue }
-            wanted[need.subthemeCode] = need.priority
-        }
+        for need in needs { wanted[need.subthemeCode] = priority(of: need.subthemeCode, in: needs) }
         let region = Territories.department(laureateDepartment)?.regionCode
         let ranked = candidates.compactMap { candidate -> (suggestion: ExpertSuggestion, needs: Int)? in
             var reasons: [SuggestionReason] = []
@@ -133,6 +143,11 @@ public enum Suggestions {
             ($0.laureateIDs.count, $0.highPriority, $1.regionCode, $1.subthemeCode)
                 > ($1.laureateIDs.count, $1.highPriority, $0.regionCode, $0.subthemeCode)
         }
+    }
+
+    /// The highest priority `needs` give `subthemeCode`; nil when they do not name it.
+    public static func priority(of subthemeCode: String, in needs: [Need]) -> NeedPriority? {
+        needs.filter { $0.subthemeCode == subthemeCode }.map(\.priority).max { points($0) < points($1) }
     }
 
     static func points(_ priority: NeedPriority) -> Int { needPoints[priority] ?? 0 }
