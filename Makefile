@@ -31,7 +31,7 @@ run: deps build
 ## role), the contract through third-party generators (a TypeScript client compiled, a Python client walking the
 ## programme's story against the live server), two instances over PostgreSQL behind nginx (deploy/nginx), one
 ## killed under load; deploy/ tried for real (systemd units verified, the nginx site with TLS in front of the smoke
-## test) and /docs opened in headless Chromium. The sync engine's tests run built optimised, as it ships (only -O shows some compiler faults: a
+## test), /docs opened in headless Chromium, and the directory widget driven by keyboard there from another origin. The sync engine's tests run built optimised, as it ships (only -O shows some compiler faults: a
 ## task group's results lost, once); the others in debug.
 test: deps test-deps build-tests build-release-tests
 	scripts/with-test-servers.sh sh -c '$(SWIFT) test --skip-build --parallel \
@@ -43,6 +43,7 @@ test: deps test-deps build-tests build-release-tests
 	scripts/instances-test.sh .build/debug/mdp
 	scripts/deploy-test.sh .build/debug/mdp
 	python3 scripts/docs-browser.py .build/debug/mdp
+	python3 scripts/widget-browser.py .build/debug/mdp
 
 test-deps:
 	@python3 -c "import importlib.metadata as m, sys; sys.exit(m.version('schemathesis') != '$(SCHEMATHESIS_VERSION)')" 2>/dev/null \

@@ -76,6 +76,7 @@ public func buildRouter(_ dependencies: APIDependencies) throws -> Router<APIReq
             ],
             body: .init(byteBuffer: docs))
     }
+    Widget.register(on: router)
     // Health checks that send HEAD (some load balancers do): the same answer without a body.
     router.on("/health", method: .head) { _, _ -> Response in Response(status: .ok) }
     router.on("/ready", method: .head) { [database = dependencies.database] _, _ -> Response in
