@@ -16,7 +16,7 @@ STANDARDWEBHOOKS_VERSION := 1.1.0
 # Debian packages only the tests use: Java for openapi-generator, tsc for the TypeScript client it makes, PostgreSQL
 # (a throwaway server per run: every Storage and API test runs on SQLite and on PostgreSQL), nginx (two instances
 # behind deploy/nginx/mdp.conf).
-TEST_APT_PACKAGES := openjdk-17-jre-headless node-typescript postgresql nginx openssl systemd chromium
+TEST_APT_PACKAGES := openjdk-17-jre-headless node-typescript postgresql nginx openssl systemd chromium libreoffice-calc-nogui
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test test-deps deps build build-tests build-release-tests smoke fuzz format lint bench clean-data
@@ -31,7 +31,7 @@ run: deps build
 ## role), the contract through third-party generators (a TypeScript client compiled, a Python client walking the
 ## programme's story against the live server), two instances over PostgreSQL behind nginx (deploy/nginx), one
 ## killed under load; deploy/ tried for real (systemd units verified, the nginx site with TLS in front of the smoke
-## test), /docs opened in headless Chromium, and the directory widget driven by keyboard there from another origin. The sync engine's tests run built optimised, as it ships (only -O shows some compiler faults: a
+## test), /docs opened in headless Chromium, and the directory widget driven by keyboard there from another origin; the team's exports read back by Python's csv and LibreOffice. The sync engine's tests run built optimised, as it ships (only -O shows some compiler faults: a
 ## task group's results lost, once); the others in debug.
 test: deps test-deps build-tests build-release-tests
 	scripts/with-test-servers.sh sh -c '$(SWIFT) test --skip-build --parallel \
@@ -44,6 +44,7 @@ test: deps test-deps build-tests build-release-tests
 	scripts/deploy-test.sh .build/debug/mdp
 	python3 scripts/docs-browser.py .build/debug/mdp
 	python3 scripts/widget-browser.py .build/debug/mdp
+	python3 scripts/exports-test.py .build/debug/mdp
 
 test-deps:
 	@python3 -c "import importlib.metadata as m, sys; sys.exit(m.version('schemathesis') != '$(SCHEMATHESIS_VERSION)')" 2>/dev/null \

@@ -34,6 +34,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         // swift-configuration's own location: credential files are read by path (`FilePath`).
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        // The zip container of OpenDocument spreadsheet exports.
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         /// Pure programme rules and reference data: Foundation at most.
@@ -68,6 +70,7 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             resources: [.copy("openapi.yaml"), .copy("Widget")],
             swiftSettings: strict,

@@ -51,6 +51,7 @@ public func buildRouter(_ dependencies: APIDependencies) throws -> Router<APIReq
             metrics: dependencies.metrics,
             operations: OperationIndex(contract: contract.operations.map { ($0.method, $0.path, $0.id) })))
     router.add(middleware: NoSniffMiddleware())
+    router.add(middleware: QueryShapeMiddleware())
     router.add(middleware: ProblemMiddleware())
     router.add(middleware: PublicCORSMiddleware(origins: dependencies.corsOrigins))
     router.add(middleware: BodyLimitMiddleware(limit: dependencies.maxBodyBytes))

@@ -166,3 +166,21 @@ struct NoSniffMiddleware: RouterMiddleware {
 extension HTTPField.Name {
     static let xContentTypeOptions = Self("X-Content-Type-Options")!
 }
+
+/// Reads a query string as people and tools write it before the generated layer parses it: an empty pair (`?&x=1`,
+/// `x=1&&y=2`) is dropped and a name without `=` gets an empty value, so the first is answered and the second refused
+/// by its parameter's rule (400) — the generated parser would have thrown an error that answers 500.
+struct QueryShapeMiddleware: RouterMiddleware {
+    typealias Context = APIRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let path = request.head.path, let mark = path.firstIndex(of: "?") else { return try await next(request, context) }
+        let query = path[path.index(after: mark)...]
+        let pairs = query.split(separator: "&", omittingEmptySubsequences: true).map { $0.contains("=") ? String($0) : $0 + "=" }
+        let shaped = pairs.joined(separator: "&")
+        guard shaped != query else { return try await next(request, context) }
+        var head = request.head
+        head.path = String(path[..<mark]) + (shaped.isEmpty ? "" : "?" + shaped)
+        return try await next(Request(head: head, body: request.body), context)
+    }
+}

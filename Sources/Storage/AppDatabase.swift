@@ -194,7 +194,7 @@ public struct AppDatabase: Sendable {
         }
     }
 
-    var now: Date { options.clock() }
+    public var now: Date { options.clock() }
     var settings: ProgrammeSettings { options.settings }
 
     /// The next value of the global, monotonic revision counter: every change to a resource takes one.

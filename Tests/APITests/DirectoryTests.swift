@@ -7,6 +7,25 @@ import Testing
 
 @Suite("The public directory")
 struct DirectoryTests {
+    /// Query strings as people and tools write them: an empty pair (`?&`, `&&`) is nothing, a name without `=` is an
+    /// empty value; neither may answer 500 (the generated parser refuses both).
+    @Test func oddQueryStringsAreReadOrRefusedNeverA500() async throws {
+        let database = try Self.seeded()
+        try await makeApplication(database: database).test(.router) { client in
+            for query in ["?&limit=1", "?limit=1&&q=bois", "?&", "?", "?limit=1&"] {
+                let reply = try await client.send(.get, "/v1/directory/experts" + query)
+                #expect(reply.status == .ok, "\(query)")
+            }
+            let paged = try await client.send(.get, "/v1/directory/experts?&&limit=1")
+            #expect((paged.body["items"] as? [Any])?.count == 1)
+            for query in ["?facets&q=bois", "?limit"] {
+                let reply = try await client.send(.get, "/v1/directory/experts" + query)
+                #expect(reply.status == .badRequest && reply.code == "invalid_parameter", "\(query)")
+            }
+            #expect(try await client.send(.get, "/v1/missions?&limit=1").status == .unauthorized)
+        }
+    }
+
     /// A small directory: three published experts, one submitted, one draft.
     static func seeded() throws -> AppDatabase {
         let database = try AppDatabase.throwaway()

@@ -26,6 +26,8 @@ struct SuggestionsTests {
         // id, subthemes, coverage, productive experiences → score
         ("dept-high", ["4.2"], Coverage(departmentCodes: ["42"]), 0, 30 + 15),
         ("region-high", ["4.2"], Coverage(regionCodes: ["84"]), 0, 30 + 10),
+        // Another département of the same région: in the région, as the directory's région filter counts it.
+        ("other-department-of-the-region-high", ["4.2"], Coverage(departmentCodes: ["69"]), 0, 30 + 10),
         ("national-high", ["4.2"], Coverage(national: true), 0, 30 + 6),
         ("remote-high", ["4.2"], Coverage(remote: true), 0, 30 + 4),
         ("elsewhere-high", ["4.2"], Coverage(departmentCodes: ["75"]), 0, 30),
@@ -96,5 +98,11 @@ struct SuggestionsTests {
                 PoolCandidate(regionCode: "84", subthemeCode: "6.1", laureateIDs: ["L1", "L3"], highPriority: 0),
             ])
         #expect(Suggestions.pools([]).isEmpty)
+    }
+
+    @Test func poolsOfEqualWeightFollowTheTaxonomyOrderNotTheTextOrder() {
+        let needs = [Need(subthemeCode: "12.3", priority: .low, description: ""), Need(subthemeCode: "3.1", priority: .low, description: "")]
+        let pools = Suggestions.pools([("A", "42", needs), ("B", "69", needs)])
+        #expect(pools.map(\.subthemeCode) == ["3.1", "12.3"])
     }
 }

@@ -43,6 +43,12 @@ public enum Money {
         return total
     }
 
+    /// `a − b` held at `Int.max` / `Int.min` instead of trapping.
+    public static func saturatingDifference(_ a: Int, _ b: Int) -> Int {
+        let (difference, overflow) = a.subtractingReportingOverflow(b)
+        return overflow ? (b < 0 ? .max : .min) : difference
+    }
+
     /// Splits `total` cents in proportion to `weights` so that the parts sum to `total` exactly
     /// (largest remainder: leftover cents go to the largest fractional parts, ties to the earlier part).
     /// Products are taken at double width, so no total or weight can overflow.
