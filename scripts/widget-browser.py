@@ -47,10 +47,14 @@ HOST_PAGE = """<!doctype html>
 
 
 class HostPage(http.server.BaseHTTPRequestHandler):
+    """`/`: the partner's page; `/strict`: the same under a Content-Security-Policy that allows no inline style."""
+
     def do_GET(self):
         body = HOST_PAGE.format(api=api).encode()
         self.send_response(200)
         self.send_header("Content-Type", "text/html; charset=utf-8")
+        if self.path.startswith("/strict"):
+            self.send_header("Content-Security-Policy", f"default-src 'self'; script-src {api}; connect-src {api}; style-src 'self'")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -295,6 +299,48 @@ try:
           str(origins))
     hosts = {urllib.parse.urlsplit(r["url"]).netloc for r in responses if r["url"].startswith("http")}
     check("nothing was fetched from another host", hosts <= {f"127.0.0.1:{api_port}", f"127.0.0.1:{page_port}"}, str(hosts))
+
+    # A search sent while another runs wins: the first answer, held back by the browser, comes last and is ignored.
+    tab.navigate(allowed_origin + "/")
+    tab.until(STATE.replace("return {", "if (!root.querySelector('article')) return null; return {"), "first results")
+    tab.send("Fetch.enable", {"patterns": [{"urlPattern": "*q=bois*", "requestStage": "Request"}]})
+    tab.evaluate("""window.__shown = 0; document.querySelector('mdp-annuaire').addEventListener('mdp-results', () => window.__shown++);
+      (() => { const root = document.querySelector('mdp-annuaire').shadowRoot; const q = root.querySelector('input[name=q]');
+               q.focus(); q.value = 'bois'; })()""")
+    tab.key("Enter", "Enter", 13, "\r")
+    held = browser.wait_event("Fetch.requestPaused")["params"]["requestId"]
+    tab.evaluate("""(() => { const q = document.querySelector('mdp-annuaire').shadowRoot.querySelector('input[name=q]'); q.value = 'textile'; })()""")
+    tab.key("Enter", "Enter", 13, "\r")
+    tab.until("window.__shown >= 1", "the second search's results")
+    tab.send("Fetch.continueRequest", {"requestId": held})
+    tab.send("Fetch.disable")
+    time.sleep(0.5)  # lets the held answer arrive: it must change nothing
+    state = tab.evaluate(STATE)
+    expected, _ = api_names({"q": "textile", "region": "84", "limit": 4})
+    check("a search sent during another shows its own results, not the late one's", state["names"] == expected, f"{state['names']} vs {expected}")
+
+    # The lists fail to load once: the message invites a retry, and Enter retries.
+    tab.send("Fetch.enable", {"patterns": [{"urlPattern": "*/v1/taxonomy*", "requestStage": "Request"}]})
+    tab.send("Page.navigate", {"url": allowed_origin + "/?retry"})
+    failed = browser.wait_event("Fetch.requestPaused")["params"]["requestId"]
+    tab.send("Fetch.failRequest", {"requestId": failed, "errorReason": "ConnectionRefused"})
+    tab.send("Fetch.disable")
+    state = tab.until(STATE.replace("return {", "if (!root.querySelector('[role=status]').textContent) return null; return {"), "the failure")
+    check("a failed load says the directory does not answer", "ne répond pas" in state["status"], str(state))
+    tab.evaluate("""window.__shown = 0; document.querySelector('mdp-annuaire').addEventListener('mdp-results', () => window.__shown++);
+      document.querySelector('mdp-annuaire').shadowRoot.querySelector('input[name=q]').focus()""")
+    tab.key("Enter", "Enter", 13, "\r")
+    tab.until("window.__shown >= 1", "the retry's results")
+    state = tab.evaluate(STATE)
+    expected, _ = api_names({"region": "84", "limit": 4})
+    check("Enter after a failed load retries, and the presets apply", state["names"] == expected and state["region"] == "84", str(state))
+
+    # A host page whose policy allows no inline style: the widget keeps its styles (a constructed style sheet).
+    tab.navigate(allowed_origin + "/strict")
+    tab.until(STATE.replace("return {", "if (!root.querySelector('article')) return null; return {"), "results on the strict page")
+    layout = tab.evaluate("""(() => { const root = document.querySelector('mdp-annuaire').shadowRoot;
+      return [getComputedStyle(root.querySelector('form')).display, root.querySelector('[lang]') && root.querySelector('[lang]').lang]; })()""")
+    check("under a strict host policy the widget keeps its styles, and says it is French", layout == ["grid", "fr"], str(layout))
 
     # The demo page the instance serves: both widgets render under its strict Content-Security-Policy.
     tab.navigate(api + "/widget/v1/demo.html")

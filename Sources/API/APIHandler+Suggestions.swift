@@ -33,7 +33,7 @@ extension APIHandler {
         let page = try PageCursor.page(pools, limit: limit, cursor: input.query.cursor) {
             [
                 Self.descending($0.candidate.laureateIDs.count), Self.descending($0.candidate.highPriority), $0.candidate.regionCode,
-                $0.candidate.subthemeCode,
+                Self.descending(Int.max - Suggestions.subthemeRank($0.candidate.subthemeCode)), $0.candidate.subthemeCode,
             ]
         }
         return .ok(

@@ -44,6 +44,12 @@ enum Widget {
                 }
                 return Response(status: .ok, headers: asset.headers, body: .init(byteBuffer: asset.body))
             }
+            // Caches and link checkers probe with HEAD: the same headers, no body.
+            router.on("\(path)/\(name)", method: .head) { _, _ -> Response in
+                var headers = asset.headers
+                headers[.contentLength] = String(asset.body.readableBytes)
+                return Response(status: .ok, headers: headers)
+            }
         }
     }
 }

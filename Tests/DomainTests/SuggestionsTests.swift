@@ -101,7 +101,9 @@ struct SuggestionsTests {
     }
 
     @Test func poolsOfEqualWeightFollowTheTaxonomyOrderNotTheTextOrder() {
-        let needs = [Need(subthemeCode: "12.3", priority: .low, description: ""), Need(subthemeCode: "3.1", priority: .low, description: "")]
+        let needs = [
+            Need(subthemeCode: "12.3", priority: .low, description: ""), Need(subthemeCode: "3.1", priority: .low, description: ""),
+        ]
         let pools = Suggestions.pools([("A", "42", needs), ("B", "69", needs)])
         #expect(pools.map(\.subthemeCode) == ["3.1", "12.3"])
     }

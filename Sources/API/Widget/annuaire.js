@@ -80,7 +80,8 @@
 
     attributeChangedCallback(name, before, after) {
       if (!this.form || before === after) return;
-      if (name === "theme" || name === "subtheme" || name === "region" || name === "q") this.preset();
+      // Only what changed: a choice the visitor made by hand in another control stays.
+      if (name === "theme" || name === "subtheme" || name === "region" || name === "q") this.preset(name);
       this.search();
     }
 
@@ -108,7 +109,14 @@
 
     render() {
       const id = this.id_;
-      this.root.append(this.element("style", { text: css }));
+      // A constructed style sheet needs no inline style, so a host page's strict Content-Security-Policy keeps it.
+      if ("adoptedStyleSheets" in this.root && typeof CSSStyleSheet === "function" && "replaceSync" in CSSStyleSheet.prototype) {
+        const sheet = new CSSStyleSheet();
+        sheet.replaceSync(css);
+        this.root.adoptedStyleSheets = [sheet];
+      } else {
+        this.root.append(this.element("style", { text: css }));
+      }
       this.query = this.element("input", { type: "search", name: "q", autocomplete: "off", id: `${id}-q`,
         placeholder: "Nom, compétence, secteur…" });
       this.theme = this.element("select", { name: "theme", id: `${id}-theme` });
@@ -127,7 +135,8 @@
       this.list = this.element("ul", { "aria-labelledby": `${id}-status` });
       this.moreButton = this.element("button", { type: "button", class: "more", text: "Afficher plus d'experts" });
       this.moreButton.hidden = true;
-      this.root.append(this.form, this.status, this.list, this.moreButton);
+      // French, whatever the host page's language, so screen readers read it with a French voice.
+      this.root.append(this.element("div", { lang: "fr", class: "annuaire" }, this.form, this.status, this.list, this.moreButton));
       this.form.addEventListener("submit", (event) => { event.preventDefault(); this.search(); });
       this.theme.addEventListener("change", () => { this.fillSubthemes(); this.search(); });
       for (const control of [this.subtheme, this.region, this.remote]) control.addEventListener("change", () => this.search());
@@ -146,6 +155,8 @@
     }
 
     async load() {
+      if (this.loading) return;
+      this.loading = true;
       try {
         const [taxonomy, territories] = await Promise.all([this.fetchJSON("/v1/taxonomy"), this.fetchJSON("/v1/territories")]);
         this.reference = { taxonomy, territories,
@@ -157,23 +168,34 @@
         const regions = [...territories.regions].sort((a, b) => a.name.localeCompare(b.name, "fr"));
         for (const region of regions) this.option(this.region, region.code, region.name);
       } catch (error) {
+        this.reference = null;
         this.fail();
         return;
+      } finally {
+        this.loading = false;
       }
+      // What the visitor typed while the lists failed to load stays.
+      const typed = this.query.value;
       this.preset();
+      if (typed && !this.hasAttribute("q")) this.query.value = typed;
       this.search();
     }
 
-    preset() {
+    /** Applies the attributes (all of them, or only `only`) to the controls. */
+    preset(only) {
       if (!this.reference) return;
-      const theme = this.getAttribute("theme"), subtheme = this.getAttribute("subtheme");
-      const fromSubtheme = subtheme && this.reference.subthemes.get(subtheme);
-      this.theme.value = fromSubtheme ? fromSubtheme.theme_code : (theme && this.reference.themes.has(theme) ? theme : "");
-      this.fillSubthemes();
-      if (fromSubtheme) this.subtheme.value = subtheme;
-      const region = this.getAttribute("region");
-      this.region.value = region && this.reference.regions.has(region) ? region : "";
-      if (this.hasAttribute("q")) this.query.value = this.getAttribute("q");
+      if (!only || only === "theme" || only === "subtheme") {
+        const theme = this.getAttribute("theme"), subtheme = this.getAttribute("subtheme");
+        const fromSubtheme = subtheme && this.reference.subthemes.get(subtheme);
+        this.theme.value = fromSubtheme ? fromSubtheme.theme_code : (theme && this.reference.themes.has(theme) ? theme : "");
+        this.fillSubthemes();
+        if (fromSubtheme) this.subtheme.value = subtheme;
+      }
+      if (!only || only === "region") {
+        const region = this.getAttribute("region");
+        this.region.value = region && this.reference.regions.has(region) ? region : "";
+      }
+      if (!only || only === "q") this.query.value = this.getAttribute("q") || "";
     }
 
     fillSubthemes() {
@@ -198,7 +220,8 @@
     }
 
     async search() {
-      if (!this.reference) return;
+      // The reference lists failed to load: try them again (they search once loaded).
+      if (!this.reference) return this.load();
       const generation = ++this.generation;
       this.parametersInUse = this.parameters();
       this.busy(true);
@@ -225,22 +248,27 @@
         if (generation !== this.generation) return;
         this.show(page, true);
       } catch (error) {
-        if (generation === this.generation) this.fail();
+        // The experts already shown stay: only the next page failed.
+        if (generation === this.generation) this.fail(false);
       } finally {
         if (generation === this.generation) this.busy(false);
       }
     }
 
     busy(on) {
-      this.submit.disabled = on;
+      // The search button stays usable: a new search replaces the running one (its answer is then ignored).
       this.moreButton.disabled = on;
       this.list.setAttribute("aria-busy", on ? "true" : "false");
     }
 
-    fail() {
+    fail(clear = true) {
       this.status.className = "status error";
       this.status.textContent = "L'annuaire ne répond pas pour le moment. Réessayez dans quelques instants.";
-      this.moreButton.hidden = true;
+      if (clear) {
+        this.list.replaceChildren();
+        this.next = null;
+        this.moreButton.hidden = true;
+      }
     }
 
     show(page, appended) {

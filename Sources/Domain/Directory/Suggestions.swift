@@ -95,7 +95,10 @@ public enum Suggestions {
             let tier: SuggestionReason.Code? =
                 if coverage.departmentCodes.contains(laureateDepartment) {
                     .sameDepartment
-                } else if let region, coverage.regionCodes.contains(region) {
+                } else if let region,
+                    coverage.regionCodes.contains(region)
+                        || coverage.departmentCodes.contains(where: { Territories.department($0)?.regionCode == region })
+                {
                     .sameRegion
                 } else if coverage.national {
                     .national
@@ -118,7 +121,7 @@ public enum Suggestions {
     }
 
     /// For the programme team: every subtheme needed by two laureates or more of one région, the largest groups first
-    /// (then those with more high priorities, then by région and subtheme). A laureate whose département is unknown
+    /// (then those with more high priorities, then by région, then in taxonomy order). A laureate whose département is unknown
     /// is left out.
     public static func pools(_ laureates: [(id: String, departmentCode: String, needs: [Need])]) -> [PoolCandidate] {
         var groups: [String: [String: (ids: Set<String>, high: Set<String>)]] = [:]
@@ -140,10 +143,16 @@ public enum Suggestions {
             }
         }
         return candidates.sorted {
-            ($0.laureateIDs.count, $0.highPriority, $1.regionCode, $1.subthemeCode)
-                > ($1.laureateIDs.count, $1.highPriority, $0.regionCode, $0.subthemeCode)
+            ($0.laureateIDs.count, $0.highPriority, $1.regionCode, subthemeRank($1.subthemeCode))
+                > ($1.laureateIDs.count, $1.highPriority, $0.regionCode, subthemeRank($0.subthemeCode))
         }
     }
+
+    /// Where a subtheme stands in the taxonomy ("3.1" before "12.3"); unknown codes last.
+    public static func subthemeRank(_ code: String) -> Int { subthemeRanks[code] ?? Int.max }
+
+    static let subthemeRanks: [String: Int] = Dictionary(
+        Taxonomy.themes.flatMap(\.subthemes).enumerated().map { ($1.code, $0) }, uniquingKeysWith: { first, _ in first })
 
     /// The highest priority `needs` give `subthemeCode`; nil when they do not name it.
     public static func priority(of subthemeCode: String, in needs: [Need]) -> NeedPriority? {
