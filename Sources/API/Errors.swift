@@ -45,6 +45,11 @@ extension APIProblem {
             self.init(
                 .serviceUnavailable, code: "busy", title: "The database is busy; try again in a moment",
                 headers: [.retryAfter: "1"])
+        case .missionsInProgress(let refs):
+            self.init(
+                .conflict, code: "missions_in_progress", title: "Your running missions must end first",
+                detail:
+                    "Missions \(refs.joined(separator: ", ")) are still running: once they are closed, declined, cancelled or terminated, ask again. The programme team can help.")
         case .claimLost:
             self.init(
                 .conflict, code: "idempotency_superseded", title: "A retry with this Idempotency-Key carried the request out instead",

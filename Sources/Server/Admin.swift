@@ -9,6 +9,7 @@ struct Admin: AsyncParsableCommand {
         abstract: "Operator commands.",
         subcommands: [
             CreateAdmin.self, IssueToken.self, Migrate.self, Copy.self, BackupCommand.self, RestoreCommand.self, VerifyCommand.self,
+            Purge.self,
         ])
 }
 
@@ -122,6 +123,21 @@ struct Migrate: AsyncParsableCommand {
         let applied = try database.appliedMigrations()
         print("\(settings.databaseDescription): \(applied.count) migrations applied")
         for name in applied { print("  \(name)") }
+    }
+}
+
+/// `mdp admin purge`: applies the retention settings now (`mdp serve` does it every hour).
+struct Purge: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Remove what the retention settings (RETENTION_*_DAYS) no longer keep; erase abandoned draft cards.")
+
+    @OptionGroup var location: DatabaseOptions
+
+    func run() async throws {
+        let settings = try await location.settings()
+        let database = try settings.openDatabaseOnProgrammeClock()
+        defer { database.close() }
+        print("purged: \(try database.purge(settings.retention))")
     }
 }
 

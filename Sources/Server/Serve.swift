@@ -82,6 +82,20 @@ struct Serve: AsyncParsableCommand {
                 }
             } : nil
         defer { sweeper?.cancel() }
+        // What the retention settings no longer keep goes at start, then every hour (any instance may do it).
+        let retention = settings.retention
+        let purger = Task.detached {
+            while !Task.isCancelled {
+                do {
+                    let report = try await BlockingPool.run { try database.purge(retention) }
+                    if report.total > 0 { Logger(label: "mdp").notice("retention: purged \(report)") }
+                } catch {
+                    Logger(label: "mdp").warning("retention: the purge failed, retried in an hour (\(type(of: error)))")
+                }
+                try? await Task.sleep(for: .seconds(3600))
+            }
+        }
+        defer { purger.cancel() }
         let demoNotice = demo ? try await Demo.prepare(database, dataDirectory: settings.dataDirectory) : nil
         // Notices of the outbox are sent by a worker in this process (`mdp notify once` runs one pass, for cron).
         let delivery = try settings.noticeDelivery(database, demo: demo, ownURL: "http://\(settings.host):\(settings.port)")
@@ -173,6 +187,10 @@ enum Demo {
                 passwords: (admin: newPassword(), expert: newPassword(), laureate: newPassword()))
             // The demo's history is not mailed: only its last few notices, as a sample of what is sent.
             _ = try database.skipWaitingNotices(keepingLatest: 5, reason: "demo history")
+            // One expert asked to be erased (RGPD): their closed missions stay, under "expert supprimé n°1".
+            if let leaving = try database.expertsWithOnlyEndedMissions().first(where: { $0.email != logins.expert.email }) {
+                _ = try database.erase(account: leaving, confirmingEmail: leaving.email)
+            }
             // A subscription to look at, paused (its deliveries wait; nothing leaves the machine): a regional network's
             // CRM following the hand-offs.
             if let admin = try database.account(email: logins.admin.email) {
@@ -207,6 +225,9 @@ enum Demo {
                   TOKEN=$(curl -s -X POST \(base)/v1/auth/token -H 'Content-Type: application/json' \\
                     -d '{"email":"\(email)","password":"\(password)"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
                   curl -s -H "Authorization: Bearer $TOKEN" '\(base)/v1/experts?state=submitted&limit=5'
+                  curl -s -OJ -H "Authorization: Bearer $TOKEN" '\(base)/v1/exports/missions'    # missions-….csv for a spreadsheet
+
+                The directory widget for other sites: \(base)/widget/v1/demo.html
 
                 """
         }

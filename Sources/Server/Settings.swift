@@ -74,6 +74,8 @@ struct ServeSettings: Sendable {
     var appURL: String?
     /// Seconds between two passes of the notification worker.
     var notifyInterval = 15
+    /// How long what is not a record is kept (`RETENTION_*_DAYS`); `mdp serve` applies it every hour.
+    var retention = RetentionPolicy()
     /// How logs are written (`LOG_FORMAT`: text or json) and from which level (`LOG_LEVEL`).
     var logFormat = LogFormat.text
     var logLevel = Logger.Level.info
@@ -174,6 +176,13 @@ struct ServeSettings: Sendable {
             throw ValidationError("notify.interval must be 1 to 86400 seconds, not \(interval)")
         }
         self.notifyInterval = notifyInterval
+        for (key, path) in Self.retentionKeys {
+            let text = source.reader.string(forKey: ConfigKey(key), default: String(retention[keyPath: path]))
+            guard let days = Int(text), RetentionPolicy.allowedDays.contains(days) else {
+                throw ValidationError("\(key) (\(Self.variable(key))) must be 1 to 3650 days, not \(text)")
+            }
+            retention[keyPath: path] = days
+        }
         let format = source.reader.string(forKey: "log.format", default: logFormat.rawValue)
         guard let logFormat = LogFormat(rawValue: format.lowercased()) else {
             throw ValidationError("log.format (LOG_FORMAT) must be text or json, not \(format)")
@@ -247,7 +256,7 @@ extension ServeSettings {
 
 extension ServeSettings {
     /// Every setting by its environment name, as this process resolved it; secrets masked (`--check-config`).
-    var resolved: KeyValuePairs<String, String> {
+    var resolved: [(key: String, value: String)] {
         func masked(_ url: String?) -> String {
             guard let url else { return "" }
             guard var parts = URLComponents(string: url) else { return "(set, not shown)" }
@@ -258,7 +267,7 @@ extension ServeSettings {
             }
             return parts.string ?? "(set, not shown)"
         }
-        return [
+        let fixed: KeyValuePairs<String, String> = [
             "HTTP_HOST": host, "HTTP_PORT": String(port), "DATA_DIR": dataDirectory,
             "DATABASE_URL": masked(databaseURL), "DATABASE_CONNECTIONS": String(databaseConnections),
             "DOCUMENTS_DIR": documentsDirectory ?? "", "DOCUMENTS_MAX_BYTES": String(maxDocumentBytes),
@@ -268,6 +277,18 @@ extension ServeSettings {
             "SMTP_CA_FILE": smtpCAFile ?? "", "APP_URL": appURL ?? "", "NOTIFY_INTERVAL": String(notifyInterval),
             "LOG_FORMAT": logFormat.rawValue, "LOG_LEVEL": logLevel.rawValue, "METRICS_TOKEN": metricsToken == nil ? "" : "****",
             "SHUTDOWN_GRACE": String(shutdownGrace), "PROGRAMME_TODAY": today?.description ?? "",
+        ]
+        return fixed.map { ($0.key, $0.value) } + Self.retentionKeys.map { (Self.variable($0.key), String(retention[keyPath: $0.path])) }
+    }
+
+    /// The retention settings, by key (`retention.login_failure_days` is `RETENTION_LOGIN_FAILURE_DAYS`).
+    static func variable(_ key: String) -> String { key.uppercased().replacingOccurrences(of: ".", with: "_") }
+
+    static var retentionKeys: [(key: String, path: WritableKeyPath<RetentionPolicy, Int>)] {
+        [
+            ("retention.login_failure_days", \.loginFailureDays), ("retention.signup_attempt_days", \.signupAttemptDays),
+            ("retention.token_days", \.tokenDays), ("retention.notice_days", \.noticeDays),
+            ("retention.webhook_delivery_days", \.webhookDeliveryDays), ("retention.draft_card_days", \.draftCardDays),
         ]
     }
 

@@ -260,6 +260,8 @@ public enum StorageError: Error, Sendable, Hashable {
     case claimLost
     /// The database could not give the write its turn in time (another instance held it too long): retry.
     case busy
+    /// An erasure waits for these running missions (their references).
+    case missionsInProgress([String])
 }
 
 extension AppDatabase {

@@ -109,7 +109,13 @@ extension AppDatabase {
     /// A card, for its own expert and the programme team only: anyone else is told it does not exist.
     public func expertCard(id: String, for account: Account) throws -> ExpertCardRecord {
         guard CardWorkflow.canRead(account.cardActor(for: id)) else { throw StorageError.notFound }
-        return try engine.read { db in try Self.fetchCard(db, id: id) }
+        return try engine.read { db in
+            // An erased person's card is a record of its missions only: no longer a card anyone reads.
+            guard try Bool.fetchOne(db, sql: "SELECT erased_at IS NULL FROM expert WHERE id = ?", arguments: [id]) == true else {
+                throw StorageError.notFound
+            }
+            return try Self.fetchCard(db, id: id)
+        }
     }
 
     /// The expert changes their answers, based on the revision they read.
@@ -207,7 +213,8 @@ extension AppDatabase {
             let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT * FROM expert WHERE (CAST(?1 AS TEXT) IS NULL OR state = ?1) AND revision > ?2 ORDER BY revision LIMIT ?3
+                    SELECT * FROM expert WHERE (CAST(?1 AS TEXT) IS NULL OR state = ?1) AND revision > ?2 AND erased_at IS NULL
+                    ORDER BY revision LIMIT ?3
                     """, arguments: [state?.rawValue, after ?? 0, limit + 1])
             let cards = try rows.prefix(limit).map(ExpertCardRecord.init)
             return (cards, rows.count > limit ? cards.last?.revision : nil)

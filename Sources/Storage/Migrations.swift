@@ -275,6 +275,9 @@ enum Migrations {
         migrator.registerMigration("2026-11-30 webhooks") { db in
             for statement in Migrations.webhookTables { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("2026-12-01 erasure") { db in
+            for statement in Migrations.erasure { try db.execute(sql: statement) }
+        }
         return migrator
     }
 
@@ -309,6 +312,10 @@ enum Migrations {
         "CREATE UNIQUE INDEX outbox_reminder ON outbox (reminder_key)",
         "ALTER TABLE account ADD COLUMN reminders BIGINT NOT NULL DEFAULT 1 CHECK (reminders IN (0, 1))",
     ]
+
+    /// When a person was erased at their request (RGPD article 17): their account and card stay as pseudonymised
+    /// records of missions, out of every listing.
+    static let erasure = ["ALTER TABLE account ADD COLUMN erased_at TEXT", "ALTER TABLE expert ADD COLUMN erased_at TEXT"]
 
     /// The programme team's webhook subscriptions, and one delivery per event and subscription, written in the
     /// transaction of the change with the resource as it stands after it (`snapshot`); its `id` is the `webhook-id`

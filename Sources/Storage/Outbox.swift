@@ -162,7 +162,10 @@ extension AppDatabase {
         return try engine.read { db in
             try Row.fetchAll(
                 db,
-                sql: "SELECT id, email, display_name FROM account WHERE \(condition)\(reminder ? " AND reminders = 1" : "") ORDER BY email",
+                sql: """
+                    SELECT id, email, display_name FROM account WHERE \(condition) AND erased_at IS NULL\(reminder ? " AND reminders = 1" : "")
+                    ORDER BY email
+                    """,
                 arguments: SQLArguments(argument.map { [$0] } ?? [])
             ).map { NoticeAddress(accountID: $0["id"], email: $0["email"], displayName: $0["display_name"]) }
         }

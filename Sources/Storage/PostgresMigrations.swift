@@ -311,6 +311,7 @@ enum PostgresMigrations {
         ),
         ("2026-11-30 outbox delivery", Migrations.outboxDelivery),
         ("2026-11-30 webhooks", Migrations.webhookTables),
+        ("2026-12-01 erasure", Migrations.erasure),
     ]
 
     /// Where the names of applied migrations are kept.

@@ -1,4 +1,5 @@
 import Configuration
+import Domain
 import Foundation
 import Logging
 import Testing
@@ -57,6 +58,11 @@ struct OperationsSettingsTests {
         #expect(throws: (any Error).self) { try Self.settings(["app.url": "https://u:secret@front.example.fr"]) }
         #expect(try Self.settings(["http.directory_cache": "false"]).directoryCache == false)
         #expect(throws: (any Error).self) { try Self.settings(["shutdown.grace": "99999999999999999999"]) }
+        #expect(throws: (any Error).self) { try Self.settings(["retention.token_days": "0"]) }
+        #expect(throws: (any Error).self) { try Self.settings(["retention.draft_card_days": "forever"]) }
+        let retention = try Self.settings(["retention.notice_days": "7"]).retention
+        #expect(retention.noticeDays == 7 && retention.tokenDays == RetentionPolicy().tokenDays)
+        #expect(try Self.settings([:]).resolved.contains { $0.key == "RETENTION_NOTICE_DAYS" && $0.value == "90" })
     }
 
     @Test func eachSyncRunIsCountedByOutcomeInAFileTheTextfileCollectorReads() throws {

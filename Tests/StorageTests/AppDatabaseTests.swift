@@ -15,7 +15,7 @@ struct AppDatabaseTests {
         "2026-11-29 accounts table",
         "2026-11-29 idempotency claims",
         "2026-11-29 document contents in the database",
-        "2026-11-29 outbox", "2026-11-30 outbox delivery", "2026-11-30 webhooks",
+        "2026-11-29 outbox", "2026-11-30 outbox delivery", "2026-11-30 webhooks", "2026-12-01 erasure",
     ]
 
     @Test func aFreshDatabaseIsMigratedAndAnswers() async throws {

@@ -19,7 +19,8 @@ public struct ExpertContact: Sendable, Hashable, Codable {
         organisationName = card.organisation.name
         let contact = card.contact
         let consent = card.publication
-        email = (fullContact || consent.email ? contact.email : nil).flatMap { $0.isEmpty ? nil : $0 }
+        // An erased expert's address receives nothing: it is not a contact.
+        email = (fullContact || consent.email ? contact.email : nil).flatMap { $0.isEmpty || Erasure.isErasedAddress($0) ? nil : $0 }
         phone = fullContact || consent.phone ? contact.phone : nil
         website = fullContact || consent.website ? contact.website : nil
     }

@@ -1,0 +1,26 @@
+import Domain
+import Foundation
+import OpenAPIRuntime
+import Storage
+
+extension APIHandler {
+    func exportMyData(_ input: Operations.ExportMyData.Input) async throws -> Operations.ExportMyData.Output {
+        let account = try RequestInfo.account(in: [.admin, .expert, .laureate])
+        let data = try await storage { try database.personalData(for: account).json() }
+        guard let object = try JSONSerialization.jsonObject(with: data) as? [String: any Sendable] else {
+            throw APIProblem(.internalServerError, code: "internal_error", title: "Internal error")
+        }
+        let name = "mes-donnees-\(Spreadsheet.parisDay(database.now).iso).json"
+        return .ok(
+            .init(
+                headers: .init(contentDisposition: Self.contentDisposition(name)),
+                body: .json(.init(additionalProperties: try OpenAPIObjectContainer(unvalidatedValue: object)))))
+    }
+
+    func eraseMe(_ input: Operations.EraseMe.Input) async throws -> Operations.EraseMe.Output {
+        let account = try RequestInfo.account(in: [.expert, .laureate])
+        guard case .json(let body) = input.body else { throw APIProblem.unsupportedBody }
+        let erased = try await storage { try database.erase(account: account, confirmingEmail: body.confirmEmail) }
+        return .ok(.init(body: .json(.init(pseudonym: erased.pseudonym, erasedAt: erased.erasedAt))))
+    }
+}

@@ -1,0 +1,160 @@
+import Domain
+import Foundation
+import HTTPTypes
+import Storage
+import Testing
+
+/// RGPD self-service through the contract: a person downloads what is held about them, and has it erased; the
+/// programme's records stay, pseudonymised, and the audit chain still verifies.
+@Suite("Personal data: download and erasure")
+struct PersonalDataTests {
+    @Test func anExpertDownloadsEverythingHeldAboutThemNeverASecret() async throws {
+        let p = try Programme.make()
+        let laureate = p.laureates[0]
+        try await makeApplication(database: p.database).test(.router) { client in
+            try await client.note(laureate)
+            let mission = try await client.newMission(p, by: laureate, title: "Modèle économique")
+            let reply = try await client.send(.get, "/v1/me/data", token: p.expert)
+            #expect(reply.status == .ok && reply.headers[.contentType]?.hasPrefix("application/json") == true)
+            #expect(reply.headers[.contentDisposition]?.hasPrefix("attachment; filename=\"mes-donnees-2023-06-01.json\"") == true)
+            let data = reply.body
+            #expect(data["format"] as? String == "mdp-personal-data/1")
+            #expect((data["account"] as? [String: Any])?["email"] as? String == "claire@conseil.fr")
+            // The whole card as held: the phone she did not publish is hers to see.
+            let card = try #require(data["expert_card"] as? [String: Any])
+            let contact = (card["content"] as? [String: Any])?["contact"] as? [String: Any]
+            #expect(contact?["phone"] as? String == "06 12 34 56 78" && card["state"] as? String == "published")
+            let missions = try #require(data["missions"] as? [[String: Any]])
+            #expect(missions.map { $0["id"] as? String } == [mission] && missions.first?["role"] as? String == "expert")
+            #expect((data["tokens"] as? [[String: Any]])?.isEmpty == false)
+            #expect(!String(decoding: reply.data, as: UTF8.self).contains(p.expert))  // never a token's secret
+            #expect((data["events"] as? [[String: Any]])?.contains { $0["action"] as? String == "expert.imported" } == true)
+
+            // A member: their laureate, the note they wrote, the mission they asked for.
+            let member = try await client.send(.get, "/v1/me/data", token: laureate.token).body
+            #expect((member["laureate"] as? [String: Any])?["name"] as? String == "Manufacture 1")
+            #expect((member["framing_notes"] as? [[String: Any]])?.count == 1)
+            #expect((member["missions"] as? [[String: Any]])?.first?["role"] as? String == "requester")
+            #expect(member["expert_card"] == nil)
+            #expect(try await client.send(.get, "/v1/me/data").status == .unauthorized)
+        }
+    }
+
+    @Test func anErasedExpertLeavesEveryListingAndLoginWhileItsMissionsStayPseudonymised() async throws {
+        let p = try Programme.make()
+        let laureate = p.laureates[0]
+        try await makeApplication(database: p.database).test(.router) { client in
+            try await client.note(laureate)
+            let mission = try await client.newMission(p, by: laureate, title: "Modèle économique")
+            #expect(try await client.step(mission, p.expert, ["action": "scope"], reader: p.admin).status == .ok)
+
+            // A running mission: the programme must still reach her.
+            let waiting = try await client.send(.post, "/v1/me/erasure", token: p.expert, json: ["confirm_email": "claire@conseil.fr"])
+            #expect(waiting.status == .conflict && waiting.code == "missions_in_progress")
+            #expect((waiting.body["detail"] as? String)?.contains("2023-0001") == true)
+            let mistyped = try await client.send(.post, "/v1/me/erasure", token: p.expert, json: ["confirm_email": "autre@conseil.fr"])
+            #expect(mistyped.status == .unprocessableContent && mistyped.pointers == ["/confirm_email"])
+
+            // Once it ended (closed here), she may go.
+            #expect(try await client.step(mission, p.expert, proposalBody(totalBeforeVAT: 500_000), reader: p.admin).status == .ok)
+            #expect(try await client.step(mission, laureate.token, ["action": "accept"], reader: p.admin).status == .ok)
+            #expect(try await client.step(mission, p.expert, reportBody, reader: p.admin).status == .ok)
+            #expect(try await client.step(mission, laureate.token, reviewBody, reader: p.admin).body["state"] as? String == "closed")
+            let erased = try await client.send(.post, "/v1/me/erasure", token: p.expert, json: ["confirm_email": "Claire@Conseil.fr"])
+            #expect(erased.status == .ok && erased.body["pseudonym"] as? String == "expert supprimé n°1")
+
+            // Gone: the token, the directory, the team's list, the card itself.
+            #expect(try await client.send(.get, "/v1/me", token: p.expert).status == .unauthorized)
+            let directory = try await client.send(.get, "/v1/directory/experts?q=martin").body["items"] as? [Any]
+            #expect(directory?.isEmpty == true)
+            let cards = try await client.send(.get, "/v1/experts?limit=100", token: p.admin).body["items"] as? [[String: Any]] ?? []
+            #expect(!cards.contains { $0["id"] as? String == p.expertID } && cards.count == 1)
+            #expect(try await client.send(.get, "/v1/experts/\(p.expertID)", token: p.admin).status == .notFound)
+
+            // Kept, pseudonymised: the mission, its amounts, the budget, the exports.
+            let seen = try await client.send(.get, "/v1/missions/\(mission)", token: laureate.token)
+            let expert = try #require(seen.body["expert"] as? [String: Any])
+            #expect(expert["first_name"] as? String == "Expert supprimé" && expert["last_name"] as? String == "n°1")
+            #expect(
+                expert["email"] == nil && expert["phone"] == nil && expert["website"] == nil && expert["organisation_name"] as? String == ""
+            )
+            let budget = try await client.send(.get, "/v1/laureates/\(laureate.id)/budget", token: laureate.token)
+            #expect(budget.body["spent_cents"] as? Int == 600_000)
+            let export = try await client.send(.get, "/v1/exports/missions", token: p.admin)
+            let csv = String(decoding: export.data, as: UTF8.self)
+            #expect(csv.contains(";Expert supprimé n°1;") && !csv.contains("Martin") && !csv.contains("Claire"))
+            let everything = try p.database.debugDumpOfPersonalTables()
+            #expect(
+                !everything.contains("claire@conseil.fr") && !everything.contains("martin.example.fr")
+                    && !everything.contains("Martin Conseil") && !everything.contains("Claire"))
+
+            // The chain holds: nothing of it was rewritten, the erasure was appended.
+            guard case .intact(let events) = try p.database.verifyAuditChain() else {
+                Issue.record("the audit chain no longer verifies")
+                return
+            }
+            #expect(events > 10)
+            let log = try await client.send(.get, "/v1/events?action=account.erased", token: p.admin).body["items"] as? [[String: Any]]
+            #expect(log?.count == 1)
+        }
+    }
+
+    @Test func theRetentionPolicyRemovesWhatIsNoRecordAndErasesAbandonedSignUps() async throws {
+        let p = try Programme.make()
+        try await makeApplication(database: p.database).test(.router) { client in
+            let signUp = try await client.send(
+                .post, "/v1/experts",
+                json: ["email": "oubli@exemple.fr", "password": "un long mot de passe", "first_name": "Léon", "last_name": "Oubli"])
+            #expect(signUp.status == .created)
+            let wrong = try await client.send(.post, "/v1/auth/token", json: ["email": "equipe@ftl.fr", "password": "pas le bon"])
+            #expect(wrong.status == .unauthorized)
+            // Within every period nothing goes.
+            #expect(try p.database.purge(RetentionPolicy()).total == 0)
+
+            p.clock.advance(by: 400 * 86_400)
+            let report = try p.database.purge(RetentionPolicy())
+            #expect(report.loginFailures == 1 && report.draftCards == 1 && report.tokens >= 5, "\(report)")
+            #expect(!(try p.database.debugDumpOfPersonalTables()).contains("oubli@exemple.fr"))
+            let login = try await client.send(
+                .post, "/v1/auth/token", json: ["email": "oubli@exemple.fr", "password": "un long mot de passe"])
+            #expect(login.status == .unauthorized)
+            // Published experts and their missions are untouched; the chain holds; a second pass finds nothing.
+            #expect(try p.database.directoryIndex().count == 2)
+            guard case .intact = try p.database.verifyAuditChain() else {
+                Issue.record("the audit chain no longer verifies")
+                return
+            }
+            #expect(try p.database.purge(RetentionPolicy()).total == 0)
+        }
+    }
+
+    @Test func aSignedUpExpertAndAMemberEraseThemselvesAndNobodyElseMay() async throws {
+        let p = try Programme.make()
+        try await makeApplication(database: p.database).test(.router) { client in
+            let signUp = try await client.send(
+                .post, "/v1/experts",
+                json: ["email": "neo@exemple.fr", "password": "un long mot de passe", "first_name": "Néo", "last_name": "Roux"])
+            let token = try #require((signUp.body["session"] as? [String: Any])?["token"] as? String)
+            #expect(try await client.send(.post, "/v1/me/erasure", token: token, json: ["confirm_email": "neo@exemple.fr"]).status == .ok)
+            let login = try await client.send(
+                .post, "/v1/auth/token", json: ["email": "neo@exemple.fr", "password": "un long mot de passe"])
+            #expect(login.status == .unauthorized)
+            // The address is free again: the person may come back as someone new.
+            let again = try await client.send(
+                .post, "/v1/experts",
+                json: ["email": "neo@exemple.fr", "password": "un long mot de passe", "first_name": "Néo", "last_name": "Roux"])
+            #expect(again.status == .created)
+
+            let member = p.laureates[1]
+            let gone = try await client.send(
+                .post, "/v1/me/erasure", token: member.token, json: ["confirm_email": "membre2@manufacture.fr"])
+            #expect(gone.status == .ok && gone.body["pseudonym"] as? String == "membre supprimé n°2")
+            #expect(try await client.send(.get, "/v1/laureates/\(member.id)", token: p.admin).status == .ok)  // the laureate stays
+
+            #expect(
+                try await client.send(.post, "/v1/me/erasure", token: p.admin, json: ["confirm_email": "equipe@ftl.fr"]).status
+                    == .forbidden)
+            #expect(try await client.send(.post, "/v1/me/erasure", json: ["confirm_email": "x@y.fr"]).status == .unauthorized)
+        }
+    }
+}
