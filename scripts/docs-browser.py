@@ -6,18 +6,15 @@ Starts `mdp serve --demo` on a free port, opens /docs in headless Chromium (Debi
 and that the screenshot is not blank. With a second argument, keeps the screenshot there (README's image).
 Usage: docs-browser.py path/to/mdp [screenshot.png]. Exits non-zero on failure.
 """
-import os, re, shutil, socket, subprocess, sys, tempfile, time, urllib.request, zlib, struct
+import os, re, shutil, subprocess, sys, tempfile
+
+from harness import free_port, not_blank, start_demo
 
 binary = os.path.abspath(sys.argv[1])
 keep = sys.argv[2] if len(sys.argv) > 2 else None
 folder = tempfile.mkdtemp(prefix="mdp-docs-")
-with socket.socket() as s:
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
+port = free_port()
 base = f"http://127.0.0.1:{port}"
-log = open(os.path.join(folder, "serve.log"), "ab")
-server = subprocess.Popen([binary, "serve", "--demo", "--port", str(port), "--data-dir", os.path.join(folder, "data")],
-                          stdout=log, stderr=log)
 failures = []
 
 
@@ -33,16 +30,8 @@ def chromium(*arguments):
     return subprocess.run(command, capture_output=True, timeout=120)
 
 
+server = start_demo(binary, folder, port)
 try:
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            urllib.request.urlopen(base + "/health", timeout=1)
-            break
-        except OSError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                sys.exit("docs-browser: mdp serve did not become healthy")
-            time.sleep(0.2)
     contract = open(os.path.join(os.path.dirname(__file__), "..", "openapi.yaml"), encoding="utf-8").read()
     operations = re.findall(r"^\s+operationId: (\w+)$", contract, re.M)
     dom = chromium("--virtual-time-budget=5000", "--dump-dom", base + "/docs").stdout.decode("utf-8", "replace")
@@ -56,16 +45,7 @@ try:
     shot = os.path.join(folder, "docs.png")
     chromium("--window-size=1280,900", "--virtual-time-budget=5000", f"--screenshot={shot}", base + "/docs")
     png = open(shot, "rb").read() if os.path.exists(shot) else b""
-    # A blank page compresses to almost nothing: its decoded pixels are one colour.
-    pixels = b""
-    position = 8
-    while position < len(png):
-        length, kind = struct.unpack(">I4s", png[position:position + 8])
-        if kind == b"IDAT":
-            pixels += png[position + 8:position + 8 + length]
-        position += 12 + length
-    raw = zlib.decompress(pixels) if pixels else b""
-    check("the screenshot is not blank", len(set(raw[1:4000:3])) > 4 and len(png) > 20000, f"{len(png)} bytes")
+    check("the screenshot is not blank", not_blank(png), f"{len(png)} bytes")
     if keep and png:
         shutil.copyfile(shot, keep)
 finally:

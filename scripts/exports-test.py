@@ -8,15 +8,15 @@ and the programme summary, the directory's size against the public directory, ev
 narrowed by a period, ODS cells equal to CSV cells (amounts as numbers), and LibreOffice's conversions.
 Usage: exports-test.py path/to/mdp. Exits non-zero on failure.
 """
-import csv, io, json, os, shutil, socket, subprocess, sys, tempfile, time, urllib.error, urllib.request, zipfile
+import csv, io, json, os, shutil, subprocess, sys, tempfile, urllib.error, urllib.request, zipfile
 import xml.etree.ElementTree as ET
+
+from harness import free_port, start_demo
 
 binary = os.path.abspath(sys.argv[1])
 folder = tempfile.mkdtemp(prefix="mdp-exports-")
 failures = []
-with socket.socket() as s:
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
+port = free_port()
 base = f"http://127.0.0.1:{port}"
 
 
@@ -103,19 +103,8 @@ def libreoffice(path, target):
     return result.returncode, produced, result.stderr.decode(errors="replace")
 
 
-log = open(os.path.join(folder, "serve.log"), "ab")
-server = subprocess.Popen([binary, "serve", "--demo", "--port", str(port), "--data-dir", os.path.join(folder, "data")],
-                          stdout=log, stderr=log)
+server = start_demo(binary, folder, port)
 try:
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            urllib.request.urlopen(base + "/ready", timeout=1)
-            break
-        except OSError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                sys.exit("exports-test: mdp serve did not become ready")
-            time.sleep(0.2)
     logins = {line.split()[0]: line.split()[1:3] for line in open(os.path.join(folder, "data", "demo-logins.txt")) if line.strip()}
     tokens = {}
     for role in ("admin", "laureate", "expert"):

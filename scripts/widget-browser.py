@@ -11,19 +11,15 @@ page's origin and nothing was fetched from another host; on a page of an origin 
 answers and the widget says so. With a second argument, keeps the screenshot there (README's image).
 Usage: widget-browser.py path/to/mdp [screenshot.png]. Exits non-zero on failure.
 """
-import base64, http.server, json, os, shutil, socket, struct, subprocess, sys, tempfile, threading, time
-import urllib.parse, urllib.request, zlib
+import base64, http.server, json, os, shutil, subprocess, sys, tempfile, threading, time
+import urllib.parse, urllib.request
+
+from harness import free_port, not_blank, start_demo
 
 binary = os.path.abspath(sys.argv[1])
 keep = sys.argv[2] if len(sys.argv) > 2 else None
 folder = tempfile.mkdtemp(prefix="mdp-widget-")
 failures = []
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def check(name, condition, detail=""):
@@ -205,36 +201,13 @@ def api_names(query):
     return [f"{item['first_name']} {item['last_name']}" for item in page["items"]], page
 
 
-def not_blank(png):
-    pixels, position = b"", 8
-    while position < len(png):
-        length, kind = struct.unpack(">I4s", png[position:position + 8])
-        if kind == b"IDAT":
-            pixels += png[position + 8:position + 8 + length]
-        position += 12 + length
-    raw = zlib.decompress(pixels) if pixels else b""
-    return len(set(raw[::997])) > 4 and len(png) > 20000
-
-
 environment = dict(os.environ, HTTP_CORS_ORIGINS=allowed_origin)
-log = open(os.path.join(folder, "serve.log"), "ab")
-server = subprocess.Popen([binary, "serve", "--demo", "--port", str(api_port), "--data-dir", os.path.join(folder, "data")],
-                          stdout=log, stderr=log, env=environment)
+server = start_demo(binary, folder, api_port, environment)
 pages = [http.server.ThreadingHTTPServer(("127.0.0.1", port), HostPage) for port in (page_port, foreign_port)]
 for page in pages:
     threading.Thread(target=page.serve_forever, daemon=True).start()
 browser = None
 try:
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            urllib.request.urlopen(api + "/ready", timeout=1)
-            break
-        except OSError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                sys.exit("widget-browser: mdp serve did not become ready")
-            time.sleep(0.2)
-
     script = urllib.request.urlopen(api + "/widget/v1/annuaire.js", timeout=10)
     source = script.read().decode()
     check("the script is served as JavaScript under a versioned path",
@@ -314,7 +287,14 @@ try:
     tab.until("window.__shown >= 1", "the second search's results")
     tab.send("Fetch.continueRequest", {"requestId": held})
     tab.send("Fetch.disable")
-    time.sleep(0.5)  # lets the held answer arrive: it must change nothing
+    # The held answer arrives (the browser finished loading it), then the page runs what it triggers: it must change nothing.
+    late = None
+    while late is None:
+        received = browser.wait_event("Network.responseReceived")["params"]
+        late = received["requestId"] if "q=bois" in received["response"]["url"] else None
+    while browser.wait_event("Network.loadingFinished")["params"]["requestId"] != late:
+        pass
+    tab.evaluate("new Promise(resolve => setTimeout(resolve, 0))")
     state = tab.evaluate(STATE)
     expected, _ = api_names({"q": "textile", "region": "84", "limit": 4})
     check("a search sent during another shows its own results, not the late one's", state["names"] == expected, f"{state['names']} vs {expected}")
