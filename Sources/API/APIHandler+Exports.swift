@@ -122,8 +122,24 @@ final class OpenDocumentFile: @unchecked Sendable {
 
     deinit { try? handle.close() }
 
+    static let folderPrefix = "mdp-export-"
+
+    /// Removes what builds cut short by a crash left in the temporary folder (an hour old: another instance on this
+    /// machine may be building one now).
+    static func sweepLeftovers(olderThan age: TimeInterval = 3600) -> Int {
+        let temporary = FileManager.default.temporaryDirectory
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: temporary.path)) ?? []
+        var removed = 0
+        for name in names where name.hasPrefix(folderPrefix) {
+            let folder = temporary.appendingPathComponent(name)
+            let modified = (try? FileManager.default.attributesOfItem(atPath: folder.path)[.modificationDate] as? Date) ?? Date()
+            if Date().timeIntervalSince(modified) > age, (try? FileManager.default.removeItem(at: folder)) != nil { removed += 1 }
+        }
+        return removed
+    }
+
     static func build(_ dataset: ReportDataset, first: ReportPage, page: (String) throws -> ReportPage) throws -> OpenDocumentFile {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mdp-export-\(UUID().uuidString)")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(folderPrefix + UUID().uuidString)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
         defer { try? FileManager.default.removeItem(at: folder) }
         let content = folder.appendingPathComponent("content.xml")

@@ -20,7 +20,8 @@ extension APIHandler {
     func eraseMe(_ input: Operations.EraseMe.Input) async throws -> Operations.EraseMe.Output {
         let account = try RequestInfo.account(in: [.expert, .laureate])
         guard case .json(let body) = input.body else { throw APIProblem.unsupportedBody }
-        let erased = try await storage { try database.erase(account: account, confirmingEmail: body.confirmEmail) }
+        let tokenID = RequestInfo.current.caller?.tokenID
+        let erased = try await storage { try database.erase(account: account, confirmingEmail: body.confirmEmail, tokenID: tokenID) }
         return .ok(.init(body: .json(.init(pseudonym: erased.pseudonym, erasedAt: erased.erasedAt))))
     }
 }

@@ -52,6 +52,7 @@ public func buildRouter(_ dependencies: APIDependencies) throws -> Router<APIReq
             operations: OperationIndex(contract: contract.operations.map { ($0.method, $0.path, $0.id) })))
     router.add(middleware: NoSniffMiddleware())
     router.add(middleware: QueryShapeMiddleware())
+    router.add(middleware: NoStoreMiddleware())
     router.add(middleware: ProblemMiddleware())
     router.add(middleware: PublicCORSMiddleware(origins: dependencies.corsOrigins))
     router.add(middleware: BodyLimitMiddleware(limit: dependencies.maxBodyBytes))

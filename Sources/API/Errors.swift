@@ -45,6 +45,10 @@ extension APIProblem {
             self.init(
                 .serviceUnavailable, code: "busy", title: "The database is busy; try again in a moment",
                 headers: [.retryAfter: "1"])
+        case .sessionRequired:
+            self.init(
+                .forbidden, code: "session_required", title: "Log in with your password to do this",
+                detail: "A personal access token, given to an integration, cannot erase its account.")
         case .missionsInProgress(let refs):
             self.init(
                 .conflict, code: "missions_in_progress", title: "Your running missions must end first",

@@ -105,11 +105,14 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
                         .badRequest, code: "bad_request", title: "Malformed request",
                         detail: "The body does not match the contract.", errors: [FieldError(decoding)])
                 }
-                let unsupported = serverError.httpStatus == .unsupportedMediaType
+                let (code, title) =
+                    switch serverError.httpStatus {
+                    case .unsupportedMediaType: ("unsupported_media_type", "Unsupported content type")
+                    case .notAcceptable: ("not_acceptable", "None of the accepted types is one this operation answers in")
+                    default: ("bad_request", "Malformed request")
+                    }
                 return APIProblem(
-                    serverError.httpStatus, code: unsupported ? "unsupported_media_type" : "bad_request",
-                    title: unsupported ? "Unsupported content type" : "Malformed request",
-                    detail: Self.plainCause(serverError.causeDescription))
+                    serverError.httpStatus, code: code, title: title, detail: Self.plainCause(serverError.causeDescription))
             }
             return APIProblem(.internalServerError, code: "internal_error", title: "Internal error")
         case let httpError as HTTPResponseError:

@@ -184,3 +184,15 @@ struct QueryShapeMiddleware: RouterMiddleware {
         return try await next(Request(head: head, body: request.body), context)
     }
 }
+
+/// What is one person's own or the team's confidential reports is never kept by a shared cache or a browser's disk.
+struct NoStoreMiddleware: RouterMiddleware {
+    typealias Context = APIRequestContext
+    static let prefixes = ["/v1/me/data", "/v1/exports/"]
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response = try await next(request, context)
+        if Self.prefixes.contains(where: { request.uri.path.hasPrefix($0) }) { response.headers[.cacheControl] = "no-store" }
+        return response
+    }
+}

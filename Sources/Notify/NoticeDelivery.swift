@@ -79,13 +79,12 @@ public struct NoticeDelivery: Sendable {
         return mail.adding(webhooks)
     }
 
-    /// Queues the reminders that came due and forgets what ended over 30 days ago (at most once an hour), then e-mails
-    /// what is due.
+    /// Queues the reminders that came due (at most once an hour), then e-mails what is due. What ended long ago is
+    /// forgotten by the retention purge (`mdp serve` every hour, `mdp admin purge`).
     func mailPass(maxBatches: Int) async throws -> Report {
         if remindersLookedFor.isOlder(than: 3_600) {
             let queued = try await blocking { try database.scheduleReminders() }
             if queued > 0 { logger.info("notifications: \(queued) reminders queued") }
-            _ = try await blocking { try database.purgeSettledNotifications() }
         }
         var report = Report()
         for _ in 0..<maxBatches {

@@ -63,7 +63,7 @@ struct CreateAdmin: AsyncParsableCommand {
         } else {
             throw ValidationError("give the password on standard input or in MDP_ADMIN_PASSWORD")
         }
-        let database = try settings.openDatabase()
+        let database = try settings.openDatabaseOnProgrammeClock()
         defer { database.close() }
         do {
             let account = try database.createAccount(email: email, password: password, role: .admin, displayName: name)
@@ -98,7 +98,7 @@ struct IssueToken: AsyncParsableCommand {
         }
         guard (1...730).contains(days) else { throw ValidationError("--days must be 1 to 730") }
         let settings = try await location.settings()
-        let database = try settings.openDatabase()
+        let database = try settings.openDatabaseOnProgrammeClock()
         defer { database.close() }
         let email = "sync@service.local"
         let account =

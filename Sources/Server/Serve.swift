@@ -187,7 +187,7 @@ enum Demo {
                 passwords: (admin: newPassword(), expert: newPassword(), laureate: newPassword()))
             // The demo's history is not mailed: only its last few notices, as a sample of what is sent.
             _ = try database.skipWaitingNotices(keepingLatest: 5, reason: "demo history")
-            // One expert asked to be erased (RGPD): their closed missions stay, under "expert supprimé n°1".
+            // One expert asked to be erased (RGPD): their closed missions stay, under "Expert supprimé n°1".
             if let leaving = try database.expertsWithOnlyEndedMissions().first(where: { $0.email != logins.expert.email }) {
                 _ = try database.erase(account: leaving, confirmingEmail: leaving.email)
             }

@@ -85,8 +85,9 @@ struct ServeSettings: Sendable {
     var shutdownGrace = 25
 
     /// When the programme's day starts (09:00 in Paris), the moment the clock of a demo or training starts from.
-    var programmeStart: Date? {
-        guard let today else { return nil }
+    var programmeStart: Date? { today.flatMap(Self.programmeStart(of:)) }
+
+    static func programmeStart(of today: CalendarDate) -> Date? {
         var components = DateComponents()
         (components.year, components.month, components.day, components.hour) = (today.year, today.month, today.day, 9)
         components.timeZone = TimeZone(identifier: "Europe/Paris")
@@ -235,9 +236,13 @@ extension ServeSettings {
             options: .init(
                 clock: { Date().addingTimeInterval(offset.seconds) }, sessionLifetime: TimeInterval(sessionHours) * 3600,
                 signupsPerAddress: signupsPerAddress))
-        if let today, let start = programmeStart {
+        // A database started on a programme day keeps its clock when the setting is left out (a purge or a restart
+        // without `--demo` must not jump to the real date: it would expire every session and erase fresh drafts).
+        var day = today
+        if day == nil, let stored = try? database.storedProgrammeDay() { day = CalendarDate(iso: stored) }
+        if let day, let start = Self.programmeStart(of: day) {
             do {
-                let anchor = try database.programmeClockAnchor(day: today.description, now: Date())
+                let anchor = try database.programmeClockAnchor(day: day.description, now: Date())
                 offset.seconds = start.timeIntervalSince(anchor)
             } catch {
                 database.close()

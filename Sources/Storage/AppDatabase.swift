@@ -262,6 +262,8 @@ public enum StorageError: Error, Sendable, Hashable {
     case busy
     /// An erasure waits for these running missions (their references).
     case missionsInProgress([String])
+    /// Only a password login's token may do this (not a personal access token).
+    case sessionRequired
 }
 
 extension AppDatabase {

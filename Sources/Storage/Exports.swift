@@ -88,19 +88,19 @@ extension AppDatabase {
         let quote = mission.proposal?.quote
         let money: (ReportCell, ReportCell, ReportCell) =
             quote.map { (.amount($0.subtotalCents), .amount($0.vatCents), .amount($0.totalCents)) } ?? (.empty, .empty, .empty)
-        let joined = mission.participants.filter(\.joined)
-        return joined.map { participant in
+        return mission.participants.enumerated().map { position, participant in
             let laureate = record.laureates[participant.laureateID]
             let region = laureate?.regionCode.flatMap { Territories.region($0)?.name }
             return [
                 .text(mission.ref.description), .text(mission.title), .text(mission.state.labelFR),
                 .date(Spreadsheet.parisDay(record.createdAt)), participant.acceptedOn.map(ReportCell.date) ?? .empty,
                 participant.reviewedOn.map(ReportCell.date) ?? .empty,
-                .text(themes.compactMap { Taxonomy.theme($0)?.labelFR }.joined(separator: ", ")),
-                .text(mission.subthemeCodes.joined(separator: ", ")),
+                .text(themes.compactMap { Taxonomy.theme($0)?.labelFR }.joined(separator: ReportDataset.listSeparator)),
+                .text(mission.subthemeCodes.joined(separator: ReportDataset.listSeparator)),
                 .text("\(record.expert.firstName) \(record.expert.lastName)"), .text(record.expert.organisationName),
                 .text(laureate?.name ?? participant.laureateID), .text(laureate?.siret ?? ""), .text(laureate?.departmentCode ?? ""),
-                .text(region ?? ""), .flag(joined.count > 1), money.0, money.1, money.2,
+                .text(region ?? ""), .flag(mission.isPooled),
+                .text(position == 0 ? "demandeur" : participant.joined ? "a rejoint" : "invité"), money.0, money.1, money.2,
                 participant.shareCents.map(ReportCell.amount) ?? .empty,
             ]
         }
@@ -152,11 +152,14 @@ extension AppDatabase {
             let rows = experts.map { expert -> [ReportCell] in
                 [
                     .text(expert.lastName), .text(expert.firstName), .text(expert.organisationName),
-                    .text(expert.themeCodes.compactMap { Taxonomy.theme($0)?.labelFR }.joined(separator: ", ")),
-                    .text(expert.subthemeCodes.joined(separator: ", ")),
-                    .text(expert.coverage.regionCodes.compactMap { Territories.region($0)?.name }.joined(separator: ", ")),
-                    .text(expert.coverage.departmentCodes.joined(separator: ", ")), .flag(expert.coverage.national),
-                    .flag(expert.coverage.remote), .text(expert.sectors.joined(separator: ", ")), .text(expert.email ?? ""),
+                    .text(expert.themeCodes.compactMap { Taxonomy.theme($0)?.labelFR }.joined(separator: ReportDataset.listSeparator)),
+                    .text(expert.subthemeCodes.joined(separator: ReportDataset.listSeparator)),
+                    .text(expert.coverage.regionCodes.compactMap { Territories.region($0)?.name }.joined(separator: ReportDataset.listSeparator)),
+                    .text(expert.coverage.departmentCodes.joined(separator: ReportDataset.listSeparator)), .flag(expert.coverage.national),
+                    .flag(expert.coverage.remote), .text(expert.sectors.joined(separator: ReportDataset.listSeparator)),
+                    .text(expert.summary),
+                    .text(expert.experiences.map { "\($0.tiersLieu) : \($0.description)" }.joined(separator: ReportDataset.listSeparator)),
+                    .text(expert.email ?? ""),
                     .text(expert.phone ?? ""), .text(expert.website ?? ""), .date(Spreadsheet.parisDay(expert.publishedAt)),
                 ]
             }
@@ -184,7 +187,8 @@ extension AppDatabase {
                 let at: String = row["at"]
                 return [
                     .integer(Int(clamping: row["seq"] as Int64)), (try? Audit.timestamp.parse(at)).map(ReportCell.moment) ?? .text(at),
-                    .text(row["action"]), .text(row["actor_name"] ?? "système"), .text(row["actor_role"] ?? ""), .text(row["subject_type"]),
+                    .text(row["action"]), .text(row["actor_name"] ?? "Système (ligne de commande, import)"),
+                    .text((row["actor_role"] as String?).flatMap(Role.init(rawValue:))?.labelFR ?? "système"), .text(row["subject_type"]),
                     .text(row["subject_id"]),
                 ]
             }

@@ -273,11 +273,22 @@ extension AppDatabase {
     /// Forgets what ended long ago (`DeliveryRules.keepSettled`, `keepFailed` for failed deliveries): a reminder stays
     /// while its mission still waits, as the record that it was sent. Returns how many rows went.
     @discardableResult
-    public func purgeSettledNotifications() throws -> Int {
-        let now = self.now
-        let cutoff = now.addingTimeInterval(-DeliveryRules.keepSettled)
-        let failedCutoff = now.addingTimeInterval(-DeliveryRules.keepFailed)
-        return try engine.write { db in
+    public func purgeSettledNotifications(
+        keepNotices: TimeInterval = DeliveryRules.keepSettled, keepWebhooks: TimeInterval = DeliveryRules.keepSettled
+    ) throws -> Int {
+        let counts = try engine.write { db in
+            try Self.purgeSettled(db, now: now, keepNotices: keepNotices, keepWebhooks: keepWebhooks)
+        }
+        return counts.notices + counts.webhooks
+    }
+
+    static func purgeSettled(_ db: SQLConnection, now: Date, keepNotices: TimeInterval, keepWebhooks: TimeInterval) throws
+        -> (notices: Int, webhooks: Int)
+    {
+        let cutoff = now.addingTimeInterval(-keepNotices)
+        let webhookCutoff = now.addingTimeInterval(-keepWebhooks)
+        let failedCutoff = now.addingTimeInterval(-max(keepWebhooks, DeliveryRules.keepFailed))
+        do {
             // A reminder's row is its key while its mission still waits: kept, or the wait would be reminded again.
             try db.execute(
                 sql: """
@@ -285,14 +296,13 @@ extension AppDatabase {
                     OR subject_id NOT IN (SELECT id FROM mission WHERE state IN ('proposed', 'accepted', 'reported')))
                     """,
                 arguments: [cutoff])
-            var purged = db.changesCount
+            let notices = db.changesCount
             try db.execute(
                 sql: """
                     DELETE FROM webhook_delivery WHERE (outcome = 'delivered' AND delivered_at < ?) OR (outcome = 'failed' AND delivered_at < ?)
                     """,
-                arguments: [cutoff, failedCutoff])
-            purged += db.changesCount
-            return purged
+                arguments: [webhookCutoff, failedCutoff])
+            return (notices, db.changesCount)
         }
     }
 

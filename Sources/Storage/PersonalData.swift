@@ -47,11 +47,22 @@ public struct PersonalData: Sendable, Encodable {
         /// `expert` (the mission is theirs) or `requester` (they asked for it).
         let role: String
         let createdAt: Date
+        /// For the expert: what they wrote (diagnostic and quote, report, last comment) and the reviews of their work.
+        let proposal: Proposal?
+        let report: MissionReport?
+        let lastComment: String?
+        let reviews: [SatisfactionReview]
+    }
+
+    public struct ConflictPart: Sendable, Encodable {
+        let laureateId, reason: String
+        let recordedAt: Date
     }
 
     public struct NotePart: Sendable, Encodable {
         let laureateId: String
         let version: Int
+        let needs: [Need]
         let createdAt: Date
     }
 
@@ -78,6 +89,7 @@ public struct PersonalData: Sendable, Encodable {
     let tokens: [TokenPart]
     let loginFailures: [LoginFailurePart]
     let missions: [MissionPart]
+    let conflicts: [ConflictPart]
     let framingNotes: [NotePart]
     let documents: [DocumentPart]
     let events: [EventPart]
@@ -132,14 +144,30 @@ extension AppDatabase {
                     SELECT id, ref, title, state, created_at, CASE WHEN expert_id = ? THEN 'expert' ELSE 'requester' END AS role
                     FROM mission WHERE expert_id = ? OR requested_by = ? ORDER BY ref
                     """, arguments: [account.expertID ?? "", account.expertID ?? "", account.id]
-            ).map {
-                PersonalData.MissionPart(
-                    id: $0["id"], ref: $0["ref"], title: $0["title"], state: $0["state"], role: $0["role"], createdAt: $0["created_at"])
+            ).map { row in (id: row["id"] as String, role: row["role"] as String, createdAt: row["created_at"] as Date) }
+            let records = Dictionary(
+                try Self.missionRecords(db, ids: missions.map(\.id)).map { ($0.mission.id, $0.mission) }, uniquingKeysWith: { a, _ in a })
+            let missionParts = missions.compactMap { entry -> PersonalData.MissionPart? in
+                guard let mission = records[entry.id] else { return nil }
+                let theirs = entry.role == "expert"
+                return PersonalData.MissionPart(
+                    id: mission.id, ref: mission.ref.description, title: mission.title, state: mission.state.rawValue, role: entry.role,
+                    createdAt: entry.createdAt, proposal: theirs ? mission.proposal : nil, report: theirs ? mission.report : nil,
+                    lastComment: mission.lastComment, reviews: theirs ? mission.participants.compactMap(\.review) : [])
             }
+            let conflicts = try Row.fetchAll(
+                db, sql: "SELECT laureate_id, reason, recorded_at FROM conflict WHERE expert_id = ? ORDER BY recorded_at",
+                arguments: [account.expertID ?? ""]
+            ).map { PersonalData.ConflictPart(laureateId: $0["laureate_id"], reason: $0["reason"], recordedAt: $0["recorded_at"]) }
             let notes = try Row.fetchAll(
-                db, sql: "SELECT laureate_id, version, created_at FROM framing_note WHERE author_id = ? ORDER BY created_at, version",
+                db,
+                sql: "SELECT laureate_id, version, needs, created_at FROM framing_note WHERE author_id = ? ORDER BY created_at, version",
                 arguments: [account.id]
-            ).map { PersonalData.NotePart(laureateId: $0["laureate_id"], version: $0["version"], createdAt: $0["created_at"]) }
+            ).map {
+                PersonalData.NotePart(
+                    laureateId: $0["laureate_id"], version: $0["version"],
+                    needs: try JSONDecoder().decode([Need].self, from: Data(($0["needs"] as String).utf8)), createdAt: $0["created_at"])
+            }
             let documents = try Row.fetchAll(
                 db,
                 sql: """
@@ -157,8 +185,9 @@ extension AppDatabase {
                     SELECT seq, at, action, subject_type, subject_id, CASE WHEN actor_id = ? THEN 'actor' ELSE 'subject' END AS role
                     FROM event WHERE actor_id = ? OR (subject_type IN ('account', 'user') AND subject_id = ?)
                        OR (subject_type = 'expert' AND subject_id = ?)
+                       OR (subject_type = 'mission' AND subject_id IN (SELECT id FROM mission WHERE expert_id = ? OR requested_by = ?))
                     ORDER BY seq
-                    """, arguments: [account.id, account.id, account.id, account.expertID ?? ""]
+                    """, arguments: [account.id, account.id, account.id, account.expertID ?? "", account.expertID ?? "", account.id]
             ).map {
                 PersonalData.EventPart(
                     seq: $0["seq"], at: $0["at"], action: $0["action"], subjectType: $0["subject_type"], subjectId: $0["subject_id"],
@@ -166,7 +195,7 @@ extension AppDatabase {
             }
             return PersonalData(
                 generatedAt: now, account: person, laureate: laureate, expertCard: card, tokens: tokens, loginFailures: failures,
-                missions: missions, framingNotes: notes, documents: documents, events: events)
+                missions: missionParts, conflicts: conflicts, framingNotes: notes, documents: documents, events: events)
         }
     }
 
@@ -176,8 +205,13 @@ extension AppDatabase {
     /// messages about it, failed logins with the old address and stored replies of its requests are deleted. Missions,
     /// budgets, framing notes, documents and the audit chain stay, as records, showing the pseudonym. Refused while an
     /// expert still has a running mission (409, naming them), and for team and service accounts.
-    public func erase(account: Account, confirmingEmail: String) throws -> (pseudonym: String, erasedAt: Date) {
+    public func erase(account: Account, confirmingEmail: String, tokenID: String? = nil) throws -> (pseudonym: String, erasedAt: Date) {
         guard account.role == .expert || account.role == .laureate else { throw StorageError.forbidden }
+        // Only the person, logged in with their password: not an integration holding one of their access tokens.
+        if let tokenID {
+            let kind = try engine.read { db in try String.fetchOne(db, sql: "SELECT kind FROM token WHERE id = ?", arguments: [tokenID]) }
+            guard kind == "session" else { throw StorageError.sessionRequired }
+        }
         guard Credentials.normalisedEmail(confirmingEmail) == account.email else {
             throw StorageError.invalid([FieldError("/confirm_email", "mismatch", "Type the address of your account to confirm.")])
         }
@@ -214,6 +248,28 @@ extension AppDatabase {
         try db.execute(sql: "DELETE FROM idempotency WHERE scope = ?", arguments: ["user:\(account.id)"])
         if let expertID = account.expertID {
             let card = try Self.fetchCard(db, id: expertID)
+            // A slug no card holds (someone may have signed up under a name that makes this one).
+            let base = "expert-supprime-\(number)"
+            let taken = Set(
+                try String.fetchAll(
+                    db, sql: "SELECT slug FROM expert WHERE (slug = ? OR slug LIKE ?) AND id <> ?",
+                    arguments: [base, base + "-%", expertID]))
+            let slug = ([base] + (2...1000).map { "\(base)-\($0)" }).first { !taken.contains($0) } ?? "\(base)-\(expertID)"
+            // Webhook deliveries about the card or its missions carry the person's card as it was: none is kept, sent
+            // or replayed any more.
+            try db.execute(
+                sql: "DELETE FROM webhook_delivery WHERE subject_id = ? OR subject_id IN (SELECT id FROM mission WHERE expert_id = ?)",
+                arguments: [expertID, expertID])
+            // Conflicts stay recorded (the pair may never work together); their reason, which may name the person, goes.
+            try db.execute(
+                sql: "UPDATE conflict SET reason = ? WHERE expert_id = ?", arguments: ["(motif effacé avec la personne)", expertID])
+            // Every mission showing the expert changes: a new revision, so offline clients and the sync read it again.
+            for missionID in try String.fetchAll(db, sql: "SELECT id FROM mission WHERE expert_id = ? ORDER BY ref", arguments: [expertID])
+            {
+                try db.execute(
+                    sql: "UPDATE mission SET revision = ?, updated_at = ? WHERE id = ?",
+                    arguments: [try Self.nextRevision(db), erasedAt, missionID])
+            }
             let revision = try Self.nextRevision(db)
             try db.execute(
                 sql: """
@@ -221,7 +277,7 @@ extension AppDatabase {
                            updated_at = ? WHERE id = ?
                     """,
                 arguments: [
-                    try Self.encode(Erasure.pseudonymised(card.content, number: number)), "expert-supprime-\(number)", erasedAt, revision,
+                    try Self.encode(Erasure.pseudonymised(card.content, number: number)), slug, erasedAt, revision,
                     erasedAt, expertID,
                 ])
             try db.execute(sql: "UPDATE expert_review SET message = NULL, note = NULL WHERE expert_id = ?", arguments: [expertID])
@@ -262,9 +318,8 @@ extension AppDatabase {
             let tokenCutoff = cutoff(policy.tokenDays)
             try db.execute(sql: "DELETE FROM token WHERE expires_at < ? OR revoked_at < ?", arguments: [tokenCutoff, tokenCutoff])
             report.tokens = db.changesCount
-            report.notices = try delete("DELETE FROM outbox WHERE outcome IS NOT NULL AND created_at < ?", policy.noticeDays)
-            report.webhookDeliveries = try delete(
-                "DELETE FROM webhook_delivery WHERE outcome IS NOT NULL AND created_at < ?", policy.webhookDeliveryDays)
+            (report.notices, report.webhookDeliveries) = try Self.purgeSettled(
+                db, now: now, keepNotices: Double(policy.noticeDays) * 86_400, keepWebhooks: Double(policy.webhookDeliveryDays) * 86_400)
         }
         // Abandoned sign-ups: cards never submitted nor edited for the period, one erasure (and transaction) each.
         let abandoned = try engine.read { db in
@@ -273,7 +328,10 @@ extension AppDatabase {
                 sql: """
                     SELECT account.* FROM account JOIN expert ON expert.id = account.expert_id
                     WHERE expert.state = 'draft' AND expert.erased_at IS NULL AND account.erased_at IS NULL AND expert.updated_at < ?
+                      AND expert.published_at IS NULL
                       AND NOT EXISTS (SELECT 1 FROM mission WHERE mission.expert_id = expert.id)
+                      AND NOT EXISTS (SELECT 1 FROM event WHERE event.subject_type = 'expert' AND event.subject_id = expert.id
+                                      AND event.action = 'expert.submit')
                     """, arguments: [cutoff(policy.draftCardDays)]
             ).map(Self.account)
         }

@@ -109,6 +109,15 @@ extension AppDatabase {
         }
     }
 
+    /// The programme day this database's clock was started on (`PROGRAMME_TODAY` or the demo's), nil on the real clock.
+    public func storedProgrammeDay() throws -> String? {
+        try engine.read { db in
+            try String.fetchOne(db, sql: "SELECT value FROM instance WHERE key = 'programme_clock'").flatMap {
+                try? JSONDecoder().decode(ClockAnchor.self, from: Data($0.utf8)).day
+            }
+        }
+    }
+
     private struct ClockAnchor: Codable {
         let day: String
         let real: Date

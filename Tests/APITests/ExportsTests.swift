@@ -49,6 +49,38 @@ struct ExportsTests {
         }
     }
 
+    @Test func aPooledRequestIsExportedPooledWithEveryInvitedLaureate() async throws {
+        let p = try Programme.make()
+        try await makeApplication(database: p.database).test(.router) { client in
+            for laureate in p.laureates { try await client.note(laureate) }
+            let created = try await client.send(
+                .post, "/v1/missions", token: p.laureates[0].token,
+                json: ["title": "Mutualisée", "expert_id": p.expertID, "laureate_ids": p.laureates.map(\.id)])
+            #expect(created.status == .created)
+            let export = try await client.send(.get, "/v1/exports/missions", token: p.admin)
+            let rows = String(decoding: export.data.dropFirst(3), as: UTF8.self).components(separatedBy: "\r\n").dropFirst().filter {
+                !$0.isEmpty
+            }
+            let header = ReportDataset.missions.headers
+            let pooled = try #require(header.firstIndex(of: "Mutualisée"))
+            let participation = try #require(header.firstIndex(of: "Participation"))
+            let cells = rows.map { $0.components(separatedBy: ";") }
+            #expect(cells.count == 3 && cells.allSatisfy { $0[pooled] == "oui" })
+            #expect(cells.map { $0[participation] } == ["demandeur", "invité", "invité"])
+        }
+    }
+
+    @Test func aMissionTitleHasAtMostTwoHundredCharacters() async throws {
+        let p = try Programme.make()
+        try await makeApplication(database: p.database).test(.router) { client in
+            try await client.note(p.laureates[0])
+            let long = try await client.send(
+                .post, "/v1/missions", token: p.laureates[0].token,
+                json: ["title": String(repeating: "a", count: 201), "expert_id": p.expertID, "laureate_ids": [p.laureates[0].id]])
+            #expect(long.status == .unprocessableContent && long.pointers == ["/title"])
+        }
+    }
+
     @Test func anOpenDocumentSpreadsheetStartsWithItsStoredMediaType() async throws {
         let p = try Programme.make()
         try await makeApplication(database: p.database).test(.router) { client in

@@ -16,16 +16,21 @@ struct Programme: Sendable {
     let otherExpert: String
     let laureates: [(id: String, token: String)]
 
+    /// Every person's password in these tests (for the operations that want a password login's token).
+    static let password = "mot de passe de test"
+
     /// `directory`: the production configuration (a file-backed WAL `DatabasePool` there) instead of a memory queue.
     static func make(ceilings: [Int] = [1_500_000, 1_000_000, 2_000_000], directory: String? = nil) throws -> Programme {
         let clock = TestClock()
         clock.set(CalendarDate(2023, 6, 1)!)
         let options = AppDatabase.Options(clock: { clock.now }, bcryptCost: 4)
-        let database = try directory.map { try AppDatabase.file(inDirectory: $0, options: options) } ?? AppDatabase.throwaway(options: options)
+        let database =
+            try directory.map { try AppDatabase.file(inDirectory: $0, options: options) } ?? AppDatabase.throwaway(options: options)
         let token = { (account: Account) in try database.createPersonalToken(for: account, name: "test", days: 30).secret }
         let admin = try database.createAccount(email: "equipe@ftl.fr", password: nil, role: .admin, displayName: "Équipe")
-        let expert = try database.importExpert(sampleCard(email: "claire@conseil.fr"), state: .published)
-        let other = try database.importExpert(sampleCard(first: "Paul", last: "Autre", email: "paul@autre.fr"), state: .published)
+        let expert = try database.importExpert(sampleCard(email: "claire@conseil.fr"), state: .published, password: Self.password)
+        let other = try database.importExpert(
+            sampleCard(first: "Paul", last: "Autre", email: "paul@autre.fr"), state: .published, password: Self.password)
         var laureates: [(String, String)] = []
         for (index, ceiling) in ceilings.enumerated() {
             let laureate = try database.createLaureate(
@@ -33,7 +38,7 @@ struct Programme: Sendable {
                 communeName: "Saint-Étienne", departmentCode: "42", territoryTypes: [.rural], cohort: 1, sectors: ["bois"],
                 supportCeilingCents: ceiling, settings: .manufacturesDeProximite)
             let member = try database.createAccount(
-                email: "membre\(index + 1)@manufacture.fr", password: nil, role: .laureate, displayName: "Membre \(index + 1)",
+                email: "membre\(index + 1)@manufacture.fr", password: Self.password, role: .laureate, displayName: "Membre \(index + 1)",
                 link: .laureate(id: laureate.id))
             laureates.append((laureate.id, try token(member)))
         }

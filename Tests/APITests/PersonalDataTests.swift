@@ -8,14 +8,26 @@ import Testing
 /// programme's records stay, pseudonymised, and the audit chain still verifies.
 @Suite("Personal data: download and erasure")
 struct PersonalDataTests {
+    /// A password login's token: only those may erase.
+    static func session(_ client: some TestClientProtocol, _ email: String) async throws -> String {
+        let reply = try await client.send(.post, "/v1/auth/token", json: ["email": email, "password": Programme.password])
+        return try #require(reply.body["token"] as? String)
+    }
+
     @Test func anExpertDownloadsEverythingHeldAboutThemNeverASecret() async throws {
         let p = try Programme.make()
         let laureate = p.laureates[0]
         try await makeApplication(database: p.database).test(.router) { client in
             try await client.note(laureate)
             let mission = try await client.newMission(p, by: laureate, title: "Modèle économique")
+            let recorded = try await client.send(
+                .post, "/v1/conflicts", token: p.admin,
+                json: ["expert_id": p.expertID, "laureate_id": p.laureates[2].id, "reason": "Sa sœur préside l'association"])
+            #expect(recorded.status == .noContent)
             let reply = try await client.send(.get, "/v1/me/data", token: p.expert)
             #expect(reply.status == .ok && reply.headers[.contentType]?.hasPrefix("application/json") == true)
+            #expect(reply.headers[.cacheControl] == "no-store")
+            #expect((reply.body["conflicts"] as? [[String: Any]])?.first?["reason"] as? String == "Sa sœur préside l'association")
             #expect(reply.headers[.contentDisposition]?.hasPrefix("attachment; filename=\"mes-donnees-2023-06-01.json\"") == true)
             let data = reply.body
             #expect(data["format"] as? String == "mdp-personal-data/1")
@@ -47,12 +59,21 @@ struct PersonalDataTests {
             try await client.note(laureate)
             let mission = try await client.newMission(p, by: laureate, title: "Modèle économique")
             #expect(try await client.step(mission, p.expert, ["action": "scope"], reader: p.admin).status == .ok)
+            // A CRM follows the missions: its deliveries carry the mission as it was, expert included.
+            let subscribed = try await client.send(
+                .post, "/v1/webhook-subscriptions", token: p.admin,
+                json: ["url": "https://crm.reseau.example.org/hooks", "event_types": ["mission.accepted", "mission.reviewed"]])
+            #expect(subscribed.status == .created)
 
+            // An integration's personal token may not erase; her password login may, once nothing runs.
+            let integration = try await client.send(.post, "/v1/me/erasure", token: p.expert, json: ["confirm_email": "claire@conseil.fr"])
+            #expect(integration.status == .forbidden && integration.code == "session_required")
+            let claire = try await Self.session(client, "claire@conseil.fr")
             // A running mission: the programme must still reach her.
-            let waiting = try await client.send(.post, "/v1/me/erasure", token: p.expert, json: ["confirm_email": "claire@conseil.fr"])
+            let waiting = try await client.send(.post, "/v1/me/erasure", token: claire, json: ["confirm_email": "claire@conseil.fr"])
             #expect(waiting.status == .conflict && waiting.code == "missions_in_progress")
             #expect((waiting.body["detail"] as? String)?.contains("2023-0001") == true)
-            let mistyped = try await client.send(.post, "/v1/me/erasure", token: p.expert, json: ["confirm_email": "autre@conseil.fr"])
+            let mistyped = try await client.send(.post, "/v1/me/erasure", token: claire, json: ["confirm_email": "autre@conseil.fr"])
             #expect(mistyped.status == .unprocessableContent && mistyped.pointers == ["/confirm_email"])
 
             // Once it ended (closed here), she may go.
@@ -60,11 +81,15 @@ struct PersonalDataTests {
             #expect(try await client.step(mission, laureate.token, ["action": "accept"], reader: p.admin).status == .ok)
             #expect(try await client.step(mission, p.expert, reportBody, reader: p.admin).status == .ok)
             #expect(try await client.step(mission, laureate.token, reviewBody, reader: p.admin).body["state"] as? String == "closed")
-            let erased = try await client.send(.post, "/v1/me/erasure", token: p.expert, json: ["confirm_email": "Claire@Conseil.fr"])
-            #expect(erased.status == .ok && erased.body["pseudonym"] as? String == "expert supprimé n°1")
+            let queued = try await client.send(.get, "/v1/webhook-deliveries?limit=100", token: p.admin).body["items"] as? [[String: Any]]
+            #expect(queued?.filter { $0["subject_id"] as? String == mission }.count == 2)
+            let before = try await client.send(.get, "/v1/missions/\(mission)", token: laureate.token).etag
+            let erased = try await client.send(.post, "/v1/me/erasure", token: claire, json: ["confirm_email": "Claire@Conseil.fr"])
+            #expect(erased.status == .ok && erased.body["pseudonym"] as? String == "Expert supprimé n°1")
 
             // Gone: the token, the directory, the team's list, the card itself.
             #expect(try await client.send(.get, "/v1/me", token: p.expert).status == .unauthorized)
+            #expect(try await client.send(.get, "/v1/me", token: claire).status == .unauthorized)
             let directory = try await client.send(.get, "/v1/directory/experts?q=martin").body["items"] as? [Any]
             #expect(directory?.isEmpty == true)
             let cards = try await client.send(.get, "/v1/experts?limit=100", token: p.admin).body["items"] as? [[String: Any]] ?? []
@@ -73,6 +98,7 @@ struct PersonalDataTests {
 
             // Kept, pseudonymised: the mission, its amounts, the budget, the exports.
             let seen = try await client.send(.get, "/v1/missions/\(mission)", token: laureate.token)
+            #expect(seen.etag != before)  // a new revision: offline copies read the pseudonym
             let expert = try #require(seen.body["expert"] as? [String: Any])
             #expect(expert["first_name"] as? String == "Expert supprimé" && expert["last_name"] as? String == "n°1")
             #expect(
@@ -87,6 +113,11 @@ struct PersonalDataTests {
             #expect(
                 !everything.contains("claire@conseil.fr") && !everything.contains("martin.example.fr")
                     && !everything.contains("Martin Conseil") && !everything.contains("Claire"))
+
+            // No delivery about her missions is kept, sent or replayed any more.
+            let deliveries =
+                try await client.send(.get, "/v1/webhook-deliveries?limit=100", token: p.admin).body["items"] as? [[String: Any]]
+            #expect(deliveries?.contains { $0["subject_id"] as? String == mission } == false)
 
             // The chain holds: nothing of it was rewritten, the erasure was appended.
             guard case .intact(let events) = try p.database.verifyAuditChain() else {
@@ -146,14 +177,35 @@ struct PersonalDataTests {
             #expect(again.status == .created)
 
             let member = p.laureates[1]
+            let memberSession = try await Self.session(client, "membre2@manufacture.fr")
             let gone = try await client.send(
-                .post, "/v1/me/erasure", token: member.token, json: ["confirm_email": "membre2@manufacture.fr"])
-            #expect(gone.status == .ok && gone.body["pseudonym"] as? String == "membre supprimé n°2")
+                .post, "/v1/me/erasure", token: memberSession, json: ["confirm_email": "membre2@manufacture.fr"])
+            #expect(gone.status == .ok && gone.body["pseudonym"] as? String == "Membre supprimé n°2")
             #expect(try await client.send(.get, "/v1/laureates/\(member.id)", token: p.admin).status == .ok)  // the laureate stays
-
             #expect(
                 try await client.send(.post, "/v1/me/erasure", token: p.admin, json: ["confirm_email": "equipe@ftl.fr"]).status
                     == .forbidden)
+
+            // Nobody may take an erased account's address or its pseudonymous slug ahead of time.
+            let squatter = try await client.send(
+                .post, "/v1/experts",
+                json: ["email": "supprime-3@efface.invalid", "password": "un long mot de passe", "first_name": "A", "last_name": "B"])
+            #expect(squatter.status == .unprocessableContent)
+            let slugSquatter = try await client.send(
+                .post, "/v1/experts",
+                json: ["email": "squat@exemple.fr", "password": "un long mot de passe", "first_name": "Expert", "last_name": "Supprime 4"])
+            #expect(slugSquatter.status == .created)
+            let third = try await client.send(
+                .post, "/v1/me/erasure", token: try await Self.session(client, "membre3@manufacture.fr"),
+                json: ["confirm_email": "membre3@manufacture.fr"])
+            #expect(third.status == .ok && third.body["pseudonym"] as? String == "Membre supprimé n°3")
+            // The fourth erasure is an expert's: its pseudonymous slug is taken, it gets another, and succeeds.
+            let zoe = try await client.send(
+                .post, "/v1/experts",
+                json: ["email": "zoe@exemple.fr", "password": "un long mot de passe", "first_name": "Zoé", "last_name": "Brun"])
+            let zoeToken = try #require((zoe.body["session"] as? [String: Any])?["token"] as? String)
+            let fourth = try await client.send(.post, "/v1/me/erasure", token: zoeToken, json: ["confirm_email": "zoe@exemple.fr"])
+            #expect(fourth.status == .ok && fourth.body["pseudonym"] as? String == "Expert supprimé n°4")
             #expect(try await client.send(.post, "/v1/me/erasure", json: ["confirm_email": "x@y.fr"]).status == .unauthorized)
         }
     }

@@ -62,7 +62,7 @@ struct OperationsSettingsTests {
         #expect(throws: (any Error).self) { try Self.settings(["retention.draft_card_days": "forever"]) }
         let retention = try Self.settings(["retention.notice_days": "7"]).retention
         #expect(retention.noticeDays == 7 && retention.tokenDays == RetentionPolicy().tokenDays)
-        #expect(try Self.settings([:]).resolved.contains { $0.key == "RETENTION_NOTICE_DAYS" && $0.value == "90" })
+        #expect(try Self.settings([:]).resolved.contains { $0.key == "RETENTION_NOTICE_DAYS" && $0.value == "30" })
     }
 
     @Test func eachSyncRunIsCountedByOutcomeInAFileTheTextfileCollectorReads() throws {

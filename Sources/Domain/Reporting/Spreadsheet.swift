@@ -35,7 +35,8 @@ public enum ReportDataset: String, Sendable, Hashable, CaseIterable {
         case .missions:
             [
                 "Référence", "Titre", "État", "Demandée le", "Acceptée le", "Évaluée le", "Thématiques", "Sous-thématiques", "Expert",
-                "Organisation", "Lauréat", "SIRET du lauréat", "Département", "Région", "Mutualisée", "Montant HT (€)", "TVA (€)",
+                "Organisation", "Lauréat", "SIRET du lauréat", "Département", "Région", "Mutualisée", "Participation", "Montant HT (€)",
+                "TVA (€)",
                 "Montant TTC (€)", "Part du lauréat (€)",
             ]
         case .budgets:
@@ -46,7 +47,7 @@ public enum ReportDataset: String, Sendable, Hashable, CaseIterable {
         case .directory:
             [
                 "Nom", "Prénom", "Organisation", "Thématiques", "Sous-thématiques", "Régions", "Départements", "Toute la France",
-                "À distance", "Secteurs", "Courriel", "Téléphone", "Site web", "Publiée le",
+                "À distance", "Secteurs", "Présentation", "Expériences", "Courriel", "Téléphone", "Site web", "Publiée le",
             ]
         case .reviews:
             [
@@ -72,6 +73,23 @@ extension MissionState {
         case .declined: "déclinée"
         case .cancelled: "annulée"
         case .terminated: "interrompue"
+        }
+    }
+}
+
+extension ReportDataset {
+    /// Between the items of a list in one cell: labels may hold commas, never this.
+    public static let listSeparator = " | "
+}
+
+extension Role {
+    /// As the programme says it, for reports.
+    public var labelFR: String {
+        switch self {
+        case .admin: "équipe du programme"
+        case .expert: "expert"
+        case .laureate: "lauréat"
+        case .sync: "synchronisation"
         }
     }
 }

@@ -2,7 +2,7 @@
 public enum Erasure {
     /// How an erased person is named where the programme's records still show them.
     public static func pseudonym(role: Role, number: Int) -> String {
-        role == .expert ? "expert supprimé n°\(number)" : "membre supprimé n°\(number)"
+        role == .expert ? "Expert supprimé n°\(number)" : "Membre supprimé n°\(number)"
     }
 
     /// The address an erased account keeps: unique, and on a domain that never receives mail (RFC 2606).
@@ -41,10 +41,11 @@ public struct RetentionPolicy: Sendable, Hashable {
     public var signupAttemptDays = 30
     /// Tokens after they expired or were revoked (their name and last use).
     public var tokenDays = 90
-    /// E-mail notices after they were delivered, failed or skipped.
-    public var noticeDays = 90
-    /// Webhook deliveries after they were delivered or failed (their payloads name people).
-    public var webhookDeliveryDays = 90
+    /// E-mail notices after they were settled (a reminder stays while its mission still waits: it is the wait's key).
+    public var noticeDays = 30
+    /// Webhook deliveries after they were delivered (their payloads name people); failed ones at least 90 days, to
+    /// be replayed.
+    public var webhookDeliveryDays = 30
     /// Expert cards never submitted and untouched this long: their person is erased as if they had asked.
     public var draftCardDays = 365
 

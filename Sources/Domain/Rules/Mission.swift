@@ -208,6 +208,9 @@ public struct Mission: Sendable, Hashable, Codable {
     }
 
     public var isPooled: Bool { participants.count > 1 }
+
+    /// A title names the mission in lists, e-mails and reports: one short line.
+    public static let maxTitleLength = 200
     /// Every laureate on the mission, invited ones included (they may see the invitation and answer it).
     public var laureateIDs: [String] { participants.map(\.laureateID) }
     /// The laureates that take part: the requester and those who accepted their invitation.
@@ -327,6 +330,8 @@ extension MissionWorkflow {
         }
         if title.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             errors.append(FieldError("/title", "required", "A mission has a title."))
+        } else if title.count > Mission.maxTitleLength {
+            errors.append(FieldError("/title", "too_long", "A title has at most \(Mission.maxTitleLength) characters."))
         }
         if laureateIDs.isEmpty {
             errors.append(FieldError("/laureate_ids", "required", "A mission has at least one laureate."))

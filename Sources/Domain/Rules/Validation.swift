@@ -80,7 +80,8 @@ public enum Contact {
                 label.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })
             else { return false }
         }
-        return labels.last!.allSatisfy(\.isLetter) && labels.last!.count >= 2
+        // `.invalid` never receives mail (RFC 2606): erased accounts are renamed there, so nobody may take one.
+        return labels.last!.allSatisfy(\.isLetter) && labels.last!.count >= 2 && labels.last!.lowercased() != "invalid"
     }
 
     /// An absolute `http` or `https` address with a host.
