@@ -175,6 +175,11 @@ final class OpenDocumentFile: @unchecked Sendable {
     }
 }
 
+/// For the composition root: what ODS builds cut short by a crash left behind, removed at start.
+public enum ExportLeftovers {
+    public static func sweep() -> Int { OpenDocumentFile.sweepLeftovers() }
+}
+
 /// A file's bytes in 64 KiB chunks.
 struct FileChunks: AsyncSequence, Sendable {
     typealias Element = ArraySlice<UInt8>

@@ -82,6 +82,8 @@ struct Serve: AsyncParsableCommand {
                 }
             } : nil
         defer { sweeper?.cancel() }
+        let leftovers = ExportLeftovers.sweep()
+        if leftovers > 0 { Logger(label: "mdp").notice("removed \(leftovers) unfinished spreadsheet exports from the temporary folder") }
         // What the retention settings no longer keep goes at start, then every hour (any instance may do it).
         let retention = settings.retention
         let purger = Task.detached {
