@@ -51,7 +51,16 @@ public struct PersonalData: Sendable, Encodable {
         let proposal: Proposal?
         let report: MissionReport?
         let lastComment: String?
-        let reviews: [SatisfactionReview]
+        let reviews: [SatisfactionPart]
+    }
+
+    /// A satisfaction review, its ratings by criterion.
+    public struct SatisfactionPart: Sendable, Encodable {
+        let laureateId: String
+        let ratings: [String: Int]
+        let wouldRecommend: Bool
+        let comments: String
+        let reviewedOn: CalendarDate?
     }
 
     public struct ConflictPart: Sendable, Encodable {
@@ -141,19 +150,31 @@ extension AppDatabase {
             let missions = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT id, ref, title, state, created_at, CASE WHEN expert_id = ? THEN 'expert' ELSE 'requester' END AS role
-                    FROM mission WHERE expert_id = ? OR requested_by = ? ORDER BY ref
-                    """, arguments: [account.expertID ?? "", account.expertID ?? "", account.id]
+                    SELECT id, ref, title, state, created_at,
+                           CASE WHEN expert_id = ? THEN 'expert' WHEN requested_by = ? THEN 'requester' ELSE 'participant' END AS role
+                    FROM mission WHERE expert_id = ? OR requested_by = ?
+                       OR id IN (SELECT subject_id FROM event WHERE subject_type = 'mission' AND actor_id = ?)
+                    ORDER BY ref
+                    """, arguments: [account.expertID ?? "", account.id, account.expertID ?? "", account.id, account.id]
             ).map { row in (id: row["id"] as String, role: row["role"] as String, createdAt: row["created_at"] as Date) }
             let records = Dictionary(
                 try Self.missionRecords(db, ids: missions.map(\.id)).map { ($0.mission.id, $0.mission) }, uniquingKeysWith: { a, _ in a })
             let missionParts = missions.compactMap { entry -> PersonalData.MissionPart? in
                 guard let mission = records[entry.id] else { return nil }
                 let theirs = entry.role == "expert"
+                // The expert: every review of their work; a member: their laureate's review (members write it).
+                let reviews = mission.participants.filter { theirs || $0.laureateID == account.laureateID }.compactMap { participant in
+                    participant.review.map {
+                        PersonalData.SatisfactionPart(
+                            laureateId: participant.laureateID,
+                            ratings: Dictionary($0.ratings.map { ($0.key.rawValue, $0.value) }, uniquingKeysWith: { first, _ in first }),
+                            wouldRecommend: $0.wouldRecommend, comments: $0.comments, reviewedOn: participant.reviewedOn)
+                    }
+                }
                 return PersonalData.MissionPart(
                     id: mission.id, ref: mission.ref.description, title: mission.title, state: mission.state.rawValue, role: entry.role,
                     createdAt: entry.createdAt, proposal: theirs ? mission.proposal : nil, report: theirs ? mission.report : nil,
-                    lastComment: mission.lastComment, reviews: theirs ? mission.participants.compactMap(\.review) : [])
+                    lastComment: mission.lastComment, reviews: reviews)
             }
             let conflicts = try Row.fetchAll(
                 db, sql: "SELECT laureate_id, reason, recorded_at FROM conflict WHERE expert_id = ? ORDER BY recorded_at",
@@ -260,6 +281,14 @@ extension AppDatabase {
             try db.execute(
                 sql: "DELETE FROM webhook_delivery WHERE subject_id = ? OR subject_id IN (SELECT id FROM mission WHERE expert_id = ?)",
                 arguments: [expertID, expertID])
+            // Stored replies of other people's requests that show the expert (a mission they asked for, a card the
+            // team published) are dropped: a retry with their key must not bring the person back.
+            let marker = Data(expertID.utf8)
+            for row in try Row.fetchAll(db, sql: "SELECT scope, key, body FROM idempotency WHERE body IS NOT NULL") {
+                guard let body = row["body"] as Data?, body.range(of: marker) != nil else { continue }
+                try db.execute(
+                    sql: "DELETE FROM idempotency WHERE scope = ? AND key = ?", arguments: [row["scope"] as String, row["key"] as String])
+            }
             // Conflicts stay recorded (the pair may never work together); their reason, which may name the person, goes.
             try db.execute(
                 sql: "UPDATE conflict SET reason = ? WHERE expert_id = ?", arguments: ["(motif effacé avec la personne)", expertID])

@@ -65,6 +65,15 @@ struct PersonalDataTests {
                 json: ["url": "https://crm.reseau.example.org/hooks", "event_types": ["mission.accepted", "mission.reviewed"]])
             #expect(subscribed.status == .created)
 
+            // A request with an Idempotency-Key, declined since: its stored reply shows the expert.
+            let keyed = try await client.send(
+                .post, "/v1/missions", token: laureate.token,
+                json: ["title": "Gardée", "expert_id": p.expertID, "laureate_ids": [laureate.id]], headers: [.idempotencyKey: "k-1"])
+            let keyedID = try #require(keyed.body["id"] as? String)
+            #expect(String(decoding: keyed.data, as: UTF8.self).contains("Claire"))
+            #expect(
+                try await client.step(keyedID, p.expert, ["action": "decline", "comment": "Pas disponible"], reader: p.admin).status == .ok)
+
             // An integration's personal token may not erase; her password login may, once nothing runs.
             let integration = try await client.send(.post, "/v1/me/erasure", token: p.expert, json: ["confirm_email": "claire@conseil.fr"])
             #expect(integration.status == .forbidden && integration.code == "session_required")
@@ -113,6 +122,18 @@ struct PersonalDataTests {
             #expect(
                 !everything.contains("claire@conseil.fr") && !everything.contains("martin.example.fr")
                     && !everything.contains("Martin Conseil") && !everything.contains("Claire"))
+
+            // Another person's stored reply no longer brings her back.
+            let replayed = try await client.send(
+                .post, "/v1/missions", token: laureate.token,
+                json: ["title": "Gardée", "expert_id": p.expertID, "laureate_ids": [laureate.id]], headers: [.idempotencyKey: "k-1"])
+            #expect(!String(decoding: replayed.data, as: UTF8.self).contains("Claire"))
+            // The member's download holds the review their laureate wrote, ratings by criterion.
+            let member = try await client.send(.get, "/v1/me/data", token: laureate.token).body
+            let review = (member["missions"] as? [[String: Any]])?.first { $0["id"] as? String == mission }.flatMap {
+                ($0["reviews"] as? [[String: Any]])?.first
+            }
+            #expect((review?["ratings"] as? [String: Any])?["expertise"] as? Int == 5)
 
             // No delivery about her missions is kept, sent or replayed any more.
             let deliveries =
