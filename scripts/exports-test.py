@@ -8,10 +8,10 @@ and the programme summary, the directory's size against the public directory, ev
 narrowed by a period, ODS cells equal to CSV cells (amounts as numbers), and LibreOffice's conversions.
 Usage: exports-test.py path/to/mdp. Exits non-zero on failure.
 """
-import csv, io, json, os, shutil, subprocess, sys, tempfile, urllib.error, urllib.request, zipfile
+import csv, io, json, os, subprocess, sys, tempfile, urllib.error, urllib.request, zipfile
 import xml.etree.ElementTree as ET
 
-from harness import free_port, start_demo
+from harness import finish, free_port, start_demo
 
 binary = os.path.abspath(sys.argv[1])
 folder = tempfile.mkdtemp(prefix="mdp-exports-")
@@ -197,11 +197,4 @@ try:
 except Exception as error:
     check("the scenario ran to its end", False, repr(error))
 finally:
-    server.terminate()
-    server.wait()
-    if failures:
-        print(open(os.path.join(folder, "serve.log"), errors="replace").read()[-2000:])
-    shutil.rmtree(folder, ignore_errors=True)
-if failures:
-    sys.exit(f"exports-test: {len(failures)} failed")
-print("exports-test: all passed")
+    finish("exports-test", failures, folder, server)

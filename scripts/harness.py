@@ -1,6 +1,6 @@
 """What the browser and export checks share: a free port, `mdp serve --demo` started and polled until ready, a
 screenshot that is not blank. Imported by docs-browser.py, widget-browser.py and exports-test.py (same folder)."""
-import os, socket, struct, subprocess, time, urllib.request, zlib
+import os, shutil, socket, struct, subprocess, sys, time, urllib.request, zlib
 
 
 def free_port():
@@ -37,3 +37,15 @@ def not_blank(png):
         position += 12 + length
     raw = zlib.decompress(pixels) if pixels else b""
     return len(set(raw[::997])) > 4 and len(png) > 20000
+
+
+def finish(name, failures, folder, server, log_tail=2000):
+    """Stops the server, shows the end of its log when something failed, removes the folder, and exits accordingly."""
+    server.terminate()
+    server.wait()
+    if failures:
+        print(open(os.path.join(folder, "serve.log"), errors="replace").read()[-log_tail:])
+    shutil.rmtree(folder, ignore_errors=True)
+    if failures:
+        sys.exit(f"{name}: {len(failures)} failed")
+    print(f"{name}: all passed")

@@ -11,10 +11,10 @@ page's origin and nothing was fetched from another host; on a page of an origin 
 answers and the widget says so. With a second argument, keeps the screenshot there (README's image).
 Usage: widget-browser.py path/to/mdp [screenshot.png]. Exits non-zero on failure.
 """
-import base64, http.server, json, os, shutil, subprocess, sys, tempfile, threading, time
+import base64, http.server, json, os, subprocess, sys, tempfile, threading, time
 import urllib.parse, urllib.request
 
-from harness import free_port, not_blank, start_demo
+from harness import finish, free_port, not_blank, start_demo
 
 binary = os.path.abspath(sys.argv[1])
 keep = sys.argv[2] if len(sys.argv) > 2 else None
@@ -341,11 +341,4 @@ finally:
         browser.close()
     for page in pages:
         page.shutdown()
-    server.terminate()
-    server.wait()
-    if failures:
-        print(open(os.path.join(folder, "serve.log"), errors="replace").read()[-3000:])
-    shutil.rmtree(folder, ignore_errors=True)
-if failures:
-    sys.exit(f"widget-browser: {len(failures)} failed")
-print("widget-browser: all passed")
+    finish("widget-browser", failures, folder, server, log_tail=3000)

@@ -11,19 +11,7 @@ extension APIHandler {
     func exportReport(_ input: Operations.ExportReport.Input) async throws -> Operations.ExportReport.Output {
         let account = try RequestInfo.account(in: [.admin])
         guard let dataset = ReportDataset(rawValue: input.path.dataset.rawValue) else { throw APIProblem.notFound("No such report.") }
-        var errors: [FieldError] = []
-        func day(_ text: String?, _ name: String) -> CalendarDate? {
-            guard let text else { return nil }
-            guard let day = CalendarDate(iso: text) else {
-                errors.append(FieldError("/\(name)", "invalid_date", "A day is written YYYY-MM-DD."))
-                return nil
-            }
-            return day
-        }
-        let period = ReportPeriod(since: day(input.query.since, "since"), until: day(input.query.until, "until"))
-        if let since = period.since, let until = period.until, until < since {
-            errors.append(FieldError("/until", "before_since", "The last day comes before the first."))
-        }
+        let (period, errors) = ReportPeriod.parse(since: input.query.since, until: input.query.until)
         guard errors.isEmpty else {
             throw APIProblem(.badRequest, code: "invalid_parameter", title: "Some parameters are invalid", errors: errors)
         }
@@ -59,7 +47,7 @@ extension APIHandler {
                 .init(
                     headers: .init(contentDisposition: Self.contentDisposition(stem + ".ods")),
                     body: .applicationVnd_oasis_opendocument_spreadsheet(
-                        HTTPBody(FileChunks(file: file), length: .known(Int64(file.size)), iterationBehavior: .single))))
+                        HTTPBody(FileChunks(file: file), length: .known(Int64(clamping: file.size)), iterationBehavior: .single))))
         }
     }
 }

@@ -86,7 +86,7 @@ extension APIHandler {
         let notes = try await storage { try database.framingNotes(laureateID: input.path.laureateId, for: account) }
         // Versions in order: the key is the version number, zero-padded so that text order is number order.
         let page = try PageCursor.page(notes, limit: limit, cursor: input.query.cursor) {
-            [String(repeating: "0", count: max(0, 19 - String($0.note.version).count)) + String($0.note.version)]
+            [PageCursor.ascendingKey($0.note.version)]
         }
         return .ok(
             .init(

@@ -9,7 +9,7 @@ extension APIHandler {
         let found = try await storage { try database.suggestedExperts(laureateID: input.path.laureateId, for: account) }
         // Best first: the key inverts score and need points (bounded by the taxonomy) so that text order is rank order.
         let page = try PageCursor.page(found.experts, limit: limit, cursor: input.query.cursor) {
-            [Self.descending($0.suggestion.score), Self.descending($0.suggestion.needPoints), $0.expert.id]
+            [PageCursor.descendingKey($0.suggestion.score), PageCursor.descendingKey($0.suggestion.needPoints), $0.expert.id]
         }
         return .ok(
             .init(
@@ -32,8 +32,9 @@ extension APIHandler {
         let pools = try await storage { try database.poolCandidates(regionCode: input.query.region, for: account) }
         let page = try PageCursor.page(pools, limit: limit, cursor: input.query.cursor) {
             [
-                Self.descending($0.candidate.laureateIDs.count), Self.descending($0.candidate.highPriority), $0.candidate.regionCode,
-                Self.descending(Int.max - Suggestions.subthemeRank($0.candidate.subthemeCode)), $0.candidate.subthemeCode,
+                PageCursor.descendingKey($0.candidate.laureateIDs.count), PageCursor.descendingKey($0.candidate.highPriority),
+                $0.candidate.regionCode,
+                PageCursor.ascendingKey(Suggestions.subthemeRank($0.candidate.subthemeCode)), $0.candidate.subthemeCode,
             ]
         }
         return .ok(
@@ -50,12 +51,6 @@ extension APIHandler {
                                         priority: .init($0.priority))
                                 })
                         }, nextCursor: page.next, hasMore: page.more))))
-    }
-
-    /// A text key that sorts a non-negative count from the largest down.
-    static func descending(_ value: Int) -> String {
-        let inverted = String(Int.max - max(0, value))
-        return String(repeating: "0", count: max(0, 19 - inverted.count)) + inverted
     }
 }
 

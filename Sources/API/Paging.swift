@@ -18,6 +18,15 @@ enum PageCursor {
         return position
     }
 
+    /// A text key that sorts a non-negative number as numbers sort (zero-padded to 19 digits).
+    static func ascendingKey(_ value: Int) -> String {
+        let digits = String(max(0, value))
+        return String(repeating: "0", count: max(0, 19 - digits.count)) + digits
+    }
+
+    /// A text key that sorts a non-negative number from the largest down.
+    static func descendingKey(_ value: Int) -> String { ascendingKey(Int.max - max(0, value)) }
+
     /// A page of a list read whole from storage (laureates, tokens, framing notes, conflicts, a team), ordered by `key` (unique
     /// per item): the cursor is the key of the last item given, so an item added or removed meanwhile shifts nothing.
     static func page<Item>(_ items: [Item], limit: Int, cursor: String?, key: (Item) -> [String]) throws -> (

@@ -2,32 +2,6 @@ import Domain
 import Foundation
 import GRDB
 
-/// The days a report covers, both included, in Paris time.
-public struct ReportPeriod: Sendable, Hashable {
-    public let since: CalendarDate?
-    public let until: CalendarDate?
-
-    public init(since: CalendarDate?, until: CalendarDate?) {
-        self.since = since
-        self.until = until
-    }
-
-    /// The first moment of `since` and the first moment after `until`, in Paris.
-    var moments: (start: Date?, end: Date?) {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "Europe/Paris") ?? .gmt
-        func start(of day: CalendarDate) -> Date? {
-            calendar.date(from: DateComponents(year: day.year, month: day.month, day: day.day))
-        }
-        return (since.flatMap(start), until.flatMap(start).flatMap { calendar.date(byAdding: .day, value: 1, to: $0) })
-    }
-
-    func contains(_ day: CalendarDate?) -> Bool {
-        guard let day else { return since == nil && until == nil }
-        return (since.map { $0 <= day } ?? true) && (until.map { day <= $0 } ?? true)
-    }
-}
-
 /// One page of a report: its rows, and where the next page starts (nil after the last).
 public struct ReportPage: Sendable {
     public let rows: [[ReportCell]]
@@ -82,7 +56,7 @@ extension AppDatabase {
 
     static func missionRows(_ record: MissionRecord) -> [[ReportCell]] {
         let mission = record.mission
-        let themes = Array(Set(mission.subthemeCodes.compactMap { Taxonomy.subtheme($0)?.themeCode })).sorted {
+        let themes = Taxonomy.themeCodes(of: mission.subthemeCodes).sorted {
             $0.localizedStandardCompare($1) == .orderedAscending
         }
         let quote = mission.proposal?.quote
@@ -100,7 +74,7 @@ extension AppDatabase {
                 .text("\(record.expert.firstName) \(record.expert.lastName)"), .text(record.expert.organisationName),
                 .text(laureate?.name ?? participant.laureateID), .text(laureate?.siret ?? ""), .text(laureate?.departmentCode ?? ""),
                 .text(region ?? ""), .flag(mission.isPooled),
-                .text(position == 0 ? "demandeur" : participant.joined ? "a rejoint" : "invité"), money.0, money.1, money.2,
+                .text(ReportDataset.participationFR(position: position, joined: participant.joined)), money.0, money.1, money.2,
                 participant.shareCents.map(ReportCell.amount) ?? .empty,
             ]
         }
@@ -154,7 +128,9 @@ extension AppDatabase {
                     .text(expert.lastName), .text(expert.firstName), .text(expert.organisationName),
                     .text(expert.themeCodes.compactMap { Taxonomy.theme($0)?.labelFR }.joined(separator: ReportDataset.listSeparator)),
                     .text(expert.subthemeCodes.joined(separator: ReportDataset.listSeparator)),
-                    .text(expert.coverage.regionCodes.compactMap { Territories.region($0)?.name }.joined(separator: ReportDataset.listSeparator)),
+                    .text(
+                        expert.coverage.regionCodes.compactMap { Territories.region($0)?.name }.joined(
+                            separator: ReportDataset.listSeparator)),
                     .text(expert.coverage.departmentCodes.joined(separator: ReportDataset.listSeparator)), .flag(expert.coverage.national),
                     .flag(expert.coverage.remote), .text(expert.sectors.joined(separator: ReportDataset.listSeparator)),
                     .text(expert.summary),

@@ -51,7 +51,7 @@ extension AppDatabase {
             var spent = 0
             for mission in missions {
                 byState[mission.state, default: 0] += 1
-                let themes = Set(mission.subthemeCodes.compactMap { Taxonomy.subtheme($0)?.themeCode })
+                let themes = Set(Taxonomy.themeCodes(of: mission.subthemeCodes))
                 for theme in themes { byTheme[theme, default: 0] += 1 }
                 for region in Set(mission.laureateIDs.compactMap { regionOf[$0] }) { byRegion[region, default: 0] += 1 }
                 let shares = Money.saturatingSum(mission.participants.map { $0.shareCents ?? 0 })

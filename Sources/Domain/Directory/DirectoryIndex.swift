@@ -27,11 +27,7 @@ public struct PublicExpert: Sendable, Hashable {
         organisationName = content.organisation.name
         summary = content.summary
         subthemeCodes = content.subthemeCodes
-        var themes: [String] = []
-        for code in content.subthemeCodes {
-            if let theme = Taxonomy.subtheme(code)?.themeCode, !themes.contains(theme) { themes.append(theme) }
-        }
-        themeCodes = themes
+        themeCodes = Taxonomy.themeCodes(of: content.subthemeCodes)
         coverage = content.coverage
         sectors = content.sectors
         experiences = content.experiences

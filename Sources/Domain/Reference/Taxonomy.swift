@@ -48,6 +48,15 @@ public enum Taxonomy {
     public static let themesByCode: [String: Theme] = Dictionary(uniqueKeysWithValues: themes.map { ($0.code, $0) })
 
     public static func subtheme(_ code: String) -> Subtheme? { subthemesByCode[code] }
+
+    /// The themes of `subthemeCodes`, each once, in the order they first appear (unknown codes left out).
+    public static func themeCodes(of subthemeCodes: [String]) -> [String] {
+        var themes: [String] = []
+        for code in subthemeCodes {
+            if let theme = subtheme(code)?.themeCode, !themes.contains(theme) { themes.append(theme) }
+        }
+        return themes
+    }
     public static func theme(_ code: String) -> Theme? { themesByCode[code] }
 
     private struct RawTheme {

@@ -15,6 +15,50 @@ public enum ReportCell: Sendable, Hashable {
     case empty
 }
 
+/// The days a report covers, both included, in Paris time.
+public struct ReportPeriod: Sendable, Hashable {
+    public let since: CalendarDate?
+    public let until: CalendarDate?
+
+    public init(since: CalendarDate?, until: CalendarDate?) {
+        self.since = since
+        self.until = until
+    }
+
+    /// The period `since` and `until` name (YYYY-MM-DD, both optional), or the errors of each, pointed at by name.
+    public static func parse(since: String?, until: String?) -> (period: ReportPeriod, errors: [FieldError]) {
+        var errors: [FieldError] = []
+        func day(_ text: String?, _ name: String) -> CalendarDate? {
+            guard let text else { return nil }
+            guard let day = CalendarDate(iso: text) else {
+                errors.append(FieldError("/\(name)", "invalid_date", "A day is written YYYY-MM-DD."))
+                return nil
+            }
+            return day
+        }
+        let period = ReportPeriod(since: day(since, "since"), until: day(until, "until"))
+        if let first = period.since, let last = period.until, last < first {
+            errors.append(FieldError("/until", "before_since", "The last day comes before the first."))
+        }
+        return (period, errors)
+    }
+
+    /// The first moment of `since` and the first moment after `until`, in Paris.
+    public var moments: (start: Date?, end: Date?) {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "Europe/Paris") ?? .gmt
+        func start(of day: CalendarDate) -> Date? {
+            calendar.date(from: DateComponents(year: day.year, month: day.month, day: day.day))
+        }
+        return (since.flatMap(start), until.flatMap(start).flatMap { calendar.date(byAdding: .day, value: 1, to: $0) })
+    }
+
+    public func contains(_ day: CalendarDate?) -> Bool {
+        guard let day else { return since == nil && until == nil }
+        return (since.map { $0 <= day } ?? true) && (until.map { day <= $0 } ?? true)
+    }
+}
+
 /// The reports the programme team exports, with their French column headers.
 public enum ReportDataset: String, Sendable, Hashable, CaseIterable {
     case missions, budgets, directory, reviews, events
@@ -80,6 +124,12 @@ extension MissionState {
 extension ReportDataset {
     /// Between the items of a list in one cell: labels may hold commas, never this.
     public static let listSeparator = " | "
+
+    /// How a laureate takes part in a mission, for the missions report: the first participant asked for it, the
+    /// others were invited and joined, or not yet.
+    public static func participationFR(position: Int, joined: Bool) -> String {
+        position == 0 ? "demandeur" : joined ? "a rejoint" : "invité"
+    }
 }
 
 extension Role {
