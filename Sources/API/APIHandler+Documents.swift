@@ -10,7 +10,7 @@ extension APIHandler {
         guard case .binary(let body) = input.body else { throw APIProblem.unsupportedBody }
         let record = try await upload(
             body, laureateID: input.path.laureateId, missionID: nil, kind: input.query.kind.rawValue, fileName: input.query.fileName,
-            source: input.query.source?.rawValue, account: account)
+            source: input.query.source?.rawValue, declaredSHA256: input.headers.xContentSHA256, account: account)
         return .created(.init(headers: .init(eTag: RevisionTag.etag(record.revision)), body: .json(.init(record))))
     }
 
@@ -19,20 +19,21 @@ extension APIHandler {
         guard case .binary(let body) = input.body else { throw APIProblem.unsupportedBody }
         let record = try await upload(
             body, laureateID: nil, missionID: input.path.missionId, kind: input.query.kind.rawValue, fileName: input.query.fileName,
-            source: input.query.source?.rawValue, account: account)
+            source: input.query.source?.rawValue, declaredSHA256: input.headers.xContentSHA256, account: account)
         return .created(.init(headers: .init(eTag: RevisionTag.etag(record.revision)), body: .json(.init(record))))
     }
 
     /// Checks the right to add before reading a byte, streams the body to the blob store, then records the document.
     func upload(
-        _ body: HTTPBody, laureateID: String?, missionID: String?, kind: String, fileName: String, source: String?, account: Account
+        _ body: HTTPBody, laureateID: String?, missionID: String?, kind: String, fileName: String, source: String?,
+        declaredSHA256: String?, account: Account
     ) async throws -> DocumentRecord {
         let kind = DocumentKind(rawValue: kind) ?? .other
         let source = DocumentSource(rawValue: source ?? "api") ?? .api
         let place = try await storage {
             try database.checkDocumentUpload(laureateID: laureateID, missionID: missionID, kind: kind, source: source, by: account)
         }
-        let blob = try await stageBlob(body, fileName: fileName)
+        let blob = try await stageBlob(body, fileName: fileName, declaredSHA256: declaredSHA256)
         defer { blob.discard() }
         return try await storage {
             try database.addDocument(
@@ -41,10 +42,12 @@ extension APIHandler {
         }
     }
 
-    /// Streams the body to a staged file; the transaction that records the document puts it in place.
-    func stageBlob(_ body: HTTPBody, fileName: String) async throws -> StagedBlob {
+    /// Streams the body to a staged file; the transaction that records the document puts it in place. A declared
+    /// digest (`X-Content-SHA256`) must be that of the bytes received.
+    func stageBlob(_ body: HTTPBody, fileName: String, declaredSHA256: String?) async throws -> StagedBlob {
         do {
-            return try await database.blobs.stage(body, limit: maxDocumentBytes, fileName: fileName) { work in
+            return try await database.blobs.stage(body, limit: maxDocumentBytes, fileName: fileName, expectedSHA256: declaredSHA256) {
+                work in
                 try await BlockingPool.shared.run(work)
             }
         } catch BlobError.tooLarge(let limit) {
@@ -55,6 +58,10 @@ extension APIHandler {
                 title: "Accepted files are PDF, OpenDocument, Office Open XML, PNG, JPEG, CSV and plain text")
         } catch BlobError.empty {
             throw APIProblem(.unprocessableContent, code: "empty_file", title: "The file is empty")
+        } catch BlobError.digestMismatch {
+            throw APIProblem(
+                .unprocessableContent, code: "digest_mismatch", title: "The file received is not the one declared",
+                errors: [FieldError("/X-Content-SHA256", "digest_mismatch", "The SHA-256 of the bytes received differs from this one.")])
         }
     }
 
@@ -69,7 +76,8 @@ extension APIHandler {
             try database.checkNewVersion(
                 documentID: input.path.documentId, source: source, conflict: conflict, by: account, ifRevision: expected)
         }
-        let blob = try await stageBlob(body, fileName: input.query.fileName ?? current.fileName)
+        let blob = try await stageBlob(
+            body, fileName: input.query.fileName ?? current.fileName, declaredSHA256: input.headers.xContentSHA256)
         defer { blob.discard() }
         let record = try await storage {
             try database.addVersion(

@@ -53,7 +53,8 @@ extension APIProblem {
             self.init(
                 .conflict, code: "missions_in_progress", title: "Your running missions must end first",
                 detail:
-                    "Missions \(refs.joined(separator: ", ")) are still running: once they are closed, declined, cancelled or terminated, ask again. The programme team can help.")
+                    "Missions \(refs.joined(separator: ", ")) are still running: once they are closed, declined, cancelled or terminated, ask again. The programme team can help."
+            )
         case .claimLost:
             self.init(
                 .conflict, code: "idempotency_superseded", title: "A retry with this Idempotency-Key carried the request out instead",
@@ -111,6 +112,10 @@ extension APIProblem {
             self.init(
                 .conflict, code: "invitations_pending", title: "Invited laureates have not answered yet",
                 detail: "\(laureates.count) invited laureate(s) must join or decline before the request can be taken up.")
+        case .othersTakePart:
+            self.init(
+                .conflict, code: "others_take_part", title: "Other laureates take part in this pooled mission",
+                detail: "Leave the mission (action 'leave'): it goes on for the others. The programme team or the expert may end it.")
         case .notJoined:
             self.init(
                 .conflict, code: "invitation_not_answered", title: "Your laureate is only invited to this pooled mission",

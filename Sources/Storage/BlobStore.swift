@@ -21,6 +21,8 @@ public enum BlobError: Error, Sendable, Hashable {
     case missing
     /// An upload waited longer than a sweep allows before its document was recorded.
     case uploadExpired
+    /// The bytes that arrived are not those the client declared (`X-Content-SHA256`): cut, altered or the wrong file.
+    case digestMismatch
 }
 
 /// Document contents by SHA-256, in one of two places: files under a folder (`<root>/<first two hex digits>/<sha256>`,
@@ -97,9 +99,10 @@ public struct BlobStore: Sendable {
     /// Streams `chunks` to a staging place (a temporary file, or database chunks under an id of the upload's own),
     /// hashing, measuring and recognising it on the way; memory holds one chunk and the first bytes. Nothing is under
     /// its digest yet: the transaction that records the file commits it. `blocking` runs each write: a server passes
-    /// its blocking pool, so no disk or database wait happens on Swift concurrency's threads.
+    /// its blocking pool, so no disk or database wait happens on Swift concurrency's threads. With `expectedSHA256`, bytes
+    /// of another digest are refused and dropped.
     public func stage<Chunks: AsyncSequence>(
-        _ chunks: Chunks, limit: Int, fileName: String,
+        _ chunks: Chunks, limit: Int, fileName: String, expectedSHA256: String? = nil,
         blocking: @Sendable (_ work: @escaping @Sendable () throws -> Void) async throws -> Void = { try $0() }
     ) async throws -> StagedBlob
     where Chunks.Element == ArraySlice<UInt8> {
@@ -108,23 +111,28 @@ public struct BlobStore: Sendable {
             case .folder(let root): try FileSink(root: root)
             case .postgres(let pool): try await DatabaseSink.open(pool, at: clock(), blocking: blocking)
             }
-        var staged = false
-        defer { if !staged { sink.abandon() } }
-        var hasher = SHA256()
-        var size = 0
-        var head: [UInt8] = []
-        for try await chunk in chunks {
-            size += chunk.count
-            guard size <= limit else { throw BlobError.tooLarge(limit: limit) }
-            if head.count < DocumentType.sniffLength { head += chunk.prefix(DocumentType.sniffLength - head.count) }
-            hasher.update(data: chunk)
-            try await sink.write(chunk, blocking: blocking)
+        do {
+            var hasher = SHA256()
+            var size = 0
+            var head: [UInt8] = []
+            for try await chunk in chunks {
+                size += chunk.count
+                guard size <= limit else { throw BlobError.tooLarge(limit: limit) }
+                if head.count < DocumentType.sniffLength { head += chunk.prefix(DocumentType.sniffLength - head.count) }
+                hasher.update(data: chunk)
+                try await sink.write(chunk, blocking: blocking)
+            }
+            try await sink.finish(blocking: blocking)
+            guard size > 0 else { throw BlobError.empty }
+            let sha256 = Hex.string(hasher.finalize())
+            if let expectedSHA256, expectedSHA256.lowercased() != sha256 { throw BlobError.digestMismatch }
+            guard let type = DocumentType.sniff(head, fileName: fileName) else { throw BlobError.unsupportedType }
+            return StagedBlob(stored: StoredBlob(sha256: sha256, size: size, type: type), staging: sink.staging)
+        } catch {
+            // What arrived of a refused or cut upload is dropped now (the sweep takes it if even this fails).
+            try? await blocking { sink.abandon() }
+            throw error
         }
-        try await sink.finish(blocking: blocking)
-        guard size > 0 else { throw BlobError.empty }
-        guard let type = DocumentType.sniff(head, fileName: fileName) else { throw BlobError.unsupportedType }
-        staged = true
-        return StagedBlob(stored: StoredBlob(sha256: Hex.string(hasher.finalize()), size: size, type: type), staging: sink.staging)
     }
 
     /// Puts a staged upload under its digest (the same bytes already there are kept, the copy dropped), the last step
@@ -269,7 +277,7 @@ private protocol StagingSink: Sendable {
     func write(_ chunk: ArraySlice<UInt8>, blocking: @Sendable (_ work: @escaping @Sendable () throws -> Void) async throws -> Void)
         async throws
     func finish(blocking: @Sendable (_ work: @escaping @Sendable () throws -> Void) async throws -> Void) async throws
-    /// Drops what was written (the upload failed or was refused while it arrived).
+    /// Drops what was written (the upload failed or was refused while it arrived). Runs where blocking is allowed.
     func abandon()
 }
 
@@ -364,8 +372,13 @@ private final class DatabaseSink: StagingSink, @unchecked Sendable {
         }
     }
 
-    /// Left to the sweep: this runs where blocking is not allowed, and the rows are harmless until then.
-    func abandon() {}
+    func abandon() {
+        // Not under the write lock: nothing else refers to an upload nobody recorded.
+        _ = try? pool.withConnection { session in
+            _ = try session.execute("DELETE FROM blob_chunk WHERE content_id = ?", [id.databaseValue])
+            _ = try session.execute("DELETE FROM blob_upload WHERE content_id = ?", [id.databaseValue])
+        }
+    }
 }
 
 /// The bytes of a range of a blob, as a sequence of pieces read when asked for.
@@ -467,8 +480,8 @@ public struct StagedBlob: Sendable {
 
 extension BlobStore {
     /// Stages bytes already in memory (tests).
-    public func stage(bytes: [UInt8], fileName: String) async throws -> StagedBlob {
-        try await stage(OneChunk(bytes: bytes[...]), limit: .max, fileName: fileName)
+    public func stage(bytes: [UInt8], limit: Int = .max, fileName: String, expectedSHA256: String? = nil) async throws -> StagedBlob {
+        try await stage(OneChunk(bytes: bytes[...]), limit: limit, fileName: fileName, expectedSHA256: expectedSHA256)
     }
 
     /// Stores bytes already in memory (generated files, tests).

@@ -130,6 +130,42 @@ struct DocumentsTests {
         }
     }
 
+    /// `X-Content-SHA256` is a promise about the bytes: a file that arrives with other bytes (cut, altered on the way, or
+    /// the wrong file) is refused on every upload, a first one included, and nothing of it is recorded.
+    @Test func aFileWhoseBytesAreNotItsDeclaredDigestIsRefusedAndNothingIsRecorded() async throws {
+        let p = try Programme.make()
+        let laureate = p.laureates[0]
+        try await makeApplication(database: p.database).test(.router) { client in
+            try await client.note(laureate)
+            let mission = try await client.newMission(p, by: laureate, title: "t")
+            _ = try await client.step(mission, p.expert, ["action": "scope"], reader: p.admin)
+            let other = Array("%PDF-1.7\nanother file\n%%EOF\n".utf8)
+            let wrong: HTTPFields = [HTTPField.Name("X-Content-SHA256")!: sha256(other)]
+            let right: HTTPFields = [HTTPField.Name("X-Content-SHA256")!: sha256(pdf)]
+            let dossier = "/v1/laureates/\(laureate.id)/documents?kind=application&file_name=dossier.pdf"
+            let missionFiles = "/v1/missions/\(mission)/documents?kind=diagnostic&file_name=diagnostic.pdf"
+            for (uri, token) in [(dossier, laureate.token), (missionFiles, p.expert)] {
+                let refused = try await client.upload(uri, token: token, bytes: pdf, headers: wrong)
+                #expect(refused.status == .unprocessableContent && refused.code == "digest_mismatch", "\(refused.body)")
+                #expect(refused.pointers == ["/X-Content-SHA256"])
+            }
+            let listed = try await client.send(.get, "/v1/laureates/\(laureate.id)/documents", token: laureate.token)
+            #expect((listed.body["items"] as? [Any])?.isEmpty == true)
+            let filed = try await client.send(.get, "/v1/missions/\(mission)/documents", token: laureate.token)
+            #expect((filed.body["items"] as? [Any])?.isEmpty == true)
+
+            let added = try await client.upload(dossier, token: laureate.token, bytes: pdf, headers: right)
+            #expect(added.status == .created)
+            let id = try #require(added.body["id"] as? String)
+            var version = wrong
+            version[.ifMatch] = added.etag
+            let refused = try await client.upload("/v1/documents/\(id)/versions", token: laureate.token, bytes: pdf, headers: version)
+            #expect(refused.status == .unprocessableContent && refused.code == "digest_mismatch")
+            let document = try await client.send(.get, "/v1/documents/\(id)", token: laureate.token)
+            #expect(document.body["version"] as? Int == 1 && document.etag == added.etag)
+        }
+    }
+
     @Test func missionFilesAreWritableByTheExpertOnlyWhileTheMissionIsUnderWay() async throws {
         let p = try Programme.make()
         let laureate = p.laureates[0]

@@ -186,7 +186,11 @@ struct TrustAPITests {
             _ = try await client.step(pool, p.expert, proposalBody(totalBeforeVAT: 1_000_000), reader: p.admin)
             _ = try await client.step(pool, l3.token, ["action": "accept"], reader: p.admin)
             #expect(try await client.send(.get, "/v1/laureates/\(l3.id)/budget", token: l3.token).body["held_cents"] as? Int == 600_000)
-            _ = try await client.step(pool, l1.token, ["action": "decline", "comment": "Plus besoin"], reader: p.admin)
+            // A laureate does not end a pool another takes part in (it leaves instead); the expert may.
+            let refused = try await client.step(pool, l1.token, ["action": "decline", "comment": "Plus besoin"], reader: p.admin)
+            #expect(refused.status == .conflict && refused.code == "others_take_part")
+            #expect(try await client.send(.get, "/v1/laureates/\(l3.id)/budget", token: l3.token).body["held_cents"] as? Int == 600_000)
+            _ = try await client.step(pool, p.expert, ["action": "decline", "comment": "Plus disponible"], reader: p.admin)
             let budget = try await client.send(.get, "/v1/laureates/\(l3.id)/budget", token: l3.token)
             #expect(budget.body["held_cents"] as? Int == 0 && budget.body["remaining_cents"] as? Int == 1_000_000)
         }
@@ -364,6 +368,43 @@ struct TrustAPITests {
                 .post, "/v1/laureates/\(laureate.id)/framing-notes", token: laureate.token,
                 json: ["needs": [["subtheme": "4.2", "priority": "high", "description": "Ligne 1\r\n\tLigne 2"]]])
             #expect(multiline.status == .created)
+        }
+    }
+
+    /// No text field is bounded only by the body's 1 MiB: such text is copied into webhook payloads, e-mails, exports
+    /// and personal-data downloads. Free text holds at most 20 000 characters, a one-line field 1 000 (fields with a
+    /// rule of their own, like titles, stay smaller).
+    @Test func everyTextFieldIsBoundedWithAPointer() async throws {
+        let p = try Programme.make()
+        try await makeApplication(database: p.database).test(.router) { client in
+            let laureate = p.laureates[0]
+            let long = String(repeating: "é", count: 20_001)
+            let need = try await client.send(
+                .post, "/v1/laureates/\(laureate.id)/framing-notes", token: laureate.token,
+                json: ["needs": [["subtheme": "4.2", "priority": "high", "description": long]]])
+            #expect(need.status == .unprocessableContent && need.code == "validation_failed" && need.pointers == ["/needs/0/description"])
+            let fits = try await client.send(
+                .post, "/v1/laureates/\(laureate.id)/framing-notes", token: laureate.token,
+                json: ["needs": [["subtheme": "4.2", "priority": "high", "description": String(long.dropLast())]]])
+            #expect(fits.status == .created)
+            let mission = try await client.newMission(p, by: laureate, title: "t")
+            let current = try await client.send(.get, "/v1/missions/\(mission)", token: laureate.token)
+            let decline = try await client.send(
+                .post, "/v1/missions/\(mission)/transitions", token: p.expert, json: ["action": "decline", "comment": long],
+                headers: [.ifMatch: current.etag ?? ""])
+            #expect(decline.status == .unprocessableContent && decline.pointers == ["/comment"])
+            let conflict = try await client.send(
+                .post, "/v1/conflicts", token: p.admin, json: ["expert_id": p.expertID, "laureate_id": laureate.id, "reason": long])
+            #expect(conflict.status == .unprocessableContent && conflict.pointers == ["/reason"])
+            let name = try await client.send(
+                .post, "/v1/experts",
+                json: [
+                    "email": "long@example.fr", "password": "un mot de passe sûr", "first_name": "Claire",
+                    "last_name": String(repeating: "M", count: 1_001),
+                ])
+            #expect(name.status == .unprocessableContent && name.pointers == ["/last_name"])
+            let after = try await client.send(.get, "/v1/missions/\(mission)", token: laureate.token)
+            #expect(after.body["state"] as? String == "requested")
         }
     }
 

@@ -211,3 +211,50 @@ struct LeavingTests {
         #expect(throws: MissionError.self) { try MissionWorkflow.apply(.leave, by: .laureate(id: "L3"), to: mission, context: context()) }
     }
 }
+
+/// A pooled mission belongs to every laureate that joined it: one of them leaves, it does not end the others' mission
+/// (found by an outside tester: an invitee that had joined cancelled the requester's pooled request).
+@Suite("Ending a pooled mission")
+struct EndingAPoolTests {
+    func pooled(joined: Bool) throws -> Mission {
+        var mission = try MissionWorkflow.request(
+            id: "m", ref: MissionRef(year: 2023, sequence: 1)!, title: "Mutualisée", expertID: "E1", laureateIDs: ["L1", "L2"],
+            requester: "L1", conflicts: ConflictRegistry())
+        if joined { mission = try MissionWorkflow.apply(.join, by: .laureate(id: "L2"), to: mission, context: context()) }
+        return mission
+    }
+
+    @Test func aLaureateWhileAnotherTakesPartLeavesInsteadOfCancellingOrDeclining() throws {
+        var mission = try pooled(joined: true)
+        for laureate in ["L1", "L2"] {
+            #expect(throws: MissionError.othersTakePart(laureateID: laureate)) {
+                try MissionWorkflow.apply(.cancel(reason: nil), by: .laureate(id: laureate), to: mission, context: context())
+            }
+            let actions = MissionWorkflow.allowedActions(on: mission, for: .laureate(id: laureate))
+            #expect(actions.contains(.leave) && !actions.contains(.cancel) && !actions.contains(.decline))
+        }
+        mission = try MissionWorkflow.apply(.scope, by: .expert(id: "E1"), to: mission, context: context(notes: ["L1", "L2"]))
+        #expect(throws: MissionError.othersTakePart(laureateID: "L2")) {
+            try MissionWorkflow.apply(.decline(reason: nil), by: .laureate(id: "L2"), to: mission, context: context())
+        }
+        // The team and the expert still end it for all; a laureate left alone may too.
+        #expect(try MissionWorkflow.apply(.cancel(reason: nil), by: .admin, to: mission, context: context()).state == .cancelled)
+        #expect(try MissionWorkflow.apply(.decline(reason: nil), by: .expert(id: "E1"), to: mission, context: context()).state == .declined)
+        mission = try MissionWorkflow.apply(.leave, by: .laureate(id: "L2"), to: mission, context: context())
+        #expect(
+            try MissionWorkflow.apply(.decline(reason: nil), by: .laureate(id: "L1"), to: mission, context: context()).state == .declined)
+    }
+
+    @Test func theRequesterCancelsWhileInvitationsAreUnanswered() throws {
+        let mission = try pooled(joined: false)
+        #expect(MissionWorkflow.allowedActions(on: mission, for: .laureate(id: "L1")).contains(.cancel))
+        #expect(
+            try MissionWorkflow.apply(.cancel(reason: nil), by: .laureate(id: "L1"), to: mission, context: context()).state == .cancelled)
+    }
+
+    @Test func theLastLaureateTakingPartLeavingEndsTheRequestForTheInvited() throws {
+        let mission = try pooled(joined: false)
+        let left = try MissionWorkflow.apply(.leave, by: .laureate(id: "L1"), to: mission, context: context())
+        #expect(left.state == .cancelled && left.joinedLaureateIDs.isEmpty)
+    }
+}

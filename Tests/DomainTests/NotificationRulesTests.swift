@@ -48,6 +48,21 @@ struct NotificationRulesTests {
         #expect(notices.map(\.kind) == [.missionEnded] && notices.first?.recipients == [.expert(id: "E1"), .team])
     }
 
+    /// An invitation that ends with the request (its requester cancels or leaves) is said to the invited laureates too:
+    /// they were asked to join something that no longer exists.
+    @Test(arguments: [MissionAction.cancel, .leave])
+    func aPoolEndedBeforeItsInviteesAnsweredTellsThemToo(_ action: MissionAction) {
+        var before = Self.mission
+        before.state = .requested
+        before.participants = [Participant(laureateID: "L1"), Participant(laureateID: "L2", joined: false)]
+        var after = before
+        after.state = .cancelled
+        if action == .leave { after.participants = [Participant(laureateID: "L2", joined: false)] }
+        let notices = NotificationRules.notices(of: action, by: .laureate(id: "L1"), before: before, after: after)
+        #expect(notices.map(\.kind) == [.missionEnded])
+        #expect(notices.first?.recipients == [.expert(id: "E1"), .laureate(id: "L2"), .team])
+    }
+
     @Test func aRequestSolicitsTheExpertAndInvitesTheOtherLaureatesOfAPool() {
         var requested = Self.mission
         requested.state = .requested

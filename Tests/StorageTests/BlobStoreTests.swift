@@ -40,6 +40,16 @@ struct BlobStoreTests {
         late.discard()
         #expect(try !blobs.isStored(late.stored.sha256) && blobs.waitingUploads() == 0)
 
+        // Refused while it arrives (not the declared file, too large, of no accepted type): dropped at once, not left
+        // for the sweep (on PostgreSQL, up to the size limit in chunks per refusal).
+        let text = Array("Un fichier annoncé sous une autre empreinte\n".utf8)
+        await #expect(throws: BlobError.digestMismatch) {
+            try await blobs.stage(bytes: text, fileName: "x.txt", expectedSHA256: String(repeating: "0", count: 64))
+        }
+        await #expect(throws: BlobError.tooLarge(limit: 10)) { try await blobs.stage(bytes: text, limit: 10, fileName: "x.txt") }
+        await #expect(throws: BlobError.unsupportedType) { try await blobs.stage(bytes: [0, 1, 2, 0xff], fileName: "x.bin") }
+        #expect(try blobs.waitingUploads() == 0)
+
         // A blob no version names (a kill between the bytes and the commit) and an upload never finished are swept once
         // old enough (the database store is shared by instances: a young upload may be another's in flight); recorded
         // blobs stay.

@@ -119,14 +119,17 @@ public enum MissionWorkflow {
     /// The actions `caller` may take on `mission`: an invited laureate only answers its invitation (join or leave),
     /// a laureate that takes part never joins again.
     public static func allowedActions(on mission: Mission, for caller: Caller) -> [MissionAction] {
-        // The same guards as `apply`: no leave on a mission of one laureate, no scope while invitations are pending.
+        // The same guards as `apply`: no leave on a mission of one laureate, no scope while invitations are pending,
+        // no laureate ending a pool others take part in.
         let actions = allowedActions(in: mission.state, for: caller.actor(on: mission)).filter {
             ($0 != .leave || mission.isPooled) && ($0 != .scope || mission.pendingLaureateIDs.isEmpty)
         }
         guard case .laureate(let id) = caller, let own = mission.participants.first(where: { $0.laureateID == id }) else {
             return actions
         }
-        return own.joined ? actions.filter { $0 != .join } : actions.filter { $0 == .join || $0 == .leave }
+        guard own.joined else { return actions.filter { $0 == .join || $0 == .leave } }
+        let ends = mission.othersTakePart(besides: id) ? [MissionAction.cancel, .decline, .join] : [.join]
+        return actions.filter { !ends.contains($0) }
     }
 }
 
@@ -150,6 +153,8 @@ public enum MissionError: Error, Sendable, Hashable {
     case invitationsPending(laureateIDs: [String])
     /// An invited laureate answers its invitation (join or leave) before it may do anything else on the mission.
     case notJoined(laureateID: String)
+    /// Other laureates take part in this pooled mission: a laureate leaves it, it does not end it for them.
+    case othersTakePart(laureateID: String)
 }
 
 /// A laureate taking part in a mission, with its share of a pooled quote and where it stands.
@@ -217,6 +222,10 @@ public struct Mission: Sendable, Hashable, Codable {
     public var joinedLaureateIDs: [String] { participants.filter(\.joined).map(\.laureateID) }
     /// The laureates invited that have not answered yet.
     public var pendingLaureateIDs: [String] { participants.filter { !$0.joined }.map(\.laureateID) }
+    /// Whether a laureate other than `laureateID` takes part (joined): then `laureateID` may leave, not end the mission.
+    public func othersTakePart(besides laureateID: String) -> Bool {
+        participants.contains { $0.joined && $0.laureateID != laureateID }
+    }
 
     /// The participants `caller` may know of: an expert learns of an invited laureate only once it joins.
     public func participants(visibleTo caller: Caller) -> [Participant] {
@@ -473,6 +482,9 @@ extension MissionWorkflow {
             if mission.participants.contains(where: { $0.reviewedOn == nil }) { target = mission.state }
 
         case .decline(let reason), .cancel(let reason):
+            if case .laureate(let laureateID) = caller, mission.othersTakePart(besides: laureateID) {
+                throw .othersTakePart(laureateID: laureateID)
+            }
             mission.lastComment = reason
 
         case .terminate(let reason):
@@ -490,6 +502,11 @@ extension MissionWorkflow {
             if wasInvited && mission.pendingLaureateIDs.isEmpty && mission.participants.count == 1 {
                 target = .cancelled
                 mission.lastComment = "Toutes les manufactures invitées ont décliné la mission mutualisée."
+            }
+            // The last laureate taking part left while the others were only invited: nobody is left to ask.
+            if !wasInvited && mission.joinedLaureateIDs.isEmpty {
+                target = .cancelled
+                mission.lastComment = "La manufacture à l'origine de la mission mutualisée s'est retirée."
             }
             if mission.state == .proposed {
                 for index in mission.participants.indices {

@@ -88,6 +88,8 @@ public enum NotificationRules {
                 + notice(.invitedToPool, after.pendingLaureateIDs.map { .laureate(id: $0) })
         }
         let ended = after.state.isFinal && before?.state.isFinal != true
+        // Laureates still only invited when the mission ends: their invitation ends with it.
+        let invited = ended ? after.pendingLaureateIDs.map { Recipient.laureate(id: $0) } : []
         switch action {
         case .scope, .join: return []
         case .propose: return notice(.proposalReceived, laureates + [.team])
@@ -99,11 +101,11 @@ public enum NotificationRules {
         case .review: return notice(.reviewReceived, [.team])
         case .leave:
             // The last invitee declining a pool whose requester is gone ends the mission: everyone involved is told.
-            if ended { return notice(.missionEnded, [expert, .team] + laureates) }
+            if ended { return notice(.missionEnded, [expert, .team] + laureates + invited) }
             // An invited laureate that declines its invitation leaves a pool it never took part in.
             let wasJoined = before?.participants.contains { $0.joined && !after.laureateIDs.contains($0.laureateID) } ?? false
             return notice(.laureateLeft, wasJoined ? [expert, .team] + laureates : [.team])
-        case .decline, .cancel, .terminate: return notice(.missionEnded, [expert, .team] + laureates)
+        case .decline, .cancel, .terminate: return notice(.missionEnded, [expert, .team] + laureates + invited)
         }
     }
 

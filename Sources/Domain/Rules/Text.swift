@@ -20,8 +20,21 @@ public enum TextRule: Sendable {
         }
     }
 
+    /// The most characters a field of this rule holds, whatever the operation (fields with a rule of their own, like
+    /// titles, hold fewer): text is copied into e-mails, webhook payloads, exports and downloads.
+    public var maxLength: Int {
+        switch self {
+        case .singleLine: 1_000
+        case .freeText: 20_000
+        }
+    }
+
     /// The refusal of `text` at `pointer`, in plain words, or nil when it is clean.
     public func error(in text: String, at pointer: String) -> FieldError? {
+        // Counting stops past the bound: a 1 MiB string is not walked whole to learn it is too long.
+        if text.utf8.count > maxLength, text.dropFirst(maxLength).isEmpty == false {
+            return FieldError(pointer, "too_long", self == .singleLine ? "At most 1 000 characters." : "At most 20 000 characters.")
+        }
         guard let scalar = firstForbidden(in: text) else { return nil }
         return FieldError(
             pointer, "control_character",
