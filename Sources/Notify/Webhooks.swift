@@ -1,5 +1,6 @@
 import CCurl
 import Crypto
+import Domain
 import Foundation
 
 /// Standard Webhooks signatures (https://www.standardwebhooks.com): a secret `whsec_<base64 of 24 random bytes>`, and
@@ -22,11 +23,32 @@ public protocol WebhookTransport: Sendable {
 }
 
 /// POSTs over libcurl: no redirects followed, a connection timeout and a whole-request timeout, the answer's body read
-/// and dropped (at most 64 KiB of it).
+/// and dropped (at most 64 KiB of it). Each address a connection is about to be made to passes `WebhookRules.mayDeliver`
+/// first: private networks only where `allowPrivateNetworks`, link-local never (a receiver's host name resolving to
+/// the server's own machine or network is refused before any byte is sent).
 public struct CurlWebhookPoster: WebhookTransport {
     public let timeout: TimeInterval
+    public let allowPrivateNetworks: Bool
 
-    public init(timeout: TimeInterval = 10) { self.timeout = timeout }
+    public init(timeout: TimeInterval = 10, allowPrivateNetworks: Bool = false) {
+        self.timeout = timeout
+        self.allowPrivateNetworks = allowPrivateNetworks
+    }
+
+    /// What one request's socket callback knows and learns: the rule's setting, and the addresses it refused.
+    final class AddressCheck {
+        let allowPrivateNetworks: Bool
+        var refused: [String] = []
+
+        init(allowPrivateNetworks: Bool) { self.allowPrivateNetworks = allowPrivateNetworks }
+
+        static func text(_ address: [UInt8]) -> String {
+            address.count == 4
+                ? address.map(String.init).joined(separator: ".")
+                : stride(from: 0, to: address.count, by: 2).map { String(Int(address[$0]) << 8 | Int(address[$0 + 1]), radix: 16) }
+                    .joined(separator: ":")
+        }
+    }
 
     /// Requests run a few at a time, off the threads that serve requests (libcurl's calls block).
     static let queue = DispatchQueue(label: "mdp.webhooks", attributes: .concurrent)
@@ -46,6 +68,8 @@ public struct CurlWebhookPoster: WebhookTransport {
         for (name, value) in headers + [("Expect", "")] { list = curl_slist_append(list, "\(name): \(value)") }
         defer { curl_slist_free_all(list) }
         var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        let check = AddressCheck(allowPrivateNetworks: allowPrivateNetworks)
+        let checkPointer = Unmanaged.passUnretained(check).toOpaque()
         let code = errorBuffer.withUnsafeMutableBufferPointer { errors -> CURLcode in
             body.withUnsafeBufferPointer { bytes -> CURLcode in
                 mdp_curl_setopt_string(handle, CURLOPT_URL, url)
@@ -61,8 +85,27 @@ public struct CurlWebhookPoster: WebhookTransport {
                 mdp_curl_setopt_long(handle, CURLOPT_MAXFILESIZE, 1 << 16)
                 // The answer's body is not kept: only its status counts.
                 mdp_curl_setopt_callback(handle, CURLOPT_WRITEFUNCTION, { _, size, count, _ in size * count })
+                mdp_curl_setopt_pointer(handle, CURLOPT_OPENSOCKETDATA, checkPointer)
+                mdp_curl_setopt_opensocket(handle) { userdata, _, address in
+                    guard let userdata, let address else { return mdp_curl_socket_bad() }
+                    let check = Unmanaged<AddressCheck>.fromOpaque(userdata).takeUnretainedValue()
+                    var bytes = [UInt8](repeating: 0, count: 16)
+                    let length = Int(mdp_curl_sockaddr_bytes(address, &bytes))
+                    let found = Array(bytes.prefix(length))
+                    guard WebhookRules.mayDeliver(to: found, allowPrivateNetworks: check.allowPrivateNetworks) else {
+                        check.refused.append(AddressCheck.text(found))
+                        return mdp_curl_socket_bad()
+                    }
+                    return socket(address.pointee.family, address.pointee.socktype, address.pointee.protocol)
+                }
                 return curl_easy_perform(handle)
             }
+        }
+        withExtendedLifetime(check) {}
+        if code != CURLE_OK, !check.refused.isEmpty {
+            throw MailError.notSent(
+                "the receiver's address (\(check.refused.joined(separator: ", "))) is not on the public internet; set WEBHOOK_ALLOW_PRIVATE_NETWORKS=true to deliver inside your network"
+            )
         }
         var status = 0
         mdp_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)

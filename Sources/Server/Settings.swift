@@ -74,6 +74,9 @@ struct ServeSettings: Sendable {
     var appURL: String?
     /// Seconds between two passes of the notification worker.
     var notifyInterval = 15
+    /// Whether webhooks may go to this machine and private networks (receivers inside the installation's own network);
+    /// by default only to the public internet. Link-local addresses are never allowed.
+    var webhookPrivateNetworks = false
     /// How long what is not a record is kept (`RETENTION_*_DAYS`); `mdp serve` applies it every hour.
     var retention = RetentionPolicy()
     /// How logs are written (`LOG_FORMAT`: text or json) and from which level (`LOG_LEVEL`).
@@ -177,6 +180,13 @@ struct ServeSettings: Sendable {
             throw ValidationError("notify.interval must be 1 to 86400 seconds, not \(interval)")
         }
         self.notifyInterval = notifyInterval
+        let privateNetworks = source.reader.string(forKey: "webhook.allow_private_networks", default: "false").lowercased()
+        guard let webhookPrivateNetworks = ["true": true, "1": true, "yes": true, "false": false, "0": false, "no": false][privateNetworks]
+        else {
+            throw ValidationError(
+                "webhook.allow_private_networks (WEBHOOK_ALLOW_PRIVATE_NETWORKS) must be true or false, not \(privateNetworks)")
+        }
+        self.webhookPrivateNetworks = webhookPrivateNetworks
         for (key, path) in Self.retentionKeys {
             let text = source.reader.string(forKey: ConfigKey(key), default: String(retention[keyPath: path]))
             guard let days = Int(text), RetentionPolicy.allowedDays.contains(days) else {
@@ -280,6 +290,7 @@ extension ServeSettings {
             "HTTP_DIRECTORY_CACHE": String(directoryCache), "AUTH_SESSION_HOURS": String(sessionHours),
             "AUTH_SIGNUPS_PER_ADDRESS": String(signupsPerAddress), "SMTP_URL": masked(smtpURL), "SMTP_FROM": smtpFrom,
             "SMTP_CA_FILE": smtpCAFile ?? "", "APP_URL": appURL ?? "", "NOTIFY_INTERVAL": String(notifyInterval),
+            "WEBHOOK_ALLOW_PRIVATE_NETWORKS": String(webhookPrivateNetworks),
             "LOG_FORMAT": logFormat.rawValue, "LOG_LEVEL": logLevel.rawValue, "METRICS_TOKEN": metricsToken == nil ? "" : "****",
             "SHUTDOWN_GRACE": String(shutdownGrace), "PROGRAMME_TODAY": today?.description ?? "",
         ]
@@ -314,7 +325,8 @@ extension ServeSettings {
             if let smtpURL { try SMTPServer(url: smtpURL, caFile: smtpCAFile) } else if demo { MailFolder(mailFolder) } else { nil }
         return NoticeDelivery(
             database: database, mail: mail, sender: try Self.sender(smtpFrom), appURL: appURL ?? ownURL,
-            reminders: ReminderSettings(), webhooks: CurlWebhookPoster(timeout: 10), render: WebhookPayloads.renderer(database))
+            reminders: ReminderSettings(), webhooks: CurlWebhookPoster(timeout: 10, allowPrivateNetworks: webhookPrivateNetworks),
+            render: WebhookPayloads.renderer(database))
     }
 
     /// Where the demo's messages go when no SMTP server is set.

@@ -20,7 +20,10 @@ struct WebhookTests {
         let base = ProcessInfo.processInfo.environment["MDP_TEST_WEBHOOKS"] ?? ""
         let folder = URL(fileURLWithPath: ProcessInfo.processInfo.environment["MDP_TEST_WEBHOOKS_DIR"] ?? "/nonexistent")
 
-        var url: String { "\(base)/hook/\(name)" }
+        /// The host the subscription names (the receiver listens on 127.0.0.1).
+        var host = "127.0.0.1"
+
+        var url: String { "\(base.replacingOccurrences(of: "127.0.0.1", with: host))/hook/\(name)" }
 
         func tell(_ what: String, _ value: String) async throws {
             var request = URLRequest(url: URL(string: "\(base)/__\(what)/\(name)")!)
@@ -46,10 +49,40 @@ struct WebhookTests {
         }
     }
 
-    func worker(_ p: Programme, timeout: TimeInterval = 2) throws -> NoticeDelivery {
+    /// The receiver lives on this machine: the tests' workers allow private networks, as an installation whose
+    /// receivers are inside its own network does.
+    func worker(_ p: Programme, timeout: TimeInterval = 2, allowPrivateNetworks: Bool = true) throws -> NoticeDelivery {
         NoticeDelivery(
             database: p.database, mail: nil, sender: try MailAddress(email: "equipe@ftl.fr"), appURL: "https://mdp.example.fr",
-            webhooks: CurlWebhookPoster(timeout: timeout), render: WebhookPayloads.renderer(p.database))
+            webhooks: CurlWebhookPoster(timeout: timeout, allowPrivateNetworks: allowPrivateNetworks),
+            render: WebhookPayloads.renderer(p.database))
+    }
+
+    /// By default a webhook goes to the public internet only: a subscription aimed at the server's own machine, by
+    /// address or by a name that resolves to it, gets nothing sent (no request reaches the receiver) and the team reads
+    /// why on the delivery.
+    @Test(arguments: ["127.0.0.1", "localhost"])
+    func aReceiverOnTheServersOwnMachineIsRefusedUnlessPrivateNetworksAreAllowed(_ host: String) async throws {
+        let p = try Programme.make(ceilings: [1_000_000])
+        let laureate = p.laureates[0]
+        let receiver = Receiver()
+        try await makeApplication(database: p.database).test(.router) { client in
+            var aimed = receiver
+            aimed.host = host
+            _ = try await subscribe(client, p, aimed, to: ["mission.requested"])
+            try await client.note(laureate)
+            _ = try await client.newMission(p, by: laureate, title: "Adresse interne")
+            #expect(try await worker(p, allowPrivateNetworks: false).runOnce().webhooksPostponed == 1)
+            #expect(try receiver.received().isEmpty)
+            let waiting = try await client.send(.get, "/v1/webhook-deliveries?state=waiting", token: p.admin)
+            let delivery = try #require((waiting.body["items"] as? [[String: Any]])?.first)
+            let error = delivery["last_error"] as? String ?? ""
+            #expect(error.contains("not on the public internet") && error.contains("WEBHOOK_ALLOW_PRIVATE_NETWORKS"), "\(error)")
+            // Allowed, the same delivery goes out once its backoff ends.
+            p.clock.advance(by: 120)
+            #expect(try await worker(p).runOnce().webhooksDelivered == 1)
+            #expect(try receiver.received().count == 1)
+        }
     }
 
     /// Subscribes the receiver through the API and hands it the secret; returns the subscription's id.

@@ -57,6 +57,9 @@ struct OperationsSettingsTests {
         #expect(throws: (any Error).self) { try Self.settings(["metrics.token": " \n"]) }
         #expect(throws: (any Error).self) { try Self.settings(["app.url": "https://u:secret@front.example.fr"]) }
         #expect(try Self.settings(["http.directory_cache": "false"]).directoryCache == false)
+        #expect(throws: (any Error).self) { try Self.settings(["webhook.allow_private_networks": "sometimes"]) }
+        #expect(try Self.settings([:]).webhookPrivateNetworks == false)
+        #expect(try Self.settings(["webhook.allow_private_networks": "true"]).webhookPrivateNetworks)
         #expect(throws: (any Error).self) { try Self.settings(["shutdown.grace": "99999999999999999999"]) }
         #expect(throws: (any Error).self) { try Self.settings(["retention.token_days": "0"]) }
         #expect(throws: (any Error).self) { try Self.settings(["retention.draft_card_days": "forever"]) }

@@ -57,4 +57,47 @@ public enum WebhookRules {
         guard octets.count == 4, octets.allSatisfy({ ($0 ?? -1) >= 0 && ($0 ?? 256) <= 255 }) else { return false }
         return !(octets[0] == 169 && octets[1] == 254)
     }
+
+    /// Whether a receiver at `address` (4 or 16 bytes, network order) may be sent a webhook: an address on the public
+    /// internet, or, where the installation allows private networks (`WEBHOOK_ALLOW_PRIVATE_NETWORKS`, receivers inside
+    /// its own network), any unicast address but link-local (where cloud metadata services answer). Checked on the
+    /// address a connection is about to be made to, so a host name that resolves to a private address is refused too:
+    /// a subscription cannot aim the server at its own machine or network.
+    public static func mayDeliver(to address: [UInt8], allowPrivateNetworks: Bool) -> Bool {
+        switch classify(address) {
+        case .public: true
+        case .private: allowPrivateNetworks
+        case .linkLocal, .unusable: false
+        }
+    }
+
+    enum AddressClass { case `public`, `private`, linkLocal, unusable }
+
+    static func classify(_ address: [UInt8]) -> AddressClass {
+        switch address.count {
+        case 4:
+            let (a, b, c) = (address[0], address[1], address[2])
+            if a == 169 && b == 254 { return .linkLocal }
+            if a == 0 || a >= 224 { return .unusable }
+            if a == 10 || a == 127 || (a == 100 && b & 0xC0 == 64) || (a == 172 && b & 0xF0 == 16) || (a == 192 && b == 168)
+                || (a == 192 && b == 0 && c == 0) || (a == 198 && b & 0xFE == 18)
+            {
+                return .private
+            }
+            return .public
+        case 16:
+            let head = Array(address.prefix(12))
+            // IPv4-mapped (::ffff:a.b.c.d) and NAT64 (64:ff9b::a.b.c.d) addresses lead to the IPv4 address they carry.
+            if head == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF] || head == [0, 0x64, 0xFF, 0x9B, 0, 0, 0, 0, 0, 0, 0, 0] {
+                return classify(Array(address.suffix(4)))
+            }
+            if address[0] == 0xFE && address[1] & 0xC0 == 0x80 { return .linkLocal }
+            if address[0] == 0xFF { return .unusable }
+            if head.allSatisfy({ $0 == 0 }) { return address.suffix(4) == [0, 0, 0, 1] ? .private : .unusable }
+            if address[0] & 0xFE == 0xFC { return .private }
+            return .public
+        default:
+            return .unusable
+        }
+    }
 }
