@@ -2,7 +2,8 @@
 """Two `mdp serve` instances over one PostgreSQL database, behind nginx (deploy/nginx/mdp.conf), tried from outside.
 
 1. The programme's story (request, scope, propose, accept, report, review) with each step sent to the other instance.
-2. Two acceptances for the last euros of one laureate, raced on the two instances: exactly one wins.
+2. Two acceptances for the last euros of one laureate, raced on the two instances: exactly one wins. Then one
+   instance frozen (SIGSTOP): reads through nginx are still answered, within nginx's 30 s read timeout.
 3. A write load through nginx while one instance is killed (`kill -9`): every acknowledged write is there afterwards,
    and nginx sends the rest to the instance left (the caller then checks the audit chain with `mdp audit verify`).
 
@@ -28,7 +29,7 @@ for line in open(logins_file, encoding="utf-8"):
         logins[parts[0]] = (parts[1], parts[2])
 
 
-def call(base, method, path, token=None, body=None, headers=None):
+def call(base, method, path, token=None, body=None, headers=None, timeout=30):
     """(status, headers, parsed JSON or None); HTTP errors are answers, not exceptions."""
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(base + path, data=data, method=method)
@@ -39,7 +40,7 @@ def call(base, method, path, token=None, body=None, headers=None):
     for name, value in (headers or {}).items():
         request.add_header(name, value)
     try:
-        with urllib.request.urlopen(request, timeout=30) as reply:
+        with urllib.request.urlopen(request, timeout=timeout) as reply:
             raw = reply.read()
             return reply.status, dict(reply.headers), json.loads(raw) if raw else None
     except urllib.error.HTTPError as error:
@@ -148,6 +149,22 @@ assert statuses == [200, 409], [(r[0], r[2]) for r in results]
 budget = call(second, "GET", f"/v1/laureates/{laureate_id}/budget", team)[2]
 assert budget["remaining_cents"] >= 0, budget
 print(f"instances: two acceptances raced on two instances for {remaining} cents left: {statuses}")
+
+# 2b. One instance frozen (SIGSTOP: its socket still accepts connections, nothing answers). Reads through nginx are
+# still answered: the one that meets the frozen instance within nginx's read timeout (30 s), by the other instance;
+# the next ones at once, the frozen instance being skipped meanwhile.
+os.kill(victim, signal.SIGSTOP)
+try:
+    durations = []
+    for _ in range(4):
+        began = time.monotonic()
+        status = call(nginx, "GET", "/v1/me", laureate, timeout=90)[0]
+        durations.append(round(time.monotonic() - began, 1))
+        assert status == 200, ("a read through nginx with one instance frozen", status)
+finally:
+    os.kill(victim, signal.SIGCONT)
+assert max(durations) < 40 and sorted(durations)[-2] < 5, ("reads waited on the frozen instance", durations)
+print(f"instances: one instance frozen, reads through nginx answered in {durations} s")
 
 # 3. Writes through nginx while one instance is killed.
 acknowledged = []
