@@ -24,4 +24,14 @@ extension APIHandler {
         let erased = try await storage { try database.erase(account: account, confirmingEmail: body.confirmEmail, tokenID: tokenID) }
         return .ok(.init(body: .json(.init(pseudonym: erased.pseudonym, erasedAt: erased.erasedAt))))
     }
+
+    func eraseExpert(_ input: Operations.EraseExpert.Input) async throws -> Operations.EraseExpert.Output {
+        let account = try RequestInfo.account()
+        // Who may not know the card gets 404 first; its expert and other roles who see it, 403.
+        _ = try await storage { try database.expertCard(id: input.path.expertId, for: account) }
+        guard account.role == .admin else { throw APIProblem(StorageError.forbidden) }
+        let expected = try RevisionTag.expected(ifMatch: input.headers.ifMatch)
+        let erased = try await storage { try database.eraseExpert(id: input.path.expertId, by: account, ifRevision: expected) }
+        return .ok(.init(body: .json(.init(pseudonym: erased.pseudonym, erasedAt: erased.erasedAt))))
+    }
 }

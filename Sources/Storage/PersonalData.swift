@@ -241,17 +241,42 @@ extension AppDatabase {
             guard try Bool.fetchOne(db, sql: "SELECT erased_at IS NULL FROM account WHERE id = ?", arguments: [account.id]) == true else {
                 throw StorageError.notFound
             }
-            if let expertID = account.expertID {
-                let missions = try Row.fetchAll(db, sql: "SELECT ref, state FROM mission WHERE expert_id = ?", arguments: [expertID]).map {
-                    (ref: $0["ref"] as String, state: MissionState(rawValue: $0["state"]) ?? .requested)
-                }
-                let blocking = Erasure.blockingMissions(missions)
-                guard blocking.isEmpty else { throw StorageError.missionsInProgress(blocking) }
-            }
+            if let expertID = account.expertID { try Self.checkNoMissionRuns(db, expertID: expertID) }
             return try Self.eraseRecords(db, account: account, at: erasedAt, actorID: account.id)
         }
         directory.invalidate()
         return (result, erasedAt)
+    }
+
+    /// The team erases an expert who asked by other means (a letter, an e-mail) or can no longer log in: the same
+    /// erasure, with the team member as its actor, on the card as the team last read it (`ifRevision`, nil for any).
+    public func eraseExpert(id expertID: String, by admin: Account, ifRevision expected: Int64?) throws -> (
+        pseudonym: String, erasedAt: Date
+    ) {
+        guard admin.role == .admin else { throw StorageError.forbidden }
+        let erasedAt = now
+        let result = try write { db -> String in
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT * FROM account WHERE expert_id = ? AND erased_at IS NULL", arguments: [expertID]),
+                let revision = try Int64.fetchOne(
+                    db, sql: "SELECT revision FROM expert WHERE id = ? AND erased_at IS NULL", arguments: [expertID])
+            else { throw StorageError.notFound }
+            if let expected, expected != revision { throw StorageError.stale(current: revision) }
+            try Self.checkNoMissionRuns(db, expertID: expertID)
+            return try Self.eraseRecords(db, account: Self.account(from: row), at: erasedAt, actorID: admin.id)
+        }
+        directory.invalidate()
+        return (result, erasedAt)
+    }
+
+    /// An expert with a mission under way (requested to reported) cannot be erased: the programme must still reach them.
+    static func checkNoMissionRuns(_ db: SQLConnection, expertID: String) throws {
+        let missions = try Row.fetchAll(db, sql: "SELECT ref, state FROM mission WHERE expert_id = ?", arguments: [expertID]).map {
+            (ref: $0["ref"] as String, state: MissionState(rawValue: $0["state"]) ?? .requested)
+        }
+        let blocking = Erasure.blockingMissions(missions)
+        guard blocking.isEmpty else { throw StorageError.missionsInProgress(blocking) }
     }
 
     /// The erasure itself, in the caller's transaction; `actorID` nil when the retention policy does it.

@@ -230,4 +230,41 @@ struct PersonalDataTests {
             #expect(try await client.send(.post, "/v1/me/erasure", json: ["confirm_email": "x@y.fr"]).status == .unauthorized)
         }
     }
+
+    /// Someone who asks by letter or e-mail, or no longer has access, is erased by the programme team: the same erasure,
+    /// the team member named as its actor, on the card as the team last read it (If-Match).
+    @Test func theTeamErasesAnExpertWhoAskedByOtherMeans() async throws {
+        let p = try Programme.make()
+        let laureate = p.laureates[0]
+        try await makeApplication(database: p.database).test(.router) { client in
+            try await client.note(laureate)
+            let mission = try await client.newMission(p, by: laureate, title: "Modèle économique")
+            let uri = "/v1/experts/\(p.expertID)/erasure"
+            let read = try await client.send(.get, "/v1/experts/\(p.expertID)", token: p.admin)
+            #expect(try await client.send(.post, uri).status == .unauthorized)
+            #expect(try await client.send(.post, uri, token: p.expert, headers: [.ifMatch: read.etag ?? ""]).status == .forbidden)
+            #expect(try await client.send(.post, uri, token: laureate.token, headers: [.ifMatch: read.etag ?? ""]).status == .notFound)
+            #expect(try await client.send(.post, uri, token: p.admin).status == .preconditionRequired)
+            #expect(try await client.send(.post, uri, token: p.admin, headers: [.ifMatch: "\"r999999\""]).status == .preconditionFailed)
+            // A mission under way: it must end first, as for the person's own request.
+            let waiting = try await client.send(.post, uri, token: p.admin, headers: [.ifMatch: read.etag ?? ""])
+            #expect(waiting.status == .conflict && waiting.code == "missions_in_progress")
+            _ = try await client.step(mission, p.expert, ["action": "decline", "comment": "Indisponible"], reader: p.admin)
+
+            let current = try await client.send(.get, "/v1/experts/\(p.expertID)", token: p.admin)
+            let erased = try await client.send(.post, uri, token: p.admin, headers: [.ifMatch: current.etag ?? ""])
+            #expect(erased.status == .ok && erased.body["pseudonym"] as? String == "Expert supprimé n°1", "\(erased.body)")
+            #expect(try await client.send(.get, "/v1/me", token: p.expert).status == .unauthorized)
+            #expect(try await client.send(.get, "/v1/experts/\(p.expertID)", token: p.admin).status == .notFound)
+            #expect(try await client.send(.post, uri, token: p.admin, headers: [.ifMatch: "*"]).status == .notFound)
+            let events = try await client.send(.get, "/v1/events?action=expert.erased", token: p.admin).body["items"] as? [[String: Any]]
+            let actor = events?.first?["actor"] as? [String: Any]
+            #expect(events?.count == 1 && actor?["role"] as? String == "admin")
+            #expect(!(try p.database.debugDumpOfPersonalTables()).contains("claire@conseil.fr"))
+            guard case .intact = try p.database.verifyAuditChain() else {
+                Issue.record("the audit chain no longer verifies")
+                return
+            }
+        }
+    }
 }
