@@ -43,7 +43,8 @@ public struct APIDependencies: Sendable {
 /// The whole HTTP surface: request ids and metrics around everything, problem+json errors, the generated operations,
 /// the contract, its docs and the metrics.
 public func buildRouter(_ dependencies: APIDependencies) throws -> Router<APIRequestContext> {
-    let router = Router(context: APIRequestContext.self)
+    // HEAD wherever GET is: the GET's status and headers, without the body (caches, link checkers, monitors).
+    let router = Router(context: APIRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: RequestIDMiddleware())
     let contract = Contract.shipped
     router.add(
@@ -55,6 +56,7 @@ public func buildRouter(_ dependencies: APIDependencies) throws -> Router<APIReq
     router.add(middleware: NoStoreMiddleware())
     router.add(middleware: ProblemMiddleware())
     router.add(middleware: PublicCORSMiddleware(origins: dependencies.corsOrigins))
+    router.add(middleware: MethodMiddleware(contract: contract.operations.map { ($0.method, $0.path) }))
     router.add(middleware: BodyLimitMiddleware(limit: dependencies.maxBodyBytes))
     router.add(middleware: AuthMiddleware(database: dependencies.database, trustedProxies: dependencies.trustedProxies))
     router.add(middleware: TextHygieneMiddleware())

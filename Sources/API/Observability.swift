@@ -137,7 +137,8 @@ struct OperationIndex: Sendable {
     }
 
     func name(method: HTTPRequest.Method, route: String?) -> String {
-        guard let route else { return "unmatched" }
+        // No route: nil, or the name Hummingbird's not-found responder gives itself.
+        guard let route, route != "NotFound" else { return "unmatched" }
         if let name = names[Self.key(method.rawValue, route)] { return name }
         // Routes outside the contract (/docs, /metrics, /openapi.yaml) by method and route; a method a client made up
         // is not a label value (metrics stay bounded whatever is sent).

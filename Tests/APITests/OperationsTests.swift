@@ -82,6 +82,8 @@ struct OperationsTests {
             let text = String(decoding: try await client.send(.get, "/metrics").data, as: UTF8.self)
             for made in sent { #expect(!text.contains(made) && !text.contains("BREW")) }
             #expect(text.contains(#"mdp_http_requests_total{operation="unmatched",status="404"} 10"#))
+            // A made-up method on a path of the contract is 405, counted as unmatched too.
+            #expect(text.contains(#"mdp_http_requests_total{operation="unmatched",status="405"} 10"#))
             #expect(text.contains(#"mdp_http_requests_total{operation="getMission",status="401"} 10"#))
         }
     }

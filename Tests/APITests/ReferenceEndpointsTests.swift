@@ -90,7 +90,7 @@ struct ReferenceEndpointsTests {
         }
     }
 
-    @Test(arguments: [("/v1/nothing-here", "GET"), ("/v1/taxonomy", "POST"), ("/v1/taxonomy/%ZZ", "GET")])
+    @Test(arguments: [("/v1/nothing-here", "GET"), ("/v1/nothing-here", "POST"), ("/v1/taxonomy/%ZZ", "GET")])
     func unknownResourcesGetAProblemDocumentNotAnEmptyPage(_ path: String, _ method: String) async throws {
         try await makeApplication().test(.router) { client in
             try await client.execute(uri: path, method: .init(method)!) { response in

@@ -408,6 +408,35 @@ struct TrustAPITests {
         }
     }
 
+    /// HTTP's method rules on every operation of the contract: HEAD answers as GET without the body (caches, link
+    /// checkers, monitors), and a method a path does not take is 405 with `Allow`, not 404 (which says no such path).
+    @Test(arguments: [TestMode.router, .live])
+    func headAnswersLikeGetAndAnotherMethodIs405WithAllow(_ mode: TestMode) async throws {
+        let p = try Programme.make()
+        try await makeApplication(database: p.database).test(mode) { client in
+            let get = try await client.send(.get, "/v1/directory/experts?limit=1")
+            let head = try await client.send(.head, "/v1/directory/experts?limit=1")
+            #expect(head.status == .ok && head.data.isEmpty && head.etag == get.etag && get.etag != nil)
+            #expect(head.headers[.contentType] == get.headers[.contentType])
+            let me = try await client.send(.head, "/v1/me", token: p.expert)
+            #expect(me.status == .ok && me.data.isEmpty, "\(me.status) \(me.headers)")
+            #expect(try await client.send(.head, "/v1/me").status == .unauthorized)
+            #expect(try await client.send(.head, "/v1/missions/inconnue", token: p.admin).status == .notFound)
+
+            let delete = try await client.send(.delete, "/v1/missions", token: p.admin)
+            #expect(delete.status == .methodNotAllowed && delete.code == "method_not_allowed")
+            #expect(delete.headers[.allow] == "GET, HEAD, POST")
+            let put = try await client.send(.put, "/v1/me", token: p.expert)
+            #expect(put.status == .methodNotAllowed && put.headers[.allow] == "GET, HEAD, PATCH")
+            #expect(try await client.send(.post, "/v1/directory/experts").status == .methodNotAllowed)
+            let taxonomy = try await client.send(.post, "/v1/taxonomy")
+            #expect(taxonomy.status == .methodNotAllowed && taxonomy.headers[.contentType] == "application/problem+json")
+            #expect(try await client.send(.get, "/v1/nulle-part").status == .notFound)
+            // The connection still serves after those answers.
+            #expect(try await client.send(.get, "/v1/directory/experts?limit=1").status == .ok)
+        }
+    }
+
     @Test func aMalformedBodyIsA400InPlainWordsWithAPointer() async throws {
         let p = try Programme.make()
         try await makeApplication(database: p.database).test(.router) { client in
