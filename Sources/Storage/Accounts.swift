@@ -66,6 +66,7 @@ extension AppDatabase {
         if displayName.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             errors.append(FieldError("/display_name", "required", "An account has a display name."))
         }
+        if let reserved = Erasure.reservedNameError(displayName, at: "/display_name") { errors.append(reserved) }
         guard errors.isEmpty else { throw StorageError.invalid(errors) }
         let hash = password.map { Secrets.hashPassword($0, cost: options.bcryptCost) }
         let id = Self.newID()

@@ -55,6 +55,7 @@ extension AppDatabase {
         where value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             errors.append(FieldError(pointer, "required", "A name is required."))
         }
+        if let reserved = Erasure.reservedNameError("\(firstName) \(lastName)", at: "/last_name") { errors.append(reserved) }
         guard errors.isEmpty else { throw StorageError.invalid(errors) }
         let hash = Secrets.hashPassword(password, cost: options.bcryptCost)
         let content = ExpertCardContent(firstName: firstName, lastName: lastName, contact: ContactDetails(email: email))

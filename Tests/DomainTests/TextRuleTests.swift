@@ -17,3 +17,16 @@ struct TextRuleTests {
         #expect(TextRule.singleLine.error(in: "a\nb", at: "/x")?.code == "control_character")
     }
 }
+
+@Suite("Names that read as an erased person's")
+struct ReservedNameTests {
+    @Test(
+        arguments: [
+            ("Expert supprimé n°4", true), ("EXPERT SUPPRIME", true), ("expert   supprimé", true), ("Membre-Supprimé 3", true),
+            ("ｅｘｐｅｒｔ supprimé", true), ("Claire Martin", false), ("Expert en supply chain", false), ("Membre", false),
+        ])
+    func aNameThatReadsAsAPseudonymIsReserved(_ name: String, _ reserved: Bool) {
+        #expect(Erasure.imitatesPseudonym(name) == reserved, "\(name)")
+        #expect(Erasure.imitatesPseudonym(Erasure.pseudonym(role: .expert, number: 12)))
+    }
+}

@@ -8,6 +8,21 @@ public enum Erasure {
     /// The address an erased account keeps: unique, and on a domain that never receives mail (RFC 2606).
     public static func address(number: Int) -> String { "supprime-\(number)@efface.invalid" }
 
+    /// Whether a name a person gives would read as an erased person's pseudonym ("Expert Supprime 4", "membre  supprimé"),
+    /// whatever its case, accents and spacing: the programme's records must not show a living person as erased, nor an
+    /// erased one as someone else.
+    public static func imitatesPseudonym(_ name: String) -> Bool {
+        let folded = name.folding(options: [.caseInsensitive, .diacriticInsensitive, .widthInsensitive], locale: nil)
+            .split(whereSeparator: { $0.isWhitespace || $0 == "-" || $0 == "_" || $0 == "." }).joined(separator: " ")
+        return folded.contains("expert supprime") || folded.contains("membre supprime")
+    }
+
+    /// The refusal of a name that imitates a pseudonym, at `pointer`.
+    public static func reservedNameError(_ name: String, at pointer: String) -> FieldError? {
+        imitatesPseudonym(name)
+            ? FieldError(pointer, "reserved_name", "This name is how the programme shows erased people: choose another.") : nil
+    }
+
     /// Whether an address is one `address(number:)` wrote: nothing is ever sent to it.
     public static func isErasedAddress(_ email: String) -> Bool { email.hasSuffix("@efface.invalid") }
 

@@ -163,6 +163,7 @@ extension ExpertCardContent {
         }
         limit(firstName, 100, "/first_name")
         limit(lastName, 100, "/last_name")
+        if let reserved = Erasure.reservedNameError("\(firstName) \(lastName)", at: "/last_name") { errors.append(reserved) }
         limit(organisation.name, 200, "/organisation/name")
         limit(contact.email, 254, "/contact/email")
         limit(contact.website ?? "", 500, "/contact/website")
