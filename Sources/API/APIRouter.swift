@@ -59,6 +59,7 @@ public func buildRouter(_ dependencies: APIDependencies) throws -> Router<APIReq
     router.add(middleware: MethodMiddleware(contract: contract.operations.map { ($0.method, $0.path) }))
     router.add(middleware: BodyLimitMiddleware(limit: dependencies.maxBodyBytes))
     router.add(middleware: AuthMiddleware(database: dependencies.database, trustedProxies: dependencies.trustedProxies))
+    router.add(middleware: ControlCharacterMiddleware())
     router.add(middleware: TextHygieneMiddleware())
     router.add(middleware: IdempotencyMiddleware(database: dependencies.database))
     if dependencies.cacheDirectoryResponses {

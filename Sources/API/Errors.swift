@@ -45,6 +45,8 @@ extension APIProblem {
             self.init(
                 .serviceUnavailable, code: "busy", title: "The database is busy; try again in a moment",
                 headers: [.retryAfter: "1"])
+        case .unavailable:
+            self = .databaseUnavailable
         case .sessionRequired:
             self.init(
                 .forbidden, code: "session_required", title: "Log in with your password to do this",
@@ -140,6 +142,8 @@ func storage<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async thro
         return try await BlockingPool.shared.run { try IdempotencyClaim.with(claim, body) }
     } catch let error as StorageError {
         throw APIProblem(error)
+    } catch let failure as PostgresFailure where failure.isUnreachable {
+        throw APIProblem.databaseUnavailable
     } catch BlobError.uploadExpired {
         throw APIProblem(
             .conflict, code: "upload_expired", title: "The upload took longer than the server keeps unfinished uploads",
@@ -189,5 +193,18 @@ enum RevisionTag {
             throw APIProblem(.preconditionFailed, code: "stale", title: "The If-Match header names no version of this resource")
         }
         return revision
+    }
+}
+
+extension APIProblem {
+    /// The database was lost or stopped answering while the request ran: what was sent may or may not have been
+    /// committed, and the answer says so (a retry with the same `Idempotency-Key` learns which; nothing is applied
+    /// twice).
+    static var databaseUnavailable: APIProblem {
+        APIProblem(
+            .serviceUnavailable, code: "database_unavailable", title: "The database cannot be reached right now",
+            detail:
+                "A change sent now may or may not have been recorded: retry with the same Idempotency-Key to learn which (without one, read the resource first).",
+            headers: [.retryAfter: "5"])
     }
 }

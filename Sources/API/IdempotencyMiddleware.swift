@@ -85,7 +85,9 @@ struct IdempotencyMiddleware: RouterMiddleware {
             throw APIProblem(
                 .unprocessableContent, code: "idempotency_key_reused", title: "This Idempotency-Key was used for another request")
         case .inProgress:
-            throw APIProblem(.conflict, code: "idempotency_in_progress", title: "The first request with this key is still running")
+            throw APIProblem(
+                .conflict, code: "idempotency_in_progress", title: "The first request with this key is still running",
+                detail: "Send it again in a moment: it will get the first request's answer.", headers: [.retryAfter: "5"])
         case .proceed:
             break
         }
@@ -100,13 +102,13 @@ struct IdempotencyMiddleware: RouterMiddleware {
             // A server fault, or a body that never arrived whole (the client was cut off mid-upload): the request
             // was not carried out as sent, so its key stays free for the retry.
             guard problem.status.kind != .serverError, !ProblemMiddleware<Context>.isUnreadBody(error) else {
-                _ = try? await storage { try database.abandonIdempotent(scope: scope, key: key, claim: claim) }
+                _ = try? await storage { try database.settleIdempotent(scope: scope, key: key, claim: claim, answerLost: Self.answerLost) }
                 throw error
             }
             response = ProblemMiddleware<Context>.response(for: problem)
         }
         guard response.status.kind != .serverError else {
-            _ = try? await storage { try database.abandonIdempotent(scope: scope, key: key, claim: claim) }
+            _ = try? await storage { try database.settleIdempotent(scope: scope, key: key, claim: claim, answerLost: Self.answerLost) }
             return response
         }
         let collector = DirectoryResponseCache.Collector()
@@ -127,7 +129,15 @@ struct IdempotencyMiddleware: RouterMiddleware {
             let headers = response.headers.map { [$0.name.rawName, $0.value] }
             stored = StoredResponse(status: response.status.code, headers: headers, body: Data(buffer: collector.buffer))
         }
-        try await storage { try database.finishIdempotent(scope: scope, key: key, claim: claim, response: stored) }
+        // The request was carried out: its answer is the client's whatever happens to the copy kept for retries. Kept
+        // after a few tries, or not (the database was lost meanwhile): a retry is then answered `idempotency_in_progress`
+        // until the lease ends, then told it was carried out; never "busy, nothing applied".
+        for pause in [0, 200, 1_000] {
+            if pause > 0 { try? await Task.sleep(for: .milliseconds(pause)) }
+            if (try? await storage({ try database.finishIdempotent(scope: scope, key: key, claim: claim, response: stored) })) != nil {
+                break
+            }
+        }
         return Response(status: response.status, headers: response.headers, body: .init(byteBuffer: collector.buffer))
     }
 }

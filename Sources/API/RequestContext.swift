@@ -185,6 +185,28 @@ struct QueryShapeMiddleware: RouterMiddleware {
     }
 }
 
+/// No identifier or query value holds a control character (`%00`, `%0A`…): nothing stored can have one, so a path
+/// with one names nothing (404) and a query value with one is refused with its pointer (400), the same on SQLite and on
+/// PostgreSQL (which cannot even compare text holding U+0000).
+struct ControlCharacterMiddleware: RouterMiddleware {
+    typealias Context = APIRequestContext
+
+    static func hasControl(_ text: some StringProtocol) -> Bool {
+        text.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let path = request.uri.path
+        if path.contains("%"), Self.hasControl(path.removingPercentEncoding ?? path) { throw APIProblem.notFound() }
+        for (name, value) in request.uri.queryParameters where Self.hasControl(value) || Self.hasControl(name) {
+            throw APIProblem.badParameter(
+                String(name.prefix(50)).filter { !Self.hasControl(String($0)) }, "control_character",
+                "A query value holds no control character.")
+        }
+        return try await next(request, context)
+    }
+}
+
 /// What is one person's own or the team's confidential reports is never kept by a shared cache or a browser's disk.
 struct NoStoreMiddleware: RouterMiddleware {
     typealias Context = APIRequestContext

@@ -260,6 +260,9 @@ public enum StorageError: Error, Sendable, Hashable {
     case claimLost
     /// The database could not give the write its turn in time (another instance held it too long): retry.
     case busy
+    /// The connection to the database was lost or it stopped answering: whether a write sent then was committed is
+    /// not known (a retry with its `Idempotency-Key` tells).
+    case unavailable
     /// An erasure waits for these running missions (their references).
     case missionsInProgress([String])
     /// Only a password login's token may do this (not a personal access token).

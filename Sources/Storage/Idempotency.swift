@@ -153,6 +153,22 @@ extension AppDatabase {
         }
     }
 
+    /// Settles a claimed key whose request failed on our side (a server fault, a lost database connection): released
+    /// when nothing of it was committed, so a retry runs it; answered `answerLost` when its write was committed after
+    /// all (a connection lost during the commit), so a retry learns it was done at once instead of after the lease.
+    public func settleIdempotent(scope: String, key: String, claim: String = "", answerLost: StoredResponse) throws {
+        let headers = String(decoding: try JSONEncoder().encode(answerLost.headers), as: UTF8.self)
+        try engine.write { db in
+            try db.execute(
+                sql: "DELETE FROM idempotency WHERE scope = ? AND key = ? AND status IS NULL AND claim = ? AND applied_at IS NULL",
+                arguments: [scope, key, claim])
+            try db.execute(
+                sql:
+                    "UPDATE idempotency SET status = ?, headers = ?, body = ? WHERE scope = ? AND key = ? AND status IS NULL AND claim = ?",
+                arguments: [answerLost.status, headers, answerLost.body, scope, key, claim])
+        }
+    }
+
     /// Releases a claimed key whose request failed on our side, so a retry runs it again.
     public func abandonIdempotent(scope: String, key: String, claim: String = "") throws {
         try engine.write { db in

@@ -64,9 +64,10 @@ public struct PostgresLocation: Sendable {
         }
         configuration.options.connectTimeout = .seconds(10)
         // An instance that stops mid-transaction (frozen, paused, cut off) must not hold the write lock for good: the
-        // server ends a session idle inside a transaction after 10 s, and a writer gives up waiting after 20 s (503).
+        // server ends a session idle inside a transaction after 5 s (a transaction's statements follow each other within
+        // milliseconds; bcrypt and uploads run outside), and a writer gives up waiting after 20 s (503).
         configuration.options.additionalStartupParameters += [
-            ("idle_in_transaction_session_timeout", "10000"), ("lock_timeout", "20000"),
+            ("idle_in_transaction_session_timeout", "5000"), ("lock_timeout", "20000"),
         ]
         self.configuration = configuration
         var masked = components
@@ -137,18 +138,41 @@ final class PostgresPool: @unchecked Sendable {
         }
     }
 
+    /// How long one statement may go unanswered before its connection is given up: longer than the server's own
+    /// limits (a write waits at most 20 s for its turn), so only a lost connection or a stopped server reaches it. A
+    /// wait on a connection that will never answer would otherwise hold a thread of the storage pool for good (seen:
+    /// backends terminated, a server restarted, an instance paused mid-request), until every request hangs.
+    static let statementDeadline: TimeAmount = .seconds(30)
+
     /// Runs `body` on a connection of its own (no transaction around it).
     func withConnection<T>(_ body: (PostgresSession) throws -> T) throws -> T {
         let connection = try checkOut()
         do {
-            let value = try body(PostgresSession(connection: connection, logger: logger))
+            let value = try body(PostgresSession(connection: connection, logger: logger, deadline: deadline))
             checkIn(connection)
             return value
+        } catch StorageError.unavailable {
+            // Lost or given up: never handed to another caller.
+            discard(connection)
+            throw StorageError.unavailable
         } catch {
             checkIn(connection)
             throw error
         }
     }
+
+    private func discard(_ connection: PostgresConnection) {
+        condition.lock()
+        opened -= 1
+        condition.signal()
+        condition.unlock()
+        // The connection lives until it is closed (postgres-nio checks that it never goes away open).
+        let closing: EventLoopFuture<Void> = connection.close()
+        closing.whenComplete { _ in withExtendedLifetime(connection) {} }
+    }
+
+    /// The deadline of each statement (shorter in tests).
+    var deadline: TimeAmount = PostgresPool.statementDeadline
 
     private func checkOut() throws -> PostgresConnection {
         condition.lock()
@@ -218,8 +242,11 @@ final class PostgresPool: @unchecked Sendable {
 /// everything, to leak nothing; this keeps the server's message and the kind of failure, never the password).
 public struct PostgresFailure: Error, CustomStringConvertible {
     public let description: String
+    /// Whether the server could not be reached (an outage to wait out, not a fault of the request).
+    public let isUnreachable: Bool
 
     init(_ error: PSQLError, connecting location: PostgresLocation? = nil) {
+        isUnreachable = location != nil && [.connectionError, .serverClosedConnection, .uncleanShutdown].contains(error.code)
         var reason: String
         if let message = error.serverInfo?[.message] {
             reason = message + (error.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? "")
@@ -245,6 +272,7 @@ struct PostgresPoolClosed: Error, CustomStringConvertible {
 struct PostgresSession {
     let connection: PostgresConnection
     let logger: Logger
+    var deadline: TimeAmount = PostgresPool.statementDeadline
 
     /// Runs `sql`; answers how many rows it changed.
     func execute(_ sql: String, _ values: [DatabaseValue]) throws -> Int {
@@ -262,17 +290,42 @@ struct PostgresSession {
     }
 
     private func run(_ sql: String, _ values: [DatabaseValue]) throws -> PostgresQueryResult {
+        let query = try Self.query(sql, values)
         do {
-            return try connection.query(try Self.query(sql, values), logger: logger).wait()
+            return try Self.answer(connection.query(query, logger: logger), on: connection, within: deadline).wait()
         } catch let error as PSQLError {
             throw Self.databaseError(error, sql: sql)
         }
     }
 
+    /// `future`, or `StorageError.unavailable` once `deadline` has passed without an answer (the pool then closes the
+    /// connection, which also ends its session on the server if it is still there).
+    static func answer<T: Sendable>(_ future: EventLoopFuture<T>, on connection: PostgresConnection, within deadline: TimeAmount)
+        -> EventLoopFuture<T>
+    {
+        let eventLoop = future.eventLoop
+        let promise = eventLoop.makePromise(of: T.self)
+        let timeout = eventLoop.scheduleTask(in: deadline) { promise.fail(StorageError.unavailable) }
+        future.whenComplete { result in
+            timeout.cancel()
+            promise.completeWith(result)
+        }
+        return promise.futureResult
+    }
+
     /// A server's refusal as the error SQLite would give for it, so Storage has one kind of database error: a broken
     /// constraint or a refusing trigger is a constraint error; a lock that could not be had in time is `busy`.
     static func databaseError(_ error: PSQLError, sql: String) -> any Error {
+        switch error.code {
+        // The connection is gone: whatever was under way may or may not have been committed.
+        case .serverClosedConnection, .clientClosedConnection, .connectionError, .uncleanShutdown: return StorageError.unavailable
+        default: break
+        }
         guard let state = error.serverInfo?[.sqlState] else { return PostgresFailure(error) }
+        // The server is shutting down, ended this session, or cannot accept it (08: connection exceptions).
+        if state.hasPrefix("57P") || state.hasPrefix("08") { return StorageError.unavailable }
+        // Text PostgreSQL cannot hold (U+0000) was sent: nothing stored can equal it (SQLite would find nothing).
+        if state == "22021" || state == "22P05" { return StorageError.notFound }
         let message = error.serverInfo?[.message] ?? state
         let code: ResultCode
         switch state {

@@ -408,6 +408,31 @@ struct TrustAPITests {
         }
     }
 
+    /// A control character in a path or a query value (`%00`) names nothing: 404 for a path, 400 with the parameter's
+    /// pointer for a query value, on both databases (PostgreSQL cannot compare text holding U+0000: it answered 500).
+    @Test func aControlCharacterInAPathOrAQueryValueIsNotFoundOrRefusedNeverA500() async throws {
+        let p = try Programme.make()
+        try await makeApplication(database: p.database).test(.router) { client in
+            let laureate = p.laureates[0]
+            for path in [
+                "/v1/missions/%00", "/v1/laureates/%00", "/v1/documents/%00/content", "/v1/laureates/%00/documents",
+                "/v1/missions/%00/events", "/v1/laureates/a%0Ab/team",
+            ] {
+                let reply = try await client.send(.get, path, token: p.admin)
+                #expect(reply.status == .notFound && reply.code == "not_found", "\(path): \(reply.status)")
+            }
+            let member = try await client.send(
+                .post, "/v1/laureates/%00/members", token: p.admin, json: ["email": "m@x.fr", "display_name": "M"])
+            #expect(member.status == .notFound)
+            for (query, pointer) in [("action=%00", "/action"), ("subject_id=a%00", "/subject_id"), ("laureate_id=%01", "/laureate_id")] {
+                let reply = try await client.send(.get, "/v1/events?\(query)", token: p.admin)
+                #expect(reply.status == .badRequest && reply.pointers == [pointer], "\(query): \(reply.status) \(reply.body)")
+            }
+            #expect(try await client.send(.get, "/v1/laureates/\(laureate.id)", token: p.admin).status == .ok)
+            #expect(try await client.send(.get, "/v1/directory/experts?q=caf%C3%A9").status == .ok)
+        }
+    }
+
     /// HTTP's method rules on every operation of the contract: HEAD answers as GET without the body (caches, link
     /// checkers, monitors), and a method a path does not take is 405 with `Allow`, not 404 (which says no such path).
     @Test(arguments: [TestMode.router, .live])

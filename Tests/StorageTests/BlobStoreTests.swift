@@ -1,8 +1,9 @@
 import Domain
 import Foundation
-import Storage
 import Synchronization
 import Testing
+
+@testable import Storage
 
 /// A clock the blob tests move past the age at which unfinished uploads count as abandoned.
 private final class Hours: Sendable {
@@ -82,5 +83,22 @@ struct BlobStoreTests {
         await #expect(throws: BlobError.missing) {
             _ = try await database.blobs.contents(of: String(repeating: "0", count: 64), range: 0..<1)
         }
+    }
+}
+
+/// A PostgreSQL connection that stops answering (a server restarted, a backend terminated, a network cut) must not
+/// hold a thread for good: each statement has a deadline, after which the connection is given up and the next caller
+/// gets a fresh one.
+@Suite("PostgreSQL connections", .enabled(if: ProcessInfo.processInfo.environment["MDP_TEST_DATABASE_URL"]?.isEmpty == false))
+struct PostgresConnectionTests {
+    @Test func aStatementLeftUnansweredFailsAtItsDeadlineAndItsConnectionIsNotReused() throws {
+        let pool = PostgresPool(try PostgresLocation(url: ProcessInfo.processInfo.environment["MDP_TEST_DATABASE_URL"] ?? ""), size: 1)
+        defer { pool.close() }
+        pool.deadline = .milliseconds(500)
+        let start = Date()
+        #expect(throws: StorageError.unavailable) { try pool.withConnection { session in _ = try session.rows("SELECT pg_sleep(5)", []) } }
+        #expect(Date().timeIntervalSince(start) < 3)
+        let one: Int? = try pool.withConnection { session in try session.rows("SELECT 1 AS one", []).first?["one"] }
+        #expect(one == 1)
     }
 }

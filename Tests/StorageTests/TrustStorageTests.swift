@@ -118,4 +118,27 @@ struct IdempotencyLeaseTests {
         #expect(try begin("slow", "third") == .replay(.init(status: 201, headers: [], body: Data())))
         #expect(try database.personalTokens(userID: account.id).compactMap(\.name).sorted() == ["avant", "reprise"])
     }
+
+    /// A request that failed on the server's side (the database lost during its commit) settles its key at once: a
+    /// retry runs it again when nothing was committed, and is told it was carried out when it was; never "in progress"
+    /// for the whole lease, never applied twice.
+    @Test func aFailedRequestSettlesItsKeyByWhatWasCommitted() throws {
+        let database = try AppDatabase.throwaway()
+        let lost = StoredResponse(status: 409, headers: [], body: Data("answer lost".utf8))
+        #expect(try database.beginIdempotent(scope: "user:1", key: "rolled-back", fingerprint: "f", claim: "c1") == .proceed)
+        try database.settleIdempotent(scope: "user:1", key: "rolled-back", claim: "c1", answerLost: lost)
+        #expect(try database.beginIdempotent(scope: "user:1", key: "rolled-back", fingerprint: "f", claim: "c2") == .proceed)
+
+        #expect(try database.beginIdempotent(scope: "user:1", key: "committed", fingerprint: "f", claim: "c3") == .proceed)
+        let account = try database.createAccount(email: "equipe@example.fr", password: nil, role: .admin, displayName: "Équipe")
+        _ = try IdempotencyClaim.with(.init(scope: "user:1", key: "committed", claim: "c3")) {
+            try database.createPersonalToken(for: account, name: "intégration", days: 30)
+        }
+        try database.settleIdempotent(scope: "user:1", key: "committed", claim: "c3", answerLost: lost)
+        #expect(try database.beginIdempotent(scope: "user:1", key: "committed", fingerprint: "f", claim: "c4") == .replay(lost))
+        #expect(try database.personalTokens(userID: account.id).count == 1)
+        // Another claim's key (a retry took it over) is not touched.
+        try database.settleIdempotent(scope: "user:1", key: "rolled-back", claim: "c1", answerLost: lost)
+        #expect(try database.beginIdempotent(scope: "user:1", key: "rolled-back", fingerprint: "f", claim: "c5") == .inProgress)
+    }
 }
