@@ -169,6 +169,14 @@ struct Copy: AsyncParsableCommand {
         } catch {
             throw ValidationError("--to: \(error)")
         }
+        // A server still writing to the source would change it under the copy: its folder's lock is taken for the run.
+        let lock: InstallationLock
+        do {
+            lock = try InstallationLock.acquire(dataDirectory: from)
+        } catch BackupError.inUse {
+            throw ValidationError("--from \(from) is in use by a running mdp serve: stop it first, then copy")
+        }
+        defer { withExtendedLifetime(lock) {} }
         let source = try AppDatabase.file(inDirectory: from, documentsDirectory: fromDocumentsDir.map { URL(fileURLWithPath: $0) })
         let target = try AppDatabase.postgres(location, documentsDirectory: toDocumentsDir.map { URL(fileURLWithPath: $0) })
         defer { target.close() }

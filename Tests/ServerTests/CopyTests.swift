@@ -1,3 +1,4 @@
+import ArgumentParser
 import Domain
 import Foundation
 import Testing
@@ -81,5 +82,19 @@ extension CopyTests {
             try await source.copy(to: target)
         }
         #expect(try target.isEmpty())
+    }
+}
+
+extension CopyTests {
+    /// A source a server still writes to would change under the copy (the outside tester's copy of a running
+    /// installation failed only after loading, leaving the target filled): the command refuses it before reading a row.
+    @Test func aSourceInUseByARunningServerIsRefusedBeforeAnyRow() async throws {
+        let (_, folder, _) = try await Self.demoInstallation()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let serving = try InstallationLock.acquire(dataDirectory: folder)
+        let target = "postgres://127.0.0.1:1/nothing-is-contacted"
+        let command = try Copy.parse(["--from", folder, "--to", target])
+        await #expect(throws: ValidationError.self) { try await command.run() }
+        withExtendedLifetime(serving) {}
     }
 }
