@@ -126,5 +126,17 @@ check "sign-ups with a trailing slash are limited too (429)" grep -q 429 <<<"$(f
 check "metrics are refused to another address, with or without a trailing slash" test \
     "$(curl -s -o /dev/null -w '%{http_code}' --interface 127.0.0.2 "$front/metrics") $(curl -s -o /dev/null -w '%{http_code}' --interface 127.0.0.2 "$front/metrics/")" = "403 403"
 check "metrics answer the machine itself" test "$(curl -s -o /dev/null -w '%{http_code}' "$front/metrics")" = 200
+# 4. With no instance left, nginx answers like mdp: a problem document saying what to do, not an HTML page.
+kill "$pid" && wait "$pid" 2>/dev/null
+pid=""
+gone=$(curl -s -D - -X POST "$front/v1/missions" -H 'Content-Type: application/json' -d '{}' | tr -d '\r')
+check "with no instance, nginx's answer is a problem document with Retry-After" python3 -c '
+import json, sys
+head, _, body = sys.stdin.read().partition("\n\n")
+headers = {line.split(": ", 1)[0].lower(): line.split(": ", 1)[1] for line in head.splitlines()[1:] if ": " in line}
+problem = json.loads(body)
+assert head.split()[1] == "503" and headers["content-type"] == "application/problem+json", head
+assert problem["code"] == "no_instance" and headers["retry-after"] == "5" and problem["request_id"] == headers["x-request-id"]
+' <<<"$gone"
 echo "deploy: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
