@@ -16,10 +16,12 @@ data=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 "$binary" serve --demo --port "$port" --data-dir "$data" >"$data/serve.log" 2>&1 &
 pid=$!
-# A second instance over the same data without the response cache: what a query costs when it is not cached.
+# A second instance without the response cache, over its own copy of the demo data (a data folder is one server's):
+# what a query costs when it is not cached.
 port2=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 pid2=""
-trap 'set +e; kill $pid $pid2 2>/dev/null; wait $pid $pid2 2>/dev/null; rm -rf "$data"' EXIT
+data2=$(mktemp -d)
+trap 'set +e; kill $pid $pid2 2>/dev/null; wait $pid $pid2 2>/dev/null; rm -rf "$data" "$data2"' EXIT
 wait_healthy() {  # wait_healthy PORT PID
     local deadline=$((SECONDS + 120))
     until curl -sf "http://127.0.0.1:$1/health" >/dev/null; do
@@ -28,7 +30,7 @@ wait_healthy() {  # wait_healthy PORT PID
     done
 }
 wait_healthy "$port" "$pid"
-HTTP_DIRECTORY_CACHE=false "$binary" serve --port "$port2" --data-dir "$data" >"$data/serve2.log" 2>&1 &
+HTTP_DIRECTORY_CACHE=false "$binary" serve --demo --port "$port2" --data-dir "$data2" >"$data/serve2.log" 2>&1 &
 pid2=$!
 wait_healthy "$port2" "$pid2"
 
@@ -74,7 +76,8 @@ $(date -u +%Y-%m-%d), release build, wrk -t$threads -c$connections -d$duration o
 demo data ($experts published experts). Target: the filtered query at ≥ 50 % of /health's throughput, p99 < 10 ms.
 /health reads the database (readiness); the directory reads none: it answers from the in-memory index, and repeated
 queries from the response cache that a card write invalidates. The "no response cache" rows come from a second
-instance started with \`HTTP_DIRECTORY_CACHE=false\` over the same data: the cost of a query seen for the first time.
+instance started with \`HTTP_DIRECTORY_CACHE=false\` over its own copy of the demo data: the cost of a query seen for
+the first time.
 
 $table
 <!-- directory:end -->

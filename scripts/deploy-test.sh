@@ -99,15 +99,20 @@ for _ in $(seq 1 25); do
 done
 check "logins from one address are rate limited (429)" grep -q 429 <<<"$codes"
 refused=$(curl -s -D - -X POST "$front/v1/auth/token" -H 'Content-Type: application/json' -d '{}' | tr -d '\r')
-check "nginx's 429 is a problem document with Retry-After and the request id" python3 -c '
+# is_problem STATUS CODE RETRY_AFTER < "headers, blank line, body": nginx's own answer reads like mdp's problem documents.
+is_problem() {
+    python3 -c '
 import json, sys
+status, code, retry = sys.argv[1:4]
 head, _, body = sys.stdin.read().partition("\n\n")
 headers = {line.split(": ", 1)[0].lower(): line.split(": ", 1)[1] for line in head.splitlines()[1:] if ": " in line}
 problem = json.loads(body)
-assert head.split()[1] == "429" and headers["content-type"] == "application/problem+json", head
-assert problem["code"] == "too_many_attempts" and problem["request_id"] == headers["x-request-id"] and headers["retry-after"] == "60"
+assert head.split()[1] == status and headers["content-type"] == "application/problem+json", head
+assert problem["code"] == code and problem["request_id"] == headers["x-request-id"] and headers["retry-after"] == retry
 assert headers["strict-transport-security"].startswith("max-age=") and headers["x-frame-options"] == "DENY"
-' <<<"$refused"
+' "$@"
+}
+check "nginx's 429 is a problem document with Retry-After and the request id" is_problem 429 too_many_attempts 60 <<<"$refused"
 check "reading cards is not rate limited" test "$(for _ in $(seq 1 25); do curl -s -o /dev/null -w '%{http_code}\n' "$front/v1/experts"; done | grep -c 429)" = 0
 check "sign-ups from one address are rate limited (429)" grep -q 429 <<<"$(for _ in $(seq 1 25); do
     curl -s -o /dev/null -w '%{http_code} ' -X POST "$front/v1/experts" -H 'Content-Type: application/json' -d '{}'; done)"
@@ -130,13 +135,6 @@ check "metrics answer the machine itself" test "$(curl -s -o /dev/null -w '%{htt
 kill "$pid" && wait "$pid" 2>/dev/null
 pid=""
 gone=$(curl -s -D - -X POST "$front/v1/missions" -H 'Content-Type: application/json' -d '{}' | tr -d '\r')
-check "with no instance, nginx's answer is a problem document with Retry-After" python3 -c '
-import json, sys
-head, _, body = sys.stdin.read().partition("\n\n")
-headers = {line.split(": ", 1)[0].lower(): line.split(": ", 1)[1] for line in head.splitlines()[1:] if ": " in line}
-problem = json.loads(body)
-assert head.split()[1] == "503" and headers["content-type"] == "application/problem+json", head
-assert problem["code"] == "no_instance" and headers["retry-after"] == "5" and problem["request_id"] == headers["x-request-id"]
-' <<<"$gone"
+check "with no instance, nginx's answer is a problem document with Retry-After" is_problem 503 no_instance 5 <<<"$gone"
 echo "deploy: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -82,15 +82,6 @@ public func buildRouter(_ dependencies: APIDependencies) throws -> Router<APIReq
             body: .init(byteBuffer: docs))
     }
     Widget.register(on: router)
-    // Health checks that send HEAD (some load balancers do): the same answer without a body.
-    router.on("/health", method: .head) { _, _ -> Response in Response(status: .ok) }
-    router.on("/ready", method: .head) { [database = dependencies.database] _, _ -> Response in
-        let ready = try? await storage {
-            try database.ping()
-            return try database.pendingMigrations().isEmpty
-        }
-        return Response(status: ready == true ? .ok : .serviceUnavailable)
-    }
     let metrics = MetricsEndpoint(metrics: dependencies.metrics, database: dependencies.database, token: dependencies.metricsToken)
     router.get("/metrics") { request, _ -> Response in await metrics.respond(request) }
     let handler = APIHandler(

@@ -101,7 +101,10 @@ struct IdempotencyMiddleware: RouterMiddleware {
             let problem = ProblemMiddleware<Context>.problem(for: error)
             // A server fault, or a body that never arrived whole (the client was cut off mid-upload): the request
             // was not carried out as sent, so its key stays free for the retry.
-            guard problem.status.kind != .serverError, !ProblemMiddleware<Context>.isUnreadBody(error) else {
+            // A body that never arrived whole, or not as declared (`digest_mismatch`: cut, altered or the wrong file),
+            // was not the request the key names: its key stays free for the retry with the right bytes.
+            guard problem.status.kind != .serverError, !ProblemMiddleware<Context>.isUnreadBody(error), problem.code != "digest_mismatch"
+            else {
                 _ = try? await storage { try database.settleIdempotent(scope: scope, key: key, claim: claim, answerLost: Self.answerLost) }
                 throw error
             }

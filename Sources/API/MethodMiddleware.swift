@@ -32,9 +32,11 @@ struct MethodMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let allowed = allowed(for: request.uri.path)
-        guard !allowed.isEmpty, request.method != .options else { return try await next(request, context) }
+        guard !allowed.isEmpty else { return try await next(request, context) }
+        let list = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"].filter(allowed.contains).joined(separator: ", ")
+        // A CORS preflight was answered before here; a plain OPTIONS learns what the path takes.
+        if request.method == .options { return Response(status: .noContent, headers: [.allow: list + ", OPTIONS"]) }
         guard allowed.contains(request.method.rawValue) else {
-            let list = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"].filter(allowed.contains).joined(separator: ", ")
             throw APIProblem(
                 .methodNotAllowed, code: "method_not_allowed", title: "This path does not take \(request.method.rawValue.prefix(20))",
                 detail: "It takes \(list).", headers: [.allow: list])

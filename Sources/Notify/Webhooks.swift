@@ -39,6 +39,8 @@ public struct CurlWebhookPoster: WebhookTransport {
     final class AddressCheck {
         let allowPrivateNetworks: Bool
         var refused: [String] = []
+        /// Whether a refused address is one no setting allows (link-local, multicast, unspecified).
+        var neverAllowed = false
 
         init(allowPrivateNetworks: Bool) { self.allowPrivateNetworks = allowPrivateNetworks }
 
@@ -94,6 +96,7 @@ public struct CurlWebhookPoster: WebhookTransport {
                     let found = Array(bytes.prefix(length))
                     guard WebhookRules.mayDeliver(to: found, allowPrivateNetworks: check.allowPrivateNetworks) else {
                         check.refused.append(AddressCheck.text(found))
+                        if !WebhookRules.mayDeliver(to: found, allowPrivateNetworks: true) { check.neverAllowed = true }
                         return mdp_curl_socket_bad()
                     }
                     return socket(address.pointee.family, address.pointee.socktype, address.pointee.protocol)
@@ -103,8 +106,11 @@ public struct CurlWebhookPoster: WebhookTransport {
         }
         withExtendedLifetime(check) {}
         if code != CURLE_OK, !check.refused.isEmpty {
+            let addresses = check.refused.joined(separator: ", ")
             throw MailError.notSent(
-                "the receiver's address (\(check.refused.joined(separator: ", "))) is not on the public internet; set WEBHOOK_ALLOW_PRIVATE_NETWORKS=true to deliver inside your network"
+                check.neverAllowed
+                    ? "the receiver's address (\(addresses)) is link-local, multicast or unspecified: webhooks never go there"
+                    : "the receiver's address (\(addresses)) is not on the public internet; set WEBHOOK_ALLOW_PRIVATE_NETWORKS=true to deliver inside your network"
             )
         }
         var status = 0

@@ -154,8 +154,14 @@ struct DocumentsTests {
             let filed = try await client.send(.get, "/v1/missions/\(mission)/documents", token: laureate.token)
             #expect((filed.body["items"] as? [Any])?.isEmpty == true)
 
-            let added = try await client.upload(dossier, token: laureate.token, bytes: pdf, headers: right)
-            #expect(added.status == .created)
+            // The same Idempotency-Key, first with the wrong bytes, then with the declared ones: the refusal is not kept
+            // as the key's answer (the request it names never arrived), so the retry is carried out.
+            var keyed = right
+            keyed[HTTPField.Name("Idempotency-Key")!] = "envoi-verifie"
+            let altered = Array("%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOG\n".utf8)
+            #expect(try await client.upload(dossier, token: laureate.token, bytes: altered, headers: keyed).code == "digest_mismatch")
+            let added = try await client.upload(dossier, token: laureate.token, bytes: pdf, headers: keyed)
+            #expect(added.status == .created && added.headers[HTTPField.Name("Idempotent-Replayed")!] == nil, "\(added.body)")
             let id = try #require(added.body["id"] as? String)
             var version = wrong
             version[.ifMatch] = added.etag

@@ -97,6 +97,25 @@ struct WebhookTests {
         return try #require((created.body["subscription"] as? [String: Any])?["id"] as? String)
     }
 
+    /// Link-local addresses (cloud metadata services), however written, are never reached, whatever the setting; the
+    /// delivery says so rather than suggesting a setting that would not help.
+    @Test func aLinkLocalReceiverIsNeverReachedWhateverTheSetting() async throws {
+        let p = try Programme.make(ceilings: [1_000_000])
+        let laureate = p.laureates[0]
+        try await makeApplication(database: p.database).test(.router) { client in
+            let created = try await client.send(
+                .post, "/v1/webhook-subscriptions", token: p.admin,
+                json: ["url": "http://[::ffff:169.254.169.254]/latest/meta-data", "event_types": ["mission.requested"]])
+            #expect(created.status == .created)
+            try await client.note(laureate)
+            _ = try await client.newMission(p, by: laureate, title: "Métadonnées")
+            #expect(try await worker(p, allowPrivateNetworks: true).runOnce().webhooksPostponed == 1)
+            let waiting = try await client.send(.get, "/v1/webhook-deliveries?state=waiting", token: p.admin)
+            let error = (waiting.body["items"] as? [[String: Any]])?.first?["last_error"] as? String ?? ""
+            #expect(error.contains("link-local") && !error.contains("WEBHOOK_ALLOW_PRIVATE_NETWORKS"), "\(error)")
+        }
+    }
+
     @Test func anEventArrivesSignedWithTheMissionAsTheTeamReadsIt() async throws {
         let p = try Programme.make(ceilings: [1_000_000])
         let laureate = p.laureates[0]

@@ -168,7 +168,7 @@ struct ReportsAndReviewsTests {
         #expect(sampleReport.errors().isEmpty)
     }
 
-    @Test func aReviewRatesEveryCriterionFromOneToFive() {
+    @Test func aReviewRatesEveryCriterionFromOneToFive() throws {
         var review = sampleReview(5)
         #expect(review.errors().isEmpty && review.averageHundredths == 500)
         review.ratings[.deadlines] = 6
@@ -176,6 +176,20 @@ struct ReportsAndReviewsTests {
         #expect(review.errors().map(\.description) == ["/ratings/listening: required", "/ratings/deadlines: out_of_range"])
         review.ratings = [.expertise: 5, .listening: 4, .deliverables: 4, .deadlines: 3, .usefulness: 5]
         #expect(review.averageHundredths == 420)
+        // Refused in a transition, the pointers lead into its body's `review` and `report` members.
+        var long = sampleReview()
+        long.comments = String(repeating: "a", count: 10_001)
+        var mission = try proposedMission()
+        mission = try MissionWorkflow.apply(.accept, by: .laureate(id: "L1"), to: mission, context: context())
+        #expect(throws: MissionError.invalid([FieldError("/report/actions", "required", "The report states its actions.")])) {
+            var report = sampleReport
+            report.actions = ""
+            _ = try MissionWorkflow.apply(.report(report), by: .expert(id: "E1"), to: mission, context: context())
+        }
+        mission = try MissionWorkflow.apply(.report(sampleReport), by: .expert(id: "E1"), to: mission, context: context())
+        #expect(throws: MissionError.invalid([FieldError("/review/comments", "too_long", "At most 10 000 characters.")])) {
+            try MissionWorkflow.apply(.review(long), by: .laureate(id: "L1"), to: mission, context: context())
+        }
     }
 
     @Test func anInvalidReportOrReviewChangesNothing() throws {
@@ -243,6 +257,18 @@ struct EndingAPoolTests {
         mission = try MissionWorkflow.apply(.leave, by: .laureate(id: "L2"), to: mission, context: context())
         #expect(
             try MissionWorkflow.apply(.decline(reason: nil), by: .laureate(id: "L1"), to: mission, context: context()).state == .declined)
+    }
+
+    @Test func aLaureateIsNotOfferedAStepItHasAlreadyTaken() throws {
+        var mission = try proposedMission(laureates: ["L1", "L2"])
+        mission = try MissionWorkflow.apply(.accept, by: .laureate(id: "L1"), to: mission, context: context())
+        #expect(!MissionWorkflow.allowedActions(on: mission, for: .laureate(id: "L1")).contains(.accept))
+        #expect(MissionWorkflow.allowedActions(on: mission, for: .laureate(id: "L2")).contains(.accept))
+        mission = try MissionWorkflow.apply(.accept, by: .laureate(id: "L2"), to: mission, context: context())
+        mission = try MissionWorkflow.apply(.report(sampleReport), by: .expert(id: "E1"), to: mission, context: context())
+        mission = try MissionWorkflow.apply(.review(sampleReview()), by: .laureate(id: "L2"), to: mission, context: context())
+        #expect(!MissionWorkflow.allowedActions(on: mission, for: .laureate(id: "L2")).contains(.review))
+        #expect(MissionWorkflow.allowedActions(on: mission, for: .laureate(id: "L1")).contains(.review))
     }
 
     @Test func theRequesterCancelsWhileInvitationsAreUnanswered() throws {

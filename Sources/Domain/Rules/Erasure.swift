@@ -12,9 +12,13 @@ public enum Erasure {
     /// whatever its case, accents and spacing: the programme's records must not show a living person as erased, nor an
     /// erased one as someone else.
     public static func imitatesPseudonym(_ name: String) -> Bool {
-        let folded = name.folding(options: [.caseInsensitive, .diacriticInsensitive, .widthInsensitive], locale: nil)
-            .split(whereSeparator: { $0.isWhitespace || $0 == "-" || $0 == "_" || $0 == "." }).joined(separator: " ")
-        return folded.contains("expert supprime") || folded.contains("membre supprime")
+        // Letters only, folded: spaces, punctuation and invisible characters (soft hyphen, zero-width space, direction
+        // marks) cannot hide the words.
+        let letters = String(
+            String.UnicodeScalarView(
+                name.folding(options: [.caseInsensitive, .diacriticInsensitive, .widthInsensitive], locale: nil).unicodeScalars
+                    .filter { $0.properties.isAlphabetic }))
+        return letters.contains("expertsupprim") || letters.contains("membresupprim")
     }
 
     /// The refusal of a name that imitates a pseudonym, at `pointer`.

@@ -128,8 +128,11 @@ public enum MissionWorkflow {
             return actions
         }
         guard own.joined else { return actions.filter { $0 == .join || $0 == .leave } }
-        let ends = mission.othersTakePart(besides: id) ? [MissionAction.cancel, .decline, .join] : [.join]
-        return actions.filter { !ends.contains($0) }
+        var refused = mission.othersTakePart(besides: id) ? [MissionAction.cancel, .decline, .join] : [.join]
+        // Its own share validated, or its own review sent: the others' turn (the step answers `already_done`).
+        if own.acceptedOn != nil { refused.append(.accept) }
+        if own.reviewedOn != nil { refused.append(.review) }
+        return actions.filter { !refused.contains($0) }
     }
 }
 
@@ -464,12 +467,13 @@ extension MissionWorkflow {
             if mission.participants.contains(where: { $0.acceptedOn == nil }) { target = mission.state }
 
         case .report(let report):
-            let errors = report.errors()
+            // Pointers into the transition's body, where the report is the member `report`.
+            let errors = report.errors(at: "/report")
             guard errors.isEmpty else { throw .invalid(errors) }
             mission.report = report
 
         case .review(let review):
-            let errors = review.errors()
+            let errors = review.errors(at: "/review")
             guard errors.isEmpty else { throw .invalid(errors) }
             guard case .laureate(let laureateID) = caller,
                 let index = mission.participants.firstIndex(where: { $0.laureateID == laureateID })
@@ -506,7 +510,7 @@ extension MissionWorkflow {
             // The last laureate taking part left while the others were only invited: nobody is left to ask.
             if !wasInvited && mission.joinedLaureateIDs.isEmpty {
                 target = .cancelled
-                mission.lastComment = "La manufacture à l'origine de la mission mutualisée s'est retirée."
+                mission.lastComment = "La dernière manufacture participant à la mission mutualisée s'est retirée."
             }
             if mission.state == .proposed {
                 for index in mission.participants.indices {

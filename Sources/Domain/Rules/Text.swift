@@ -21,7 +21,8 @@ public enum TextRule: Sendable {
     }
 
     /// The most characters a field of this rule holds, whatever the operation (fields with a rule of their own, like
-    /// titles, hold fewer): text is copied into e-mails, webhook payloads, exports and downloads.
+    /// titles, hold fewer): text is copied into e-mails, webhook payloads, exports and downloads. Counted in Unicode
+    /// scalars (code points), so combining marks cannot stack a megabyte onto one visible character.
     public var maxLength: Int {
         switch self {
         case .singleLine: 1_000
@@ -32,7 +33,7 @@ public enum TextRule: Sendable {
     /// The refusal of `text` at `pointer`, in plain words, or nil when it is clean.
     public func error(in text: String, at pointer: String) -> FieldError? {
         // Counting stops past the bound: a 1 MiB string is not walked whole to learn it is too long.
-        if text.utf8.count > maxLength, text.dropFirst(maxLength).isEmpty == false {
+        if text.utf8.count > maxLength, text.unicodeScalars.dropFirst(maxLength).isEmpty == false {
             return FieldError(pointer, "too_long", self == .singleLine ? "At most 1 000 characters." : "At most 20 000 characters.")
         }
         guard let scalar = firstForbidden(in: text) else { return nil }
