@@ -103,7 +103,8 @@ struct IdempotencyMiddleware: RouterMiddleware {
             // was not carried out as sent, so its key stays free for the retry.
             // A body that never arrived whole, or not as declared (`digest_mismatch`: cut, altered or the wrong file),
             // was not the request the key names: its key stays free for the retry with the right bytes.
-            guard problem.status.kind != .serverError, !ProblemMiddleware<Context>.isUnreadBody(error), problem.code != "digest_mismatch"
+            guard problem.status.kind != .serverError, !ProblemMiddleware<Context>.isUnreadBody(error),
+                !["digest_mismatch", "upload_expired"].contains(problem.code)
             else {
                 _ = try? await storage { try database.settleIdempotent(scope: scope, key: key, claim: claim, answerLost: Self.answerLost) }
                 throw error

@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import NIOHTTP1
 import OpenAPIRuntime
+import Storage
 
 /// An RFC 9457 problem: what every error of the API becomes, with a stable machine-readable `code`.
 public struct APIProblem: Error, Sendable, Hashable {
@@ -83,6 +84,11 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         switch error {
         case let problem as APIProblem:
             return problem
+        case let refusal as StorageError:
+            // Storage refusals that reach here without `storage { }` (an upload's chunks written as they arrive).
+            return APIProblem(refusal)
+        case let serverError as ServerError where serverError.underlyingError is StorageError:
+            return (serverError.underlyingError as? StorageError).map(APIProblem.init) ?? .databaseUnavailable
         case is CancellationError:
             return shuttingDown
         case let serverError as ServerError where serverError.underlyingError is CancellationError:

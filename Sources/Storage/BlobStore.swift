@@ -266,7 +266,15 @@ public struct BlobStore: Sendable {
                 try db.execute(sql: "DELETE FROM blob WHERE sha256 = ?", arguments: [row["sha256"] as String])
                 try db.execute(sql: "DELETE FROM blob_chunk WHERE content_id = ?", arguments: [row["content_id"] as String])
             }
-            return uploads.count + blobs.count
+            // Chunks of no upload and no blob: written after their upload's row was lost (a connection cut while it was
+            // being inserted). An upload's row is inserted before its first chunk and becomes the blob's row in one
+            // transaction, so no chunk of a live upload is ever without one of them.
+            try db.execute(
+                sql: """
+                    DELETE FROM blob_chunk WHERE NOT EXISTS (SELECT 1 FROM blob_upload u WHERE u.content_id = blob_chunk.content_id)
+                    AND NOT EXISTS (SELECT 1 FROM blob b WHERE b.content_id = blob_chunk.content_id)
+                    """)
+            return uploads.count + blobs.count + db.changesCount
         }
     }
 }

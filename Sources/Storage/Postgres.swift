@@ -127,7 +127,7 @@ final class PostgresPool: @unchecked Sendable {
             _ = try session.execute(
                 writing ? "BEGIN ISOLATION LEVEL READ COMMITTED" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", [])
             do {
-                if writing { _ = try session.execute("SELECT pg_advisory_xact_lock(\(Self.writeLock))", []) }
+                if writing { try Self.takeWriteLock(session) }
                 let value = try body(session)
                 _ = try session.execute("COMMIT", [])
                 return value
@@ -143,6 +143,20 @@ final class PostgresPool: @unchecked Sendable {
     /// wait on a connection that will never answer would otherwise hold a thread of the storage pool for good (seen:
     /// backends terminated, a server restarted, an instance paused mid-request), until every request hangs.
     static let statementDeadline: TimeAmount = .seconds(30)
+
+    /// Takes the write lock by asking for it until it is free (at most every 50 ms, for 20 s, then `busy`) instead of
+    /// queueing in the server: a session of an instance that froze while it waited would otherwise be handed the lock
+    /// and hold every instance's writes until the server ends it, then the next one of that instance, and so on (seen:
+    /// a paused instance stalled the others' writes 20 s). A frozen instance asks nothing, so it is never handed it.
+    static func takeWriteLock(_ session: PostgresSession) throws {
+        let deadline = Date().addingTimeInterval(20)
+        var pause: UInt32 = 1_000
+        while try session.rows("SELECT pg_try_advisory_xact_lock(\(writeLock)) AS taken", []).first?["taken"] != true {
+            guard Date() < deadline else { throw StorageError.busy }
+            usleep(pause + UInt32.random(in: 0...pause))
+            pause = min(pause * 2, 25_000)
+        }
+    }
 
     /// Runs `body` on a connection of its own (no transaction around it).
     func withConnection<T>(_ body: (PostgresSession) throws -> T) throws -> T {
@@ -164,8 +178,17 @@ final class PostgresPool: @unchecked Sendable {
     private func discard(_ connection: PostgresConnection) {
         condition.lock()
         opened -= 1
-        condition.signal()
+        // What cut this connection (a restart, terminated backends) most likely cut the idle ones too: a caller would
+        // otherwise wait a whole deadline on each. They are opened again on demand.
+        let stale = idle
+        idle = []
+        opened -= stale.count
+        condition.broadcast()
         condition.unlock()
+        for other in stale {
+            let closing: EventLoopFuture<Void> = other.close()
+            closing.whenComplete { _ in withExtendedLifetime(other) {} }
+        }
         // The connection lives until it is closed (postgres-nio checks that it never goes away open).
         let closing: EventLoopFuture<Void> = connection.close()
         closing.whenComplete { _ in withExtendedLifetime(connection) {} }
@@ -246,7 +269,11 @@ public struct PostgresFailure: Error, CustomStringConvertible {
     public let isUnreachable: Bool
 
     init(_ error: PSQLError, connecting location: PostgresLocation? = nil) {
-        isUnreachable = location != nil && [.connectionError, .serverClosedConnection, .uncleanShutdown].contains(error.code)
+        let state = error.serverInfo?[.sqlState] ?? ""
+        // Not reached, or reached while it starts, stops or ends sessions (57P*: shutdown, starting up; 08*: connection).
+        isUnreachable =
+            [.connectionError, .serverClosedConnection, .uncleanShutdown].contains(error.code) || state.hasPrefix("57P")
+            || state.hasPrefix("08")
         var reason: String
         if let message = error.serverInfo?[.message] {
             reason = message + (error.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? "")
@@ -322,8 +349,9 @@ struct PostgresSession {
         default: break
         }
         guard let state = error.serverInfo?[.sqlState] else { return PostgresFailure(error) }
-        // The server is shutting down, ended this session, or cannot accept it (08: connection exceptions).
-        if state.hasPrefix("57P") || state.hasPrefix("08") { return StorageError.unavailable }
+        // The server is shutting down, ended this session (also for sitting idle in its transaction, 25P03), or cannot
+        // accept it (08: connection exceptions).
+        if state.hasPrefix("57P") || state.hasPrefix("08") || state == "25P03" { return StorageError.unavailable }
         // Text PostgreSQL cannot hold (U+0000) was sent: nothing stored can equal it (SQLite would find nothing).
         if state == "22021" || state == "22P05" { return StorageError.notFound }
         let message = error.serverInfo?[.message] ?? state
