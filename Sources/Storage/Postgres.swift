@@ -138,11 +138,15 @@ final class PostgresPool: @unchecked Sendable {
         }
     }
 
-    /// How long one statement may go unanswered before its connection is given up: longer than the server's own
-    /// limits (a write waits at most 20 s for its turn), so only a lost connection or a stopped server reaches it. A
-    /// wait on a connection that will never answer would otherwise hold a thread of the storage pool for good (seen:
-    /// backends terminated, a server restarted, an instance paused mid-request), until every request hangs.
-    static let statementDeadline: TimeAmount = .seconds(30)
+    /// How long one statement may go unanswered before its connection is given up. A served statement takes
+    /// milliseconds and never waits for the write lock in the server (it asks for it, `takeWriteLock`), so only a
+    /// lost connection or a stopped server reaches this. A wait on a connection that will never answer would otherwise
+    /// hold a thread of the storage pool for good (seen: backends terminated, a server restarted, an instance paused
+    /// mid-request), until every request hangs; and it ends well inside the shutdown grace (25 s), or a SIGTERM after
+    /// such trouble would end in a crash instead of exit 0.
+    static let statementDeadline: TimeAmount = .seconds(10)
+    /// For migrations (waiting for another instance's, building an index on a large table): one statement may run long.
+    static let longStatementDeadline: TimeAmount = .hours(1)
 
     /// Takes the write lock by asking for it until it is free (at most every 50 ms, for 20 s, then `busy`) instead of
     /// queueing in the server: a session of an instance that froze while it waited would otherwise be handed the lock
@@ -158,11 +162,12 @@ final class PostgresPool: @unchecked Sendable {
         }
     }
 
-    /// Runs `body` on a connection of its own (no transaction around it).
-    func withConnection<T>(_ body: (PostgresSession) throws -> T) throws -> T {
+    /// Runs `body` on a connection of its own (no transaction around it), each statement within `deadline` (the pool's
+    /// when nil).
+    func withConnection<T>(deadline: TimeAmount? = nil, _ body: (PostgresSession) throws -> T) throws -> T {
         let connection = try checkOut()
         do {
-            let value = try body(PostgresSession(connection: connection, logger: logger, deadline: deadline))
+            let value = try body(PostgresSession(connection: connection, logger: logger, deadline: deadline ?? self.deadline))
             checkIn(connection)
             return value
         } catch StorageError.unavailable {

@@ -320,7 +320,8 @@ enum PostgresMigrations {
     /// Applies the missing migrations in order, each in its own transaction with its record, under a lock every
     /// instance takes (two instances starting together migrate once).
     static func migrate(_ pool: PostgresPool) throws {
-        try pool.withConnection { session in
+        // Waiting for another instance's migration, or building an index on a large table, may take long.
+        try pool.withConnection(deadline: PostgresPool.longStatementDeadline) { session in
             // Another instance may be migrating: wait for it however long it takes.
             _ = try session.execute("SET lock_timeout = 0", [])
             _ = try session.execute("SELECT pg_advisory_lock(\(PostgresPool.migrationLock))", [])
